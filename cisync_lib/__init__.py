@@ -1,0 +1,84 @@
+"""cisync_lib: Defender for Cloud Apps discovered apps and their users into the ServiceNow CMDB.
+
+Everything public is importable from here; sub-packages group the larger
+topics (:mod:`cisync_lib.settings`, :mod:`cisync_lib.correlation`,
+:mod:`cisync_lib.defender`, :mod:`cisync_lib.cmdb`, :mod:`cisync_lib.sandbox`).
+"""
+
+from ._converter import configure_converter, make_converter
+from ._errors import (
+    AliasMapError,
+    CisyncError,
+    ConfigError,
+    ConsentRequiredError,
+    CorrelationError,
+    GuardRefusedError,
+    PlanError,
+    RelationshipNotAvailableError,
+    SandboxError,
+    StalePlanError,
+    UnknownStrategyError,
+)
+from ._errors_remote import (
+    DefenderAuthError,
+    DefenderError,
+    DefenderHttpError,
+    DefenderPayloadError,
+    ServiceNowAuthError,
+    ServiceNowError,
+    ServiceNowRequestError,
+    SnapshotError,
+)
+from ._models import (
+    AppCategory,
+    AppInfo,
+    AppUser,
+    DiscoveredApp,
+    DiscoveryStream,
+    Holding,
+    LogDataProvider,
+    SanctionState,
+)
+from ._payload import structure_payload
+from ._records import BusinessApp, SnUser, UserLink
+from ._version import __version__
+
+__all__ = [
+    # models
+    "AppCategory",
+    "AppInfo",
+    "AppUser",
+    "BusinessApp",
+    "DiscoveredApp",
+    "DiscoveryStream",
+    "Holding",
+    "LogDataProvider",
+    "SanctionState",
+    "SnUser",
+    "UserLink",
+    # converter
+    "configure_converter",
+    "make_converter",
+    "structure_payload",
+    # errors
+    "AliasMapError",
+    "CisyncError",
+    "ConfigError",
+    "ConsentRequiredError",
+    "CorrelationError",
+    "DefenderAuthError",
+    "DefenderError",
+    "DefenderHttpError",
+    "DefenderPayloadError",
+    "GuardRefusedError",
+    "PlanError",
+    "RelationshipNotAvailableError",
+    "SandboxError",
+    "ServiceNowAuthError",
+    "ServiceNowError",
+    "ServiceNowRequestError",
+    "SnapshotError",
+    "StalePlanError",
+    "UnknownStrategyError",
+    "__version__",
+]

@@ -1,0 +1,249 @@
+"""Every error cisync_lib raises on purpose.
+
+One base class, :class:`CisyncError`; each subclass carries structured
+attributes (so callers can act on them without parsing text) and builds its
+message from them. ``retryable`` tells a caller whether trying the same thing
+again later may succeed.
+
+Foreign errors (msal's error dicts, pysnc's exceptions, requests' errors) are
+translated into these at the one module that talks to each library, with the
+original kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import attrs
+
+__all__ = [
+    "AliasMapError",
+    "CisyncError",
+    "ConfigError",
+    "ConsentRequiredError",
+    "CorrelationError",
+    "GuardRefusedError",
+    "PlanError",
+    "RelationshipNotAvailableError",
+    "SandboxError",
+    "StalePlanError",
+    "UnknownStrategyError",
+]
+
+
+def _rebuild(cls: type[CisyncError], fields: dict[str, Any]) -> CisyncError:
+    return cls(**fields)
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class CisyncError(Exception):
+    """Base for every error cisync_lib raises on purpose.
+
+    Attributes:
+        message: the human-readable explanation; subclasses build it from
+            their structured attributes when it is not given.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    message: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.message:
+            self.message = self._describe()
+
+    def _describe(self) -> str:
+        return type(self).__name__
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # attrs exceptions pass positional args to BaseException; rebuild from
+        # the named fields instead so errors survive pickling (multiprocessing).
+        return (_rebuild, (type(self), attrs.asdict(self, recurse=False)))
+
+
+# --- configuration and settings -------------------------------------------------
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class ConfigError(CisyncError, ValueError):
+    """A configuration or settings file, or a value given in code, is invalid.
+
+    Attributes:
+        file: the file the value came from, if any.
+        key: the dotted key (``connections.contoso.settings.prod.max_risk_score``).
+        problem: what is wrong, in a few words.
+        allowed: the values that would be accepted, if they can be listed.
+        line: the 1-based line in ``file``, when known.
+    """
+
+    file: str | None = None
+    key: str | None = None
+    problem: str = "invalid value"
+    allowed: str | None = None
+    line: int | None = None
+
+    def _describe(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: {self.key}: {self.problem}" if self.key else f"{where}: {self.problem}"
+        if self.allowed:
+            text += f" (allowed: {self.allowed})"
+        return text
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class ConsentRequiredError(CisyncError):
+    """A settings change was about to be saved without explicit consent.
+
+    Nothing was written.
+
+    Attributes:
+        connection: the connection whose settings were changing.
+        changes: one line per changed value.
+    """
+
+    connection: str = ""
+    changes: Sequence[str] = ()
+
+    def _describe(self) -> str:
+        listed = "; ".join(self.changes) or "no listed changes"
+        return (
+            f"saving settings of connection {self.connection!r} needs explicit consent "
+            f"({listed}); pass a Consent (CLI: --i-consent). Nothing was written."
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class RelationshipNotAvailableError(CisyncError):
+    """A job selected a relationship that the effective settings do not make available.
+
+    Attributes:
+        relationship: the relationship kind selected.
+        setting: the setting that must be on.
+        environment: the environment (``test`` or ``prod``) of the job.
+        connection: the source connection.
+    """
+
+    relationship: str = ""
+    setting: str = ""
+    environment: str = ""
+    connection: str = ""
+
+    def _describe(self) -> str:
+        return (
+            f"relationship {self.relationship!r} is not available for connection "
+            f"{self.connection!r} in {self.environment.upper()}: turn on {self.setting!r} "
+            f"for {self.environment.upper()} (tick 'override default' and set it to true)"
+        )
+
+
+# --- planning and applying -------------------------------------------------------
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class PlanError(CisyncError):
+    """Base for errors about a plan and its application."""
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class StalePlanError(PlanError):
+    """The instance changed since the plan was made; the plan was not applied.
+
+    Attributes:
+        expected: the fingerprint the plan was computed from.
+        actual: the fingerprint of the state read now.
+    """
+
+    expected: str = ""
+    actual: str = ""
+
+    def _describe(self) -> str:
+        return (
+            f"the plan was computed from state {self.expected[:12]} but the instance is now at "
+            f"{self.actual[:12]}; plan again (or apply with on_stale='replan')"
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class GuardRefusedError(PlanError):
+    """A blast-radius guard refused a run that would remove too much.
+
+    Attributes:
+        what: ``retire apps`` or ``remove links``.
+        count: how many the run would retire or remove.
+        managed: how many are managed in total.
+        limit_percent: the configured limit.
+        force_hint: how to go ahead anyway.
+    """
+
+    what: str = ""
+    count: int = 0
+    managed: int = 0
+    limit_percent: float = 0.0
+    force_hint: str = "pass force=True (CLI: --force)"
+
+    def _describe(self) -> str:
+        share = 100.0 * self.count / self.managed if self.managed else 100.0
+        return (
+            f"refused to {self.what}: {self.count} of {self.managed} managed "
+            f"({share:.1f}%) is over the {self.limit_percent:g}% limit; nothing was written. "
+            f"If this is intended, {self.force_hint}"
+        )
+
+
+# --- correlation ---------------------------------------------------------------
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class CorrelationError(CisyncError):
+    """Base for correlation configuration errors."""
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class UnknownStrategyError(CorrelationError, LookupError):
+    """A correlation strategy name is not registered.
+
+    Attributes:
+        name: the name asked for.
+        known: the registered names.
+    """
+
+    name: str = ""
+    known: Sequence[str] = ()
+
+    def _describe(self) -> str:
+        return (
+            f"unknown correlation strategy {self.name!r} (known: {', '.join(sorted(self.known))})"
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class AliasMapError(CorrelationError, ValueError):
+    """An alias-map file is invalid.
+
+    Attributes:
+        file: the alias-map file.
+        line: the 1-based line (CSV row or YAML line), if known.
+        problem: what is wrong.
+    """
+
+    file: str = ""
+    line: int | None = None
+    problem: str = ""
+
+    def _describe(self) -> str:
+        where = self.file + (f":{self.line}" if self.line is not None else "")
+        return f"{where}: {self.problem}"
+
+
+# --- sandbox -------------------------------------------------------------------
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class SandboxError(CisyncError):
+    """The local sandbox could not start or was misused."""

@@ -1,0 +1,5 @@
+"""The ``cisync`` command."""
+
+from ._main import main
+
+__all__ = ["main"]

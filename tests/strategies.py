@@ -1,0 +1,95 @@
+"""Hypothesis strategies for cisync_lib's models (shared by several test modules)."""
+
+from datetime import datetime, timezone
+
+from hypothesis import strategies as st
+
+from cisync_lib import (
+    AppCategory,
+    AppInfo,
+    AppUser,
+    DiscoveredApp,
+    DiscoveryStream,
+    Holding,
+    LogDataProvider,
+)
+
+text = st.text(max_size=20)
+ids = st.text(alphabet="0123456789abcdef", min_size=1, max_size=24)
+counts = st.integers(min_value=0, max_value=2**53)
+timestamps = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+)
+opt_ts = st.none() | timestamps
+str_tuples = st.lists(text, max_size=4).map(tuple)
+
+
+# unknown enum values must survive as plain strings; avoid strings that collide
+# (case-insensitively) with a known member, which are normalised to the member.
+def _enum_or_str(enum_cls):
+    known = {str(m.value).casefold() for m in enum_cls}
+    return st.sampled_from(list(enum_cls)) | text.filter(lambda s: s.casefold() not in known)
+
+
+streams = st.builds(
+    DiscoveryStream,
+    id=ids,
+    display_name=text,
+    description=text,
+    is_snapshot=st.booleans(),
+    anonymize_users=st.booleans(),
+    anonymize_devices=st.booleans(),
+    log_data_provider=st.none() | _enum_or_str(LogDataProvider),
+    receiver_protocol=st.none() | text,
+    created=opt_ts,
+    last_modified=opt_ts,
+    last_data_received=opt_ts,
+    supported_entity_types=str_tuples,
+    supported_traffic_types=str_tuples,
+    log_file_count=st.none() | counts,
+)
+
+apps = st.builds(
+    DiscoveredApp,
+    id=ids,
+    name=text,
+    category=_enum_or_str(AppCategory),
+    risk_score=st.integers(0, 10),
+    tags=str_tuples,
+    domains=str_tuples,
+    user_count=counts,
+    ip_address_count=counts,
+    transaction_count=counts,
+    device_count=st.none() | counts,
+    upload_bytes=counts,
+    download_bytes=counts,
+    last_seen=opt_ts,
+    stream_id=st.none() | ids,
+    period=st.none() | st.sampled_from(["P7D", "P30D", "P90D"]),
+)
+
+# single-letter words do not survive camelCase (isAB is ambiguous); Graph has none
+flag_names = st.from_regex(r"is_[a-z][a-z0-9]{1,8}(_[a-z][a-z0-9]{1,6}){0,2}", fullmatch=True)
+
+app_infos = st.builds(
+    AppInfo,
+    vendor=st.none() | text,
+    headquarters=st.none() | text,
+    hosting_company=st.none() | text,
+    founded=st.none() | st.integers(1800, 2100),
+    holding=st.none() | _enum_or_str(Holding),
+    data_center=st.none() | text,
+    logon_urls=st.none() | text,
+    domain_registration=opt_ts,
+    latest_breach=opt_ts,
+    csa_star_level=st.none() | text,
+    data_at_rest_encryption_method=st.none() | text,
+    data_retention_policy=st.none() | text,
+    data_types=st.none() | text,
+    fed_ramp_level=st.none() | text,
+    pci_dss_version=st.none() | text,
+    tls_encryption_protocol=st.none() | text,
+    flags=st.dictionaries(flag_names, st.none() | st.booleans(), max_size=6),
+)
+
+app_users = st.builds(AppUser, identifier=text, app_id=ids, stream_id=ids, anonymized=st.booleans())
