@@ -29,7 +29,9 @@ from ._directory import (
     UserIndex,
 )
 from ._parse import ObservedName, ParsedName, normalize, parse
+from ._report import REPORT_FIELDNAMES, CorrelationReport, ReportSummary
 from ._result import MatchResult, confidence_band
+from ._servicenow import ServiceNowUserDirectory, is_query_safe
 from ._strategies import (
     DomainAliasStrategy,
     DownlevelStrategy,
@@ -52,10 +54,12 @@ from ._types import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "REPORT_FIELDNAMES",
     "AliasEntry",
     "AliasMap",
     "AliasMapStrategy",
     "CandidateIndex",
+    "CorrelationReport",
     "Correlator",
     "CorrelatorConfig",
     "DirectoryResult",
@@ -76,6 +80,8 @@ __all__ = [
     "PlusTagStripStrategy",
     "ProxyAddressStrategy",
     "ReasonCode",
+    "ReportSummary",
+    "ServiceNowUserDirectory",
     "Status",
     "Strategy",
     "StrategyContext",
@@ -91,6 +97,7 @@ __all__ = [
     "compare_keys",
     "confidence_band",
     "default_chain",
+    "is_query_safe",
     "normalize",
     "parse",
 ]

@@ -185,7 +185,8 @@ def make_entry(values: Mapping[str, object], file: str, line: int | None) -> Ali
         return "" if value is None else str(value).strip()
 
     action, target_field, target_value = text("action"), text("target_field"), text("target_value")
-    source = normalize(text("source_name"))[0]
+    # a filled-in unmatched report names the identifier in its "normalized" column
+    source = normalize(text("source_name") or text("normalized"))[0]
     if not (action or target_field or target_value):
         return None  # an unmatched-report row nobody filled in
     if not source:
@@ -237,14 +238,21 @@ def _from_csv(text: str, file: str) -> Iterator[AliasEntry]:
     unknown = [c for c in header if c not in allowed]
     if unknown:
         raise AliasMapError(file=file, line=1, problem=f"unknown column {unknown[0]!r}")
-    if "source_name" not in header:
+    if "source_name" not in header and "normalized" not in header:
         raise AliasMapError(file=file, line=1, problem="missing column 'source_name'")
     for row in reader:
         if None in row:
             raise AliasMapError(file=file, line=reader.line_num, problem="more values than columns")
-        entry = make_entry(row, file, reader.line_num)
+        entry = make_entry({k: _uncell(v) for k, v in row.items()}, file, reader.line_num)
         if entry is not None:
             yield entry
+
+
+def _uncell(value: str | None) -> str | None:
+    # undo the unmatched report's guard against spreadsheet formulas ('=..., '+..., '-..., '@...)
+    if value and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
 
 
 def _from_json(text: str, file: str) -> Iterator[AliasEntry]:

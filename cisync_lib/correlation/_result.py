@@ -131,8 +131,8 @@ def describe(
         ReasonCode.NO_CANDIDATE: (
             f"No sys_user matches {name} ({_KIND_TEXT.get(parsed.kind, 'a name')})"
             + (
-                f"; {rejected} candidate(s) the server returned differ in accents or "
-                "spelling and were rejected."
+                f"; {rejected} user(s) differing only in case or accents were "
+                "returned by the directory and rejected."
                 if rejected
                 else "."
             )
