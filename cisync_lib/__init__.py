@@ -16,6 +16,7 @@ from ._errors import (
     PlanError,
     RelationshipNotAvailableError,
     SandboxError,
+    SandboxQueryError,
     StalePlanError,
     UnknownStrategyError,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "PlanError",
     "RelationshipNotAvailableError",
     "SandboxError",
+    "SandboxQueryError",
     "ServiceNowAuthError",
     "ServiceNowError",
     "ServiceNowRequestError",
