@@ -8,7 +8,7 @@ import pytest
 from cisync_lib import GuardRefusedError
 from cisync_lib.cmdb import AppRow, CmdbConfig, FieldPolicy, GracePolicy, GuardPolicy, make_plan
 
-from .helpers import NOW, apply_in_memory, app, desired, state
+from .helpers import NOW, app, apply_in_memory, desired, state
 
 CFG = CmdbConfig(grace=GracePolicy(runs=2))
 
@@ -83,7 +83,8 @@ def test_adopt_by_exact_name():
     plan = make_plan(desired([app(1)]), state([existing, other]), CFG, now=NOW)
     assert not plan.creates
     (update,) = plan.updates
-    assert update.adopted and update.sys_id == "a" * 32
+    assert update.adopted
+    assert update.sys_id == "a" * 32
     assert ("correlation_id", "mdca:app:1") in [(c.field, c.new) for c in update.changes]
 
 
@@ -103,7 +104,8 @@ def test_foreign_correlation_id_is_not_adopted():
 
 def test_vendor_created_only_if_configured():
     plan = make_plan(desired([app(1)]), state(vendors={}), CFG, now=NOW)
-    assert "vendor" not in plan.creates[0].values and not plan.vendors
+    assert "vendor" not in plan.creates[0].values
+    assert not plan.vendors
     cfg = attrs.evolve(CFG, create_vendors=True)
     plan = make_plan(desired([app(1), app(2)]), state(vendors={}), cfg, now=NOW)
     (vendor,) = plan.vendors
@@ -129,11 +131,13 @@ def test_retire_only_after_grace_runs():
     st, rs, d = _ten_apps_then({3})
     for n in range(2):  # grace runs = 2: missed twice, still kept
         plan, st, rs = run(d, st, rs)
-        assert not plan.retires and [p.app_id for p in plan.pending] == ["3"]
+        assert not plan.retires
+        assert [p.app_id for p in plan.pending] == ["3"]
         assert plan.pending[0].missed_runs == n + 1
     plan, st, rs = run(d, st, rs)
     (retire,) = plan.retires
-    assert retire.app_id == "3" and retire.changes[0].new == "6"
+    assert retire.app_id == "3"
+    assert retire.changes[0].new == "6"
     assert make_plan(d, st, CFG, rs, now=NOW).is_empty  # retired, never deleted
 
 
@@ -148,9 +152,8 @@ def test_reappearing_resets_grace_and_revives():
     assert [r.app_id for r in plan.retires] == ["3"]
     plan, st, rs = run(full, st, rs)
     (update,) = plan.updates
-    assert update.revived and ("operational_status", "6", "1") in [
-        (c.field, c.old, c.new) for c in update.changes
-    ]
+    assert update.revived
+    assert ("operational_status", "6", "1") in [(c.field, c.old, c.new) for c in update.changes]
 
 
 def test_grace_days_must_also_pass():
@@ -186,12 +189,10 @@ def test_lowered_max_risk_score_retires_exactly_those_above():
 def test_failed_or_empty_source_never_retires(kind):
     st, rs, _ = _ten_apps_then(set())
     cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
-    if kind == "incomplete":
-        d = desired([app(1)], source_complete=False)
-    else:
-        d = desired([])
+    d = desired([app(1)], source_complete=False) if kind == "incomplete" else desired([])
     plan = make_plan(d, st, cfg0, rs, now=NOW)
-    assert not plan.retires and not plan.pending
+    assert not plan.retires
+    assert not plan.pending
     assert plan.warnings
 
 
@@ -203,7 +204,9 @@ def test_guard_refuses_over_ten_percent():
     with pytest.raises(GuardRefusedError) as info:
         plan.guard.check()
     text = str(info.value)
-    assert "2 of 10" in text and "20.0%" in text and "force=True" in text
+    assert "2 of 10" in text
+    assert "20.0%" in text
+    assert "force=True" in text
     plan.guard.check(force=True)
     one = make_plan(desired([app(i) for i in range(10) if i != 1]), st, cfg0, rs, now=NOW)
     one.guard.check()  # 10% is not over the limit

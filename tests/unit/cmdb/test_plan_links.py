@@ -6,7 +6,7 @@ import pytest
 from cisync_lib import CmdbSetupError, GuardRefusedError
 from cisync_lib.cmdb import CmdbConfig, GracePolicy, LinkOwnership, LinkRow, make_plan
 
-from .helpers import ME, NOW, apply_in_memory, app, desired, state, user
+from .helpers import ME, NOW, app, apply_in_memory, desired, state, user
 
 CFG = CmdbConfig(grace=GracePolicy(runs=1))
 APPS = [app(i) for i in range(4)]
@@ -30,14 +30,16 @@ def test_links_created_for_new_apps_then_stable():
     ci_of = {c.app_id: c.sys_id for c in plan.creates}
     assert {a.ci for a in plan.add_links if a.app_id == "2"} == {ci_of["2"]}
     again = make_plan(desired(APPS, LINKS), st, CFG, rs, now=NOW)
-    assert again.is_empty and sum(again.unchanged_links.values()) == 20
+    assert again.is_empty
+    assert sum(again.unchanged_links.values()) == 20
 
 
 def test_no_links_without_user_sync():
     plan = make_plan(
         desired(APPS, LINKS, allow_user_sync=False), state(links_read=False), CFG, now=NOW
     )
-    assert not plan.add_links and plan.rel_type is None
+    assert not plan.add_links
+    assert plan.rel_type is None
     plan = make_plan(desired(APPS, LINKS, user_relationship_selected=False), state(), CFG, now=NOW)
     assert not plan.add_links
 
@@ -45,7 +47,8 @@ def test_no_links_without_user_sync():
 def test_missing_relationship_type_says_how_to_fix():
     with pytest.raises(CmdbSetupError) as info:
         make_plan(desired(APPS, LINKS), state(rel_type=None), CFG, now=NOW)
-    assert "cmdb_rel_user_type" in str(info.value) and "Used by" in str(info.value)
+    assert "cmdb_rel_user_type" in str(info.value)
+    assert "Used by" in str(info.value)
 
 
 def _drop(app_id, users):
@@ -57,7 +60,8 @@ def test_unlinked_only_after_grace():
     gone = user(21)
     d = desired(APPS, _drop("2", {gone}))
     plan, st, rs = run(d, st, rs)
-    assert not plan.remove_links and [p.kind for p in plan.pending] == ["link"]
+    assert not plan.remove_links
+    assert [p.kind for p in plan.pending] == ["link"]
     plan, st, rs = run(d, st, rs)
     (removal,) = plan.remove_links
     assert (removal.user, removal.app_id, removal.reason) == (gone, "2", "stale")
@@ -107,9 +111,8 @@ def test_user_sync_off_can_remove_ours_through_guard():
     cfg = attrs.evolve(CFG, remove_links_when_user_sync_off=True)
     d = desired(APPS, LINKS, allow_user_sync=False)
     plan = make_plan(d, st, cfg, rs, now=NOW)
-    assert len(plan.remove_links) == 20 and {r.reason for r in plan.remove_links} == {
-        "user_sync_off"
-    }
+    assert len(plan.remove_links) == 20
+    assert {r.reason for r in plan.remove_links} == {"user_sync_off"}
     with pytest.raises(GuardRefusedError, match="remove user links"):
         plan.guard.check()
 
@@ -118,7 +121,8 @@ def test_empty_user_source_removes_nothing():
     _, st, rs = _base()
     cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
     plan = make_plan(desired(APPS, {}), st, cfg0, rs, now=NOW)
-    assert not plan.remove_links and not plan.pending
+    assert not plan.remove_links
+    assert not plan.pending
 
 
 def test_guard_on_links():
@@ -126,7 +130,8 @@ def test_guard_on_links():
     cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
     d = desired(APPS, _drop("1", set(LINKS["1"])) | {"0": LINKS["0"][:1]})
     plan = make_plan(d, st, cfg0, rs, now=NOW)
-    assert plan.guard.unlink_count == 9 and plan.guard.managed_links == 20
+    assert plan.guard.unlink_count == 9
+    assert plan.guard.managed_links == 20
     with pytest.raises(GuardRefusedError, match="9 of 20"):
         plan.guard.check()
 
@@ -137,7 +142,8 @@ def test_links_of_retired_app_removed_after_grace():
     cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
     plan = make_plan(desired(apps, LINKS), st, cfg0, rs, now=NOW)
     assert [r.app_id for r in plan.retires] == ["3"]
-    assert {r.app_id for r in plan.remove_links} == {"3"} and len(plan.remove_links) == 5
+    assert {r.app_id for r in plan.remove_links} == {"3"}
+    assert len(plan.remove_links) == 5
 
 
 def test_unknown_integration_user_removes_nothing():
