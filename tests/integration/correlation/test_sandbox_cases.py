@@ -95,7 +95,7 @@ def test_case_13_keyed_and_snapshot_request_counts(sandbox):
     ]
     insert_users(sandbox.store, [U4, *people])
     distinct = ["JDoe@contoso.com"] + [f"p{i}@contoso.com" for i in range(399)]
-    names = (distinct + ["jdoe@CONTOSO.com"] + distinct[1:])[:1000]
+    names = ([*distinct, "jdoe@CONTOSO.com", *distinct[1:]])[:1000]
     names += distinct[: 1000 - len(names)]
     assert len(names) == 1000
     conn = connect(sandbox)
@@ -120,7 +120,7 @@ def test_case_13_keyed_and_snapshot_request_counts(sandbox):
     snap = Correlator(CorrelatorConfig(keyed_threshold=100)).resolve(
         names, ServiceNowUserDirectory(conn)
     )
-    assert [q for q in user_queries(sandbox)] == [""]  # one page holds all 301 rows
+    assert list(user_queries(sandbox)) == [""]  # one page holds all 301 rows
     assert conn.request_count - before == 1
     assert [(r.status, r.user and r.user.sys_id) for r in snap] == [
         (r.status, r.user and r.user.sys_id) for r in results
