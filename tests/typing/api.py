@@ -37,3 +37,29 @@ def user_for(row: dict[str, str]) -> SnUser:
 
 def describe(user: AppUser, status: Status, reason: ReasonCode) -> str:
     return f"{user.identifier}: {status.value}/{reason.value} ({cisync_lib.__version__})"
+
+
+def correlate(names: list[str], users: list[SnUser], path: str) -> dict[str, str | None]:
+    from cisync_lib.correlation import (
+        AliasMap,
+        CorrelationReport,
+        Correlator,
+        CorrelatorConfig,
+        EmailStrategy,
+        InMemoryUserDirectory,
+        MatchResult,
+    )
+
+    config = CorrelatorConfig.from_mapping({"plus_tag_domains": ["contoso.com"]})
+    correlator = Correlator(
+        config, alias_map=AliasMap.load(path), strategies=["email_upn", EmailStrategy()]
+    )
+    results: list[MatchResult] = correlator.resolve(names, InMemoryUserDirectory(users))
+    CorrelationReport.from_results(results).write_csv(path + ".csv")
+    rate: float = CorrelationReport.from_results(results).summary().match_rate
+    assert rate >= 0
+    return {
+        r.input.raw: r.user.sys_id if r.user else None
+        for r in results
+        if r.status is Status.MATCHED
+    }
