@@ -31,12 +31,11 @@ def _app(name, key, **values):
 
 
 def _post(session, sb, items, path=IRE, source=SOURCE, **params):
-    response = session.post(
+    return session.post(
         sb.servicenow_url + path,
         params={"sysparm_data_source": source, **params},
         json={"items": items, "relations": []},
     )
-    return response
 
 
 @pytest.fixture
