@@ -34,7 +34,8 @@ def test_system_fields_and_defaults(store):
     """Inserts get a 32-hex sys_id, timestamps, creator, mod count, class and defaults."""
     sys_id = store.insert("sys_user", {"user_name": "ann", "first_name": "Ann", "last_name": "Lee"})
     row = store.get("sys_user", sys_id)
-    assert len(sys_id) == 32 and int(sys_id, 16) >= 0
+    assert len(sys_id) == 32
+    assert int(sys_id, 16) >= 0
     assert row["sys_created_on"] == row["sys_updated_on"] == "2026-03-01 08:30:00"
     assert (row["sys_created_by"], row["sys_mod_count"], row["sys_class_name"]) == (
         "system",
