@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import tomlkit
 from attrs import field, frozen
-from tomlkit.exceptions import ParseError
+from tomlkit.exceptions import ParseError, TOMLKitError
 
 from cisync_lib._errors import ConfigError, ConsentRequiredError
 
@@ -80,6 +80,8 @@ class SettingsFile:
         except ParseError as exc:
             problem = f"invalid TOML (column {exc.col + 1}): {str(exc).split(' at line ')[0]}"
             raise ConfigError(file=where, line=exc.line, problem=problem) from exc
+        except TOMLKitError as exc:  # e.g. a key defined twice, found after parsing
+            raise ConfigError(file=where, problem=f"invalid TOML: {exc}") from exc
         try:
             parsed = parse_document(data, schema)
         except ConfigError as exc:
