@@ -37,7 +37,7 @@ class ValueCheck(Protocol):
     """Checks the value of one extra key or table a :class:`ConfigSchema` allows."""
 
     def __call__(self, key: str, value: object, /) -> None:
-        """Raise :class:`ConfigError` (with ``key``, ``problem``, ``allowed``) if not acceptable.
+        """Raise :class:`~cisync_lib.ConfigError` (key, problem, allowed) if unacceptable.
 
         Args:
             key: the dotted key of ``value`` (extend it for nested keys:

@@ -117,7 +117,7 @@ class EffectiveSettings:
 
     @property
     def report_time_frame(self) -> int:
-        """Days of discovery data to read: 7, 30 or 90."""
+        """How many days of discovery data a job reads (7, 30 or 90)."""
         return self._get("report_time_frame", int)
 
     @property
@@ -132,7 +132,7 @@ class EffectiveSettings:
 
     @property
     def grace_days(self) -> int:
-        """Days an app or link must also have been missing (0: off)."""
+        """How many days an app or link must also have been missing (0 turns it off)."""
         return self._get("grace_days", int)
 
     @property
