@@ -12,7 +12,7 @@ from cisync_lib._errors import ConfigError
 
 from ._diff import SettingChange, SettingDiff, changes_between, diff_effective
 from ._lines import dotted
-from ._registry import SETTINGS, Environment
+from ._registry import SETTINGS, Environment, known_setting
 from ._values import EffectiveSettings, EffectiveValue, Override
 
 __all__ = ["ConnectionSettings", "Overrides", "settings_key"]
@@ -45,12 +45,11 @@ def _freeze(connection: str, raw: Mapping[Environment, Mapping[str, Override]]) 
         env = _environment(connection, raw_env)
         for name, override in table.items():
             key = settings_key(connection, env, name)
-            if name not in SETTINGS:
-                raise ConfigError(key=key, problem="unknown setting", allowed=", ".join(SETTINGS))
+            spec = known_setting(name, key=key)
             if not isinstance(override, Override):
                 raise ConfigError(key=key, problem=f"expected an Override, got {override!r}")
             try:
-                value = SETTINGS[name].validate(override.value)
+                value = spec.validate(override.value)
             except ConfigError as exc:
                 raise attrs.evolve(exc, key=key, message="") from None
             tables[env][name] = attrs.evolve(override, value=value)
@@ -122,12 +121,7 @@ class ConnectionSettings:
     def _replace(
         self, env: Environment, name: str, override: Override | None
     ) -> ConnectionSettings:
-        if name not in SETTINGS:
-            raise ConfigError(
-                key=settings_key(self.connection, env, name),
-                problem="unknown setting",
-                allowed=", ".join(SETTINGS),
-            )
+        known_setting(name, key=settings_key(self.connection, env, name))
         table = dict(self.overrides[env])
         if override is None:
             table.pop(name, None)

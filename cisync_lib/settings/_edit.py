@@ -6,7 +6,7 @@ from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT, Array, Item
+from tomlkit.items import AoT, Array, InlineTable, Item
 from tomlkit.toml_document import TOMLDocument
 
 from ._consent import Consent
@@ -17,11 +17,15 @@ from ._values import Override
 __all__ = ["apply_changes"]
 
 
-def _child(parent: MutableMapping[str, Any], key: str) -> Any:
+def _child(parent: MutableMapping[str, Any], key: str, *, super_table: bool = True) -> Any:
     # tables the library creates only to hold deeper tables get no header of
-    # their own ("super tables"), so a new connection reads like a hand-written one
+    # their own ("super tables"), so a new connection reads like a hand-written one;
+    # inside an inline table only inline tables are allowed
     if key not in parent:
-        parent[key] = tomlkit.table(is_super_table=True)
+        if isinstance(parent, InlineTable):
+            parent[key] = tomlkit.inline_table()
+        else:
+            parent[key] = tomlkit.table(is_super_table=super_table)
     return parent[key]
 
 
@@ -78,10 +82,9 @@ def apply_changes(
         mine = [change for change in changes if change.environment is env]
         if not mine:
             continue
-        if env.value not in settings:
-            settings[env.value] = tomlkit.table()
+        table = _child(settings, env.value, super_table=False)
         for change in mine:
-            _set(settings[env.value], change.name, change.new)
+            _set(table, change.name, change.new)
     entries = [
         _log_entry(consent, env, lines)
         for env in Environment
@@ -105,4 +108,13 @@ def apply_changes(
         log = tomlkit.aot()
         for entry in entries:
             log.append(entry)
+        if not _is_last(document, connection):
+            entries[-1].add(tomlkit.nl())  # a blank line before the next section
         conn["consent_log"] = log
+
+
+def _is_last(document: TOMLDocument, connection: str) -> bool:
+    # whether the connection's table ends the file, so a new log (appended to
+    # it) would be followed by nothing
+    top = list(document.keys())
+    return top[-1:] == ["connections"] and list(document["connections"])[-1:] == [connection]

@@ -142,8 +142,12 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({spec.name: spec for spec
 """Every connection setting by name, in the order the product shows them."""
 
 
-def known_setting(name: str) -> SettingSpec:
+def known_setting(name: str, *, key: str | None = None) -> SettingSpec:
     """Return the spec of a registered setting.
+
+    Args:
+        name: the setting's name.
+        key: the dotted key to name in the error (default: ``name``).
 
     Raises:
         ConfigError: ``name`` is not a registered setting; ``allowed`` lists them.
@@ -152,5 +156,5 @@ def known_setting(name: str) -> SettingSpec:
         return SETTINGS[name]
     except KeyError:
         raise ConfigError(
-            key=name, problem="unknown setting", allowed=", ".join(SETTINGS)
+            key=key or name, problem="unknown setting", allowed=", ".join(SETTINGS)
         ) from None

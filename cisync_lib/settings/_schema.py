@@ -22,7 +22,7 @@ from cisync_lib._errors import ConfigError
 from ._connection import ConnectionSettings
 from ._consent import ConsentRecord
 from ._lines import Part, dotted
-from ._registry import SETTINGS, Environment, describe_found
+from ._registry import SETTINGS, Environment, describe_found, known_setting
 from ._values import Override
 
 __all__ = ["ConfigSchema", "ParsedSettings", "ValueCheck", "check_kind", "parse_document"]
@@ -149,8 +149,7 @@ def _settings(path: tuple[Part, ...], raw: object) -> dict[Environment, dict[str
         env_path = (*path, env_name)
         env_table = overrides.setdefault(Environment(env_name), {})
         for name, item in _table(env_path, table).items():
-            if name not in SETTINGS:
-                raise _fail((*env_path, name), "unknown setting", ", ".join(SETTINGS))
+            known_setting(name, key=dotted((*env_path, name)))
             env_table[name] = _override((*env_path, name), name, item)
     return overrides
 

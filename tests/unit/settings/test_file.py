@@ -411,6 +411,43 @@ class TestSave:
         ]
         assert load_settings(path).connection("fabrikam") == settings
 
+    def test_other_spellings_are_edited_in_place(self, tmp_path):
+        """Sub-tables, dotted keys and inline tables are changed where they are, in their form."""
+        path = tmp_path / "cisync.toml"
+        path.write_text(
+            "[connections.a.settings.prod.max_risk_score]\n"
+            "override = false  # the box\n"
+            "value = 4\n"
+            "\n"
+            "[connections.a.settings.test]\n"
+            "grace_days.override = true\n"
+            "grace_days.value = 2\n"
+            "\n"
+            "[connections.b]\n"
+            "settings = { test = { grace_runs = { override = true, value = 1 } } }\n"
+            'consent_log = [{ by = "x", at = 2026-01-01T00:00:00Z, environment = "test", '
+            "changes = [] }]\n"
+        )
+        file = load_settings(path)
+        a = file.connection("a").with_override(PROD, "max_risk_score", 5)
+        a = a.with_override(TEST, "grace_days", 3, enabled=False)
+        file = file.save(a, consent=CONSENT)
+        b = file.connection("b").with_override(TEST, "grace_runs", 2)
+        file = file.save(b.with_override(PROD, "grace_runs", 9), consent=CONSENT)
+        text = path.read_text()
+        assert "override = true  # the box\nvalue = 5\n" in text
+        assert "grace_days.override = false\ngrace_days.value = 3\n" in text
+        assert "settings = { test = { grace_runs = { override = true, value = 2 } }, prod =" in text
+        data = read_toml(path)["connections"]
+        assert [entry["by"] for entry in data["b"]["consent_log"]] == ["x", CONSENT.by, CONSENT.by]
+        assert [entry["environment"] for entry in data["a"]["consent_log"]] == ["test", "prod"]
+        reloaded = load_settings(path)
+        assert (reloaded.connection("a"), reloaded.connection("b")) == (
+            file.connection("a"),
+            file.connection("b"),
+        )
+        assert reloaded.connection("b").effective(PROD).grace_runs == 9
+
     def test_file_changed_on_disk_since_loading(self, good):
         """A save refuses to overwrite edits made after the file was loaded."""
         file = load_settings(good)
