@@ -43,6 +43,17 @@ from ._models import (
 from ._payload import structure_payload
 from ._records import BusinessApp, SnUser, UserLink
 from ._version import __version__
+from .settings import (
+    ConnectionSettings,
+    Consent,
+    EffectiveSettings,
+    Environment,
+    RelationshipKind,
+    SettingsFile,
+    available_relationships,
+    check_relationships,
+    load_settings,
+)
 
 __all__ = [
     # models
@@ -82,5 +93,15 @@ __all__ = [
     "SnapshotError",
     "StalePlanError",
     "UnknownStrategyError",
+    # settings
+    "ConnectionSettings",
+    "Consent",
+    "EffectiveSettings",
+    "Environment",
+    "RelationshipKind",
+    "SettingsFile",
+    "available_relationships",
+    "check_relationships",
+    "load_settings",
     "__version__",
 ]
