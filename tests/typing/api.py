@@ -122,3 +122,17 @@ def custom_effective() -> EffectiveSettings:
     override: Override = Override(enabled=False, value=4)
     print(override.enabled)
     return EffectiveSettings(environment=Environment.TEST, values={"max_risk_score": value})
+
+
+def sandbox_oracle() -> int:
+    from cisync_lib.sandbox import FaultRule, Sandbox, SandboxConfig, ServiceNowOptions
+
+    config = SandboxConfig(servicenow=ServiceNowOptions(strict_queries=True))
+    with Sandbox(config) as sb:
+        sys_id: str = sb.store.insert("sys_user", {"user_name": "ada"})
+        row: dict[str, str] | None = sb.store.get("sys_user", sys_id)
+        print(row, sb.servicenow_url, str(sb.ca_file), sb.connection_info()["servicenow_url"])
+        rule: FaultRule = sb.faults.add(FaultRule(kind="status", status=503, retry_after=1))
+        mark: int = sb.request_log.mark()
+        sb.faults.remove(rule)
+        return sb.request_log.round_trips("servicenow", since=mark) + sb.request_log.writes()
