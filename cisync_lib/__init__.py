@@ -46,6 +46,17 @@ from ._models import (
 from ._payload import structure_payload
 from ._records import BusinessApp, SnUser, UserLink
 from ._version import __version__
+from .settings import (
+    ConnectionSettings,
+    Consent,
+    EffectiveSettings,
+    Environment,
+    RelationshipKind,
+    SettingsFile,
+    available_relationships,
+    check_relationships,
+    load_settings,
+)
 
 __all__ = [
     # models
@@ -88,5 +99,15 @@ __all__ = [
     "StalePlanError",
     "UnknownStrategyError",
     "UnsafeQueryError",
+    # settings
+    "ConnectionSettings",
+    "Consent",
+    "EffectiveSettings",
+    "Environment",
+    "RelationshipKind",
+    "SettingsFile",
+    "available_relationships",
+    "check_relationships",
+    "load_settings",
     "__version__",
 ]
