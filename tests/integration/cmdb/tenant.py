@@ -39,19 +39,6 @@ def desired_from(t, *, links=True, **kw):
     return DesiredState.build(apps, info, pairs if links else None, **kw)
 
 
-def load_users(sb, t):
-    for user in t.sys_users:
-        sb.store.insert(
-            "sys_user",
-            {
-                "sys_id": user.sys_id,
-                "user_name": user.user_name,
-                "email": user.email,
-                "name": user.name,
-            },
-        )
-
-
 def connect(sb, **kw):
     kw.setdefault("timeout", (5.0, 5.0))
     kw.setdefault("backoff", 0.0)

@@ -6,12 +6,12 @@ import pytest
 
 from cisync_lib import make_converter
 from cisync_lib.cmdb import CmdbConfig, apply, make_plan, read_state, render_plan
+from cisync_lib.sandbox import SandboxConfig
 
 from .tenant import (
     connect,
     desired_from,
     expected_pairs,
-    load_users,
     store_apps,
     store_links,
     tenant,
@@ -28,8 +28,7 @@ def _choice(sb, element, label):
 @pytest.mark.slow
 def test_medium_tenant_equals_truth_and_second_run_writes_nothing(cisync_sandbox_factory):
     t = tenant("medium")
-    sb = cisync_sandbox_factory()
-    load_users(sb, t)
+    sb = cisync_sandbox_factory(SandboxConfig(size="medium"))
     config = CmdbConfig()
     desired = desired_from(t)
     progress = []

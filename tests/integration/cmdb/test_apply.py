@@ -3,13 +3,13 @@
 import pytest
 
 from cisync_lib.cmdb import CmdbConfig, apply, make_plan, read_state, render_plan
+from cisync_lib.sandbox import SandboxConfig
 
 from .tenant import (
     DEFAULT,
     connect,
     desired_from,
     expected_pairs,
-    load_users,
     store_apps,
     store_links,
     tenant,
@@ -18,9 +18,7 @@ from .tenant import (
 
 @pytest.fixture
 def sb(cisync_sandbox_factory):
-    sb = cisync_sandbox_factory()
-    load_users(sb, tenant("tiny"))
-    return sb
+    return cisync_sandbox_factory(SandboxConfig(size="tiny"))
 
 
 def sync(sb, desired, config=DEFAULT, **kw):

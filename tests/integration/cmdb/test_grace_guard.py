@@ -5,17 +5,16 @@ import pytest
 
 from cisync_lib import GuardRefusedError
 from cisync_lib.cmdb import CmdbConfig, GracePolicy, RunStateStore, apply, make_plan, read_state
+from cisync_lib.sandbox import SandboxConfig
 
-from .tenant import connect, load_users, store_apps, store_links, tenant, truth_inputs
+from .tenant import connect, store_apps, store_links, tenant, truth_inputs
 
 GRACE2 = CmdbConfig(grace=GracePolicy(runs=2))
 
 
 @pytest.fixture
 def sb(cisync_sandbox_factory):
-    sb = cisync_sandbox_factory()
-    load_users(sb, tenant("tiny"))
-    return sb
+    return cisync_sandbox_factory(SandboxConfig(size="tiny"))
 
 
 def run(sb, desired, store, config=GRACE2, force=False):

@@ -6,7 +6,7 @@ from cisync_lib import CmdbSetupError
 from cisync_lib.cmdb import CmdbConfig, WritePath, apply, make_plan, read_state
 from cisync_lib.sandbox import SandboxConfig, ServiceNowOptions
 
-from .tenant import connect, desired_from, load_users, store_apps, store_links, tenant
+from .tenant import connect, desired_from, store_apps, store_links, tenant
 
 IRE = CmdbConfig(write_path=WritePath.IRE, ire_batch_size=7)
 COMPARED = (
@@ -21,9 +21,7 @@ COMPARED = (
 
 
 def start(factory, **options):
-    sb = factory(SandboxConfig(servicenow=ServiceNowOptions(**options)))
-    load_users(sb, tenant("tiny"))
-    return sb
+    return factory(SandboxConfig(size="tiny", servicenow=ServiceNowOptions(**options)))
 
 
 def sync(sb, desired, config):
@@ -70,7 +68,7 @@ def test_ire_updates_and_retires(cisync_sandbox_factory):
     low = desired_from(tenant("tiny"), max_risk_score=6)
     first = next(iter(store_apps(sb).values()))
     sb.store.update("cmdb_ci_business_app", first["sys_id"], {"short_description": "edited"})
-    plan, result = sync(sb, low, config)
+    _plan, result = sync(sb, low, config)
     assert result.apps_retired == len(low.excluded)
     retired = {cid for cid, r in store_apps(sb).items() if r["operational_status"] == "6"}
     assert retired == {f"mdca:app:{a}" for a in low.excluded}

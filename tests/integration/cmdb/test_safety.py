@@ -10,13 +10,12 @@ import pytest
 
 from cisync_lib import ApplyError
 from cisync_lib.cmdb import CmdbConfig, RunStateStore, apply, dump_plan, make_plan, read_state
-from cisync_lib.sandbox import FaultRule
+from cisync_lib.sandbox import FaultRule, SandboxConfig
 
 from .tenant import (
     connect,
     desired_from,
     expected_pairs,
-    load_users,
     store_links,
     tenant,
 )
@@ -27,9 +26,7 @@ CONFIG = CmdbConfig(batch_size=25)
 
 @pytest.fixture
 def sb(cisync_sandbox_factory):
-    sb = cisync_sandbox_factory()
-    load_users(sb, tenant("tiny"))
-    return sb
+    return cisync_sandbox_factory(SandboxConfig(size="tiny"))
 
 
 def converge(sb, desired, config=CONFIG, conn=None, attempts=3):
