@@ -8,7 +8,9 @@ topics (:mod:`cisync_lib.settings`, :mod:`cisync_lib.correlation`,
 from ._converter import configure_converter, make_converter
 from ._errors import (
     AliasMapError,
+    ApplyError,
     CisyncError,
+    CmdbSetupError,
     ConfigError,
     ConsentRequiredError,
     CorrelationError,
@@ -18,6 +20,7 @@ from ._errors import (
     SandboxError,
     StalePlanError,
     UnknownStrategyError,
+    UnsafeQueryError,
 )
 from ._errors_remote import (
     DefenderAuthError,
@@ -73,7 +76,9 @@ __all__ = [
     "structure_payload",
     # errors
     "AliasMapError",
+    "ApplyError",
     "CisyncError",
+    "CmdbSetupError",
     "ConfigError",
     "ConsentRequiredError",
     "CorrelationError",
@@ -91,6 +96,7 @@ __all__ = [
     "SnapshotError",
     "StalePlanError",
     "UnknownStrategyError",
+    "UnsafeQueryError",
     # settings
     "ConnectionSettings",
     "Consent",

@@ -19,7 +19,9 @@ import attrs
 
 __all__ = [
     "AliasMapError",
+    "ApplyError",
     "CisyncError",
+    "CmdbSetupError",
     "ConfigError",
     "ConsentRequiredError",
     "CorrelationError",
@@ -29,6 +31,7 @@ __all__ = [
     "SandboxError",
     "StalePlanError",
     "UnknownStrategyError",
+    "UnsafeQueryError",
 ]
 
 
@@ -194,6 +197,66 @@ class GuardRefusedError(PlanError):
             f"({share:.1f}%) is over the {self.limit_percent:g}% limit; nothing was written. "
             f"If this is intended, {self.force_hint}"
         )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class ApplyError(PlanError):
+    """Apply finished with writes that failed or whose outcome could not be settled.
+
+    Everything else in the plan was applied; re-running converges (a new plan
+    contains exactly what is still missing).
+
+    Attributes:
+        done: writes that succeeded.
+        failed: writes that failed or stayed unresolved.
+        problems: one line per failed write (table, sys_id, status, detail).
+    """
+
+    done: int = 0
+    failed: int = 0
+    problems: Sequence[str] = ()
+
+    def _describe(self) -> str:
+        shown = "; ".join(self.problems[:5])
+        more = f" (+{len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        return (
+            f"apply incomplete: {self.failed} write(s) failed, {self.done} succeeded: "
+            f"{shown}{more}. Run again to converge."
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class CmdbSetupError(CisyncError):
+    """The instance lacks something the CMDB writer needs; nothing was written.
+
+    Attributes:
+        problem: what is missing.
+        fix: how an administrator sets it up.
+    """
+
+    problem: str = ""
+    fix: str = ""
+
+    def _describe(self) -> str:
+        return f"{self.problem}. To fix: {self.fix}"
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class UnsafeQueryError(CisyncError, ValueError):
+    """A value cannot be put into a ServiceNow encoded query without changing its meaning.
+
+    Attributes:
+        field: the field the condition is on.
+        value: the offending value.
+        problem: why it was refused.
+    """
+
+    field: str = ""
+    value: str = ""
+    problem: str = ""
+
+    def _describe(self) -> str:
+        return f"encoded query on {self.field!r}: {self.problem} (value {self.value!r})"
 
 
 # --- correlation ---------------------------------------------------------------

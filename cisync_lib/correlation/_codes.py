@@ -53,3 +53,5 @@ class ReasonCode(str, enum.Enum):
     ALIAS_TARGET_NOT_FOUND = "ALIAS_TARGET_NOT_FOUND"
     ALIAS_TARGET_AMBIGUOUS = "ALIAS_TARGET_AMBIGUOUS"
     LOOKUP_ERROR = "LOOKUP_ERROR"
+    #: a lookup value that cannot go into an encoded query safely and no snapshot was read
+    UNSAFE_QUERY_VALUE = "UNSAFE_QUERY_VALUE"

@@ -1,0 +1,185 @@
+"""Parse, classify and normalise raw Defender user identifiers (pure, one name at a time)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Protocol
+
+from attrs import field, frozen
+
+from ._codes import InputKind, ReasonCode
+from ._config import CorrelatorConfig
+from ._text import ZERO_WIDTH, has_control, idna_domain
+
+__all__ = ["ANONYMOUS_USER", "ObservedName", "ParsedName", "normalize", "parse"]
+
+#: the literal MDCA shows for a user it could not (or may not) name.
+ANONYMOUS_USER = "anonymoususer"
+# characters Active Directory forbids in a sAMAccountName, plus the separators we parse on
+_BARE_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>@')
+
+
+@frozen(kw_only=True)
+class ObservedName:
+    """One raw identifier as the caller saw it.
+
+    Attributes:
+        raw: the identifier exactly as Defender reported it.
+        source: where it came from.
+        anonymized: the stream that reported it anonymises user names.
+        context: free context copied to the unmatched report (``app``,
+            ``stream``, ``first_seen``, ``last_seen``).
+    """
+
+    raw: str
+    source: str = "mdca"
+    anonymized: bool = False
+    context: Mapping[str, str] = field(factory=dict, hash=False)
+
+
+@frozen(kw_only=True)
+class ParsedName:
+    """A classified and normalised identifier.
+
+    Attributes:
+        raw: the raw identifier.
+        kind: what it looks like.
+        normalized: trimmed, zero-width characters removed, NFC, casefolded.
+        local: the local part (email-like) or the user part (down-level, local logon).
+        domain: the DNS domain (email-like), lower-case IDNA A-label.
+        netbios: the folded NetBIOS domain (down-level).
+        host: the folded computer name (local logon).
+        transforms: the normalisation steps that changed the value, in order.
+        skip_reason: why no rule-based strategy may use it (``None``: correlatable).
+    """
+
+    raw: str
+    kind: InputKind
+    normalized: str
+    local: str | None = None
+    domain: str | None = None
+    netbios: str | None = None
+    host: str | None = None
+    transforms: tuple[str, ...] = ()
+    skip_reason: ReasonCode | None = None
+
+
+def normalize(raw: str) -> tuple[str, tuple[str, ...]]:
+    """Normalise an identifier and say which steps changed it.
+
+    Steps: ``nfc``, ``strip_zero_width`` (U+200B-U+200D, U+2060, U+FEFF),
+    ``trim`` (leading/trailing whitespace incl. NBSP), ``casefold``. Applying
+    it to its own output changes nothing (idempotent).
+
+    Args:
+        raw: the raw identifier.
+
+    Returns:
+        ``(normalized, transforms)``.
+    """
+    steps: list[str] = []
+    text = unicodedata.normalize("NFC", raw)
+    if text != raw:
+        steps.append("nfc")
+    stripped = "".join(c for c in text if c not in ZERO_WIDTH)
+    if stripped != text:
+        steps.append("strip_zero_width")
+    trimmed = stripped.strip()
+    if trimmed != stripped:
+        steps.append("trim")
+    folded = unicodedata.normalize("NFC", trimmed.casefold())
+    if folded != trimmed:
+        steps.append("casefold")
+    return folded, tuple(steps)
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def parse(name: str | ObservedName, config: CorrelatorConfig | None = None) -> ParsedName:
+    """Classify and normalise one identifier (no I/O).
+
+    Args:
+        name: the raw identifier, or an :class:`ObservedName` (whose
+            ``anonymized`` flag marks it anonymised).
+        config: supplies the NetBIOS domains, placeholders and patterns.
+
+    Returns:
+        The parsed name; ``skip_reason`` is set for empty, placeholder,
+        anonymised, unparseable, local-logon and unconfigured down-level names.
+    """
+    config = config or CorrelatorConfig()
+    observed = name if isinstance(name, ObservedName) else ObservedName(raw=name)
+    normalized, steps = normalize(observed.raw)
+
+    def made(kind: InputKind, skip: ReasonCode | None = None, **parts: str | None) -> ParsedName:
+        return ParsedName(
+            raw=observed.raw,
+            kind=kind,
+            normalized=normalized,
+            transforms=steps,
+            skip_reason=skip,
+            **parts,
+        )
+
+    if not normalized or normalized in config.placeholders:
+        return made(InputKind.EMPTY, ReasonCode.EMPTY_INPUT)
+    if (
+        observed.anonymized
+        or normalized == ANONYMOUS_USER
+        or _compiled(config.anonymized_pattern).search(normalized)
+    ):
+        return made(InputKind.ANONYMIZED, ReasonCode.ANONYMIZED)
+    # interior whitespace is never valid in a UPN, email or account name (IdFix)
+    if has_control(normalized) or any(c.isspace() for c in normalized):
+        return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
+    if "@" in normalized:
+        return _email(normalized, made)
+    if "\\" in normalized:
+        return _backslash(normalized, config, made)
+    if any(c in _BARE_FORBIDDEN for c in normalized) or len(normalized) > 256:
+        return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
+    return made(InputKind.BARE, local=normalized)
+
+
+def _email(normalized: str, made: _Maker) -> ParsedName:
+    local, _, domain_text = normalized.rpartition("@")
+    domain = idna_domain(domain_text)
+    if (
+        domain is None
+        or not local
+        or "@" in local
+        or "\\" in local
+        or '"' in local
+        or len(local) > 64
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+    ):
+        return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
+    return made(InputKind.EMAIL_LIKE, local=local, domain=domain)
+
+
+def _backslash(normalized: str, config: CorrelatorConfig, made: _Maker) -> ParsedName:
+    left, sep, right = normalized.partition("\\")
+    if not sep or not left or not right or "\\" in right:
+        return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
+    if any(c in _BARE_FORBIDDEN for c in left + right):
+        return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
+    if left in config.netbios_domains:
+        return made(InputKind.DOWNLEVEL, netbios=left, local=right)
+    # MDCA writes a machine-local logon as user\COMPUTER: the right side is the host
+    if _compiled(config.host_pattern).search(right):
+        return made(InputKind.LOCAL_ACCOUNT, ReasonCode.LOCAL_ACCOUNT, local=left, host=right)
+    return made(InputKind.DOWNLEVEL, ReasonCode.DOMAIN_NOT_ALLOWED, netbios=left, local=right)
+
+
+class _Maker(Protocol):
+    def __call__(
+        self, kind: InputKind, skip: ReasonCode | None = None, **parts: str | None
+    ) -> ParsedName: ...

@@ -1,0 +1,279 @@
+"""ServiceNowConnection: one session, one pysnc client, lean reads and counted round trips."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import requests
+
+from cisync_lib._errors import ConfigError, UnsafeQueryError
+from cisync_lib._errors_remote import ServiceNowRequestError
+
+from . import _pysnc
+from ._auth import Auth, BasicAuth, OAuthPassword, TokenAuth
+from ._batch import BatchItem, BatchResult, send_batches
+from ._http import Counter, build_session
+from ._query import q_and, q_gt
+
+__all__ = ["ServiceNowConnection"]
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, str]
+
+
+class ServiceNowConnection:
+    """A connection to one ServiceNow instance.
+
+    Every request goes through one :class:`requests.Session` that ignores the
+    environment (``trust_env=False``), verifies TLS as told, has (connect, read)
+    timeouts and retries only idempotent requests. pysnc runs on that session.
+
+    Args:
+        instance_url: ``https://<name>.service-now.com`` (or any ``https://`` URL).
+        auth: :class:`BasicAuth`, :class:`OAuthClientCredentials` or :class:`OAuthPassword`.
+        verify: ``True`` for the system trust store, or the path of a CA bundle.
+        timeout: (connect, read) seconds for every request.
+        proxies: explicit proxies (``{"https": "http://proxy:8080"}``); the
+            environment's are never used.
+        page_size: rows per page for reads.
+        retries: retries of idempotent requests on 429/502/503/504 and network errors.
+        backoff: backoff factor in seconds between those retries.
+        max_retry_after: longest ``Retry-After`` honoured, in seconds.
+
+    Raises:
+        ConfigError: for a URL that is not ``https://`` or a bad page size.
+    """
+
+    def __init__(
+        self,
+        instance_url: str,
+        *,
+        auth: Auth,
+        verify: bool | str = True,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        proxies: Mapping[str, str] | None = None,
+        page_size: int = 1000,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_retry_after: float = 60.0,
+    ) -> None:
+        url = instance_url.strip().rstrip("/")
+        if not url.startswith("https://"):
+            raise ConfigError(key="instance_url", problem=f"must be an https:// URL, got {url!r}")
+        if page_size < 1:
+            raise ConfigError(key="page_size", problem="must be at least 1")
+        self._url = url
+        self._auth = auth
+        self._page_size = page_size
+        self._counter = Counter()
+        self._batch_ids = itertools.count(1)
+        self._local = threading.local()
+        self._session = build_session(
+            url,
+            verify=verify,
+            timeout=timeout,
+            proxies=proxies,
+            counter=self._counter,
+            retries=retries,
+            backoff=backoff,
+            max_retry_after=max_retry_after,
+        )
+        self._session.hooks["response"].append(self._remember)
+        self._token: TokenAuth | None = None
+        if isinstance(auth, BasicAuth):
+            self._session.auth = (auth.username, auth.password)
+        else:
+            self._token = TokenAuth(self._session, url, auth, timeout)
+            self._session.auth = self._token
+        self._client = _pysnc.make_client(url, self._session)
+
+    # --- properties -------------------------------------------------------------
+
+    @property
+    def instance_url(self) -> str:
+        """The instance base URL, without a trailing slash."""
+        return self._url
+
+    @property
+    def session(self) -> requests.Session:
+        """The underlying session, for plain JSON APIs (IRE) with the same trust and timeouts."""
+        return self._session
+
+    @property
+    def request_count(self) -> int:
+        """Round trips made through this connection (each retry and token request included)."""
+        return self._counter.value
+
+    @property
+    def user_name(self) -> str | None:
+        """The integration user's name, when the credentials carry one."""
+        if isinstance(self._auth, (BasicAuth, OAuthPassword)):
+            return self._auth.username
+        return None
+
+    @property
+    def page_size(self) -> int:
+        """Rows per page for reads."""
+        return self._page_size
+
+    def __repr__(self) -> str:
+        return f"ServiceNowConnection({self._url!r}, auth={type(self._auth).__name__})"
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._local.last = (response.status_code, "")
+        if response.status_code == 401 and self._token is not None:
+            self._token.invalidate()  # a revoked token: the next request fetches a new one
+
+    def _last(self) -> tuple[int | None, str]:
+        last: tuple[int | None, str] = getattr(self._local, "last", (None, ""))
+        return last
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self._session.close()
+
+    def __enter__(self) -> ServiceNowConnection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- reads ------------------------------------------------------------------
+
+    def query(
+        self,
+        table: str,
+        *,
+        query: str = "",
+        fields: Sequence[str] = (),
+        page_size: int | None = None,
+    ) -> Iterator[Row]:
+        """Iterate the rows of ``table`` matching ``query``, ordered by sys_id.
+
+        Pages by key (``sys_id>last``) rather than by offset, so rows inserted or
+        deleted during the read neither repeat nor vanish, and a page shortened
+        by ACLs or the instance does not end the read early: the read ends only
+        when ``X-Total-Count`` says nothing is left. Build ``query`` with the
+        ``q_*`` helpers.
+
+        Args:
+            table: the table.
+            query: an encoded query without ``ORDERBY`` or ``^NQ``.
+            fields: the fields to return (``sys_id`` is always included).
+            page_size: rows per request (default: the connection's).
+
+        Yields:
+            one ``{field: raw string value}`` dict per row.
+
+        Raises:
+            UnsafeQueryError: if ``query`` orders or has a top-level OR (``^NQ``).
+            ServiceNowRequestError: if a page fails after retries.
+            ServiceNowAuthError: for 401/403.
+        """
+        if "ORDERBY" in query or "^NQ" in query:
+            raise UnsafeQueryError(
+                field="", value=query, problem="ORDERBY and ^NQ would break sys_id paging"
+            )
+        limit = page_size or self._page_size
+        wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
+        last_id: str | None = None
+        empty_pages = 0
+        while True:
+            page_query = q_and(query, q_gt("sys_id", last_id) if last_id else "")
+            rows, total = _pysnc.read_page(
+                self._client, table, page_query, wanted, limit, self._last
+            )
+            yield from rows
+            if total <= len(rows):
+                return
+            if not rows:
+                # rows exist but none came back (ACLs filter after the limit): give up loudly
+                empty_pages += 1
+                if empty_pages > 2:
+                    raise ServiceNowRequestError(
+                        operation="query",
+                        table=table,
+                        detail=f"empty page although {total} row(s) remain; check read ACLs",
+                    )
+                continue
+            empty_pages = 0
+            last_id = rows[-1]["sys_id"]
+
+    def count(self, table: str, *, query: str = "") -> int:
+        """How many rows match ``query`` (one request, from ``X-Total-Count``)."""
+        _rows, total = _pysnc.read_page(self._client, table, query, ["sys_id"], 1, self._last)
+        return total
+
+    def get(self, table: str, sys_id: str, *, fields: Sequence[str] = ()) -> Row | None:
+        """One record by sys_id, or None if it does not exist (or is not readable)."""
+        wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
+        return _pysnc.get_record(self._client, table, sys_id, wanted, self._last)
+
+    # --- single writes ----------------------------------------------------------
+
+    def insert(self, table: str, values: Mapping[str, str]) -> str:
+        """Insert a record and return its sys_id.
+
+        Pass ``sys_id`` in ``values`` to choose it: a repeated insert then fails
+        instead of creating a duplicate.
+
+        Raises:
+            ServiceNowRequestError: with ``outcome_unknown=True`` when the
+                request was sent but no answer came back (re-read, never retry blindly).
+        """
+        return _pysnc.insert_record(self._client, table, values, self._last)["sys_id"]
+
+    def insert_row(self, table: str, values: Mapping[str, str]) -> Row:
+        """Like :meth:`insert`, returning the created row as the instance answered it."""
+        return _pysnc.insert_record(self._client, table, values, self._last)
+
+    def update(self, table: str, sys_id: str, values: Mapping[str, str]) -> None:
+        """PATCH the given fields of a record (only those fields are sent)."""
+        _pysnc.update_record(self._client, table, sys_id, values, self._last)
+
+    def delete(self, table: str, sys_id: str) -> None:
+        """Delete a record."""
+        _pysnc.delete_record(self._client, table, sys_id, self._last)
+
+    # --- batch writes -----------------------------------------------------------
+
+    def batch(
+        self,
+        items: Sequence[BatchItem],
+        *,
+        chunk_size: int = 100,
+        retry_unserviced: int = 3,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[BatchResult]:
+        """Send Table API writes through the Batch API, ``chunk_size`` per call.
+
+        Items the instance leaves unserviced did not run and are re-sent (up to
+        ``retry_unserviced`` more rounds). Nothing else is retried: an item whose
+        batch call failed after sending comes back as ``UNKNOWN``, and one the
+        instance refuses to batch as ``REFUSED``, for the caller to settle.
+
+        Returns:
+            one :class:`BatchResult` per item, in order.
+        """
+        return send_batches(
+            self._session,
+            self._url,
+            items,
+            chunk_size=chunk_size,
+            next_id=lambda: next(self._batch_ids),
+            retry_unserviced=retry_unserviced,
+            progress=progress,
+        )
