@@ -75,8 +75,6 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     wbufsize = 1 << 16
-    server_version = "cisync-sandbox"
-    sys_version = ""
     timeout = IDLE_TIMEOUT
     server: _Server
 
@@ -91,6 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self.request, alive=False)
             self.request.close()
+
+    def version_string(self) -> str:
+        return "cisync-sandbox"
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)
