@@ -1,0 +1,75 @@
+"""Plan and apply Business Application CIs and their user links (``cmdb_rel_person``).
+
+The flow is ``read_state`` -> ``DesiredState.build`` -> ``make_plan`` (pure) ->
+``apply`` (the only writer). A plan is JSON-serialisable, renders as a
+readable diff and carries the fingerprint of the state it was computed from.
+"""
+
+from ._actions import (
+    AddLink,
+    CreateApp,
+    CreateVendor,
+    FieldChange,
+    GuardReport,
+    PendingRemoval,
+    Plan,
+    RemoveLink,
+    RetireApp,
+    UpdateApp,
+)
+from ._config import (
+    CURATED_FIELDS,
+    DEFAULT_FIELD_POLICY,
+    CmdbConfig,
+    FieldPolicy,
+    GracePolicy,
+    GuardPolicy,
+    LinkOwnership,
+    SettingsLike,
+    WritePath,
+)
+from ._desired import DefenderDataLike, DesiredApp, DesiredState, describe_app
+from ._plan import make_plan
+from ._render import render_plan
+from ._runstate import MissEntry, RunState, RunStateStore
+from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
+from ._state import AppRow, CurrentState, LinkRow, ReadScope
+
+__all__ = [
+    "CURATED_FIELDS",
+    "DEFAULT_FIELD_POLICY",
+    "AddLink",
+    "AppRow",
+    "CmdbConfig",
+    "CreateApp",
+    "CreateVendor",
+    "CurrentState",
+    "DefenderDataLike",
+    "DesiredApp",
+    "DesiredState",
+    "FieldChange",
+    "FieldPolicy",
+    "GracePolicy",
+    "GuardPolicy",
+    "GuardReport",
+    "LinkOwnership",
+    "LinkRow",
+    "MissEntry",
+    "PendingRemoval",
+    "Plan",
+    "ReadScope",
+    "RemoveLink",
+    "RetireApp",
+    "RunState",
+    "RunStateStore",
+    "SettingsLike",
+    "UpdateApp",
+    "WritePath",
+    "describe_app",
+    "dump_plan",
+    "load_plan",
+    "make_plan",
+    "plan_from_json",
+    "plan_to_json",
+    "render_plan",
+]

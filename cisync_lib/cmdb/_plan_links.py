@@ -1,0 +1,168 @@
+"""Planning user links: add, heal duplicates, remove after the grace period (pure, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from attrs import define, field
+
+from cisync_lib._errors import CmdbSetupError
+
+from ._actions import AddLink, PendingRemoval, RemoveLink
+from ._config import CmdbConfig, LinkOwnership
+from ._desired import DesiredState
+from ._plan_apps import AppPlan, grace_over
+from ._runstate import MissEntry, RunState
+from ._state import CurrentState, LinkRow
+
+__all__ = ["LinkPlan", "plan_links"]
+
+
+@define
+class LinkPlan:
+    """The link half of a plan."""
+
+    adds: list[AddLink] = field(factory=list)
+    removes: list[RemoveLink] = field(factory=list)
+    unchanged: dict[str, int] = field(factory=dict)
+    pending: list[PendingRemoval] = field(factory=list)
+    warnings: list[str] = field(factory=list)
+    missing: dict[str, MissEntry] = field(factory=dict)
+    owned_total: int = 0
+
+
+def _missing_type(config: CmdbConfig) -> CmdbSetupError:
+    return CmdbSetupError(
+        problem=(
+            f"the instance has no {config.rel_type_table} record named {config.rel_type_name!r}, "
+            "so user links cannot be written"
+        ),
+        fix=(
+            f"as an administrator, create it in {config.rel_type_table} (name "
+            f"{config.rel_type_name!r}, parent descriptor {config.rel_type_name!r}, child "
+            "descriptor 'Uses'), or set rel_type_name to an existing type"
+        ),
+    )
+
+
+def plan_links(
+    desired: DesiredState,
+    state: CurrentState,
+    config: CmdbConfig,
+    run_state: RunState,
+    now: datetime,
+    apps: AppPlan,
+) -> LinkPlan:
+    """Compare desired (app, user) pairs with the link rows read."""
+    out = LinkPlan()
+    if not state.links_read:
+        out.missing = dict(run_state.missing_links)
+        return out
+    if state.rel_type is None:
+        raise _missing_type(config)
+    owner = config.integration_user or state.integration_user or run_state.integration_user
+    by_ownership = config.link_ownership is LinkOwnership.SCOPE
+    if not by_ownership and owner is None:
+        out.warnings.append(
+            "the integration user is unknown, so no existing link counts as ours and none is "
+            "removed; set integration_user in the CMDB config"
+        )
+
+    def owned(row: LinkRow) -> bool:
+        return by_ownership or (owner is not None and row.created_by == owner)
+
+    # rows on CIs outside the managed scope (e.g. candidates not adopted) are not ours to judge
+    rows: dict[tuple[str, str], list[LinkRow]] = {}
+    for row in state.links:
+        if row.ci in apps.managed_cis:
+            rows.setdefault((row.ci, row.user), []).append(row)
+
+    keep: dict[tuple[str, str], LinkRow] = {}
+    for key, group in rows.items():
+        if len(group) > 1:
+            group.sort(key=lambda r: (owned(r), r.sys_id))  # keep a person's row if any
+            for extra in group[1:]:
+                out.removes.append(
+                    RemoveLink(
+                        sys_id=extra.sys_id,
+                        ci=extra.ci,
+                        user=extra.user,
+                        app_id=apps.managed_cis.get(extra.ci, ""),
+                        reason="duplicate",
+                    )
+                )
+        keep[key] = group[0]
+        if owned(group[0]):
+            out.owned_total += 1
+
+    if desired.sync_users:
+        for app_id in sorted(desired.links):
+            ci, new = apps.ci_of[app_id]
+            same = 0
+            for user in sorted(desired.links[app_id]):
+                if keep.pop((ci, user), None) is not None:
+                    same += 1
+                else:
+                    out.adds.append(AddLink(app_id=app_id, ci=ci, user=user, new_app=new))
+            if same:
+                out.unchanged[app_id] = same
+        _plan_stale(desired, config, run_state, now, apps, keep, owned, out)
+    elif config.remove_links_when_user_sync_off:
+        for (ci, user), row in sorted(keep.items()):
+            if owned(row):
+                out.removes.append(
+                    RemoveLink(
+                        sys_id=row.sys_id,
+                        ci=ci,
+                        user=user,
+                        app_id=apps.managed_cis.get(ci, ""),
+                        reason="user_sync_off",
+                    )
+                )
+    return out
+
+
+def _plan_stale(
+    desired: DesiredState,
+    config: CmdbConfig,
+    run_state: RunState,
+    now: datetime,
+    apps: AppPlan,
+    left: dict[tuple[str, str], LinkRow],
+    owned: Callable[[LinkRow], bool],
+    out: LinkPlan,
+) -> None:
+    """Links in scope the source no longer justifies: remove ours after the grace period."""
+    counting = desired.source_complete and desired.source_app_count > 0
+    counting = counting and desired.source_user_count > 0
+    if not counting and left:
+        out.warnings.append(
+            "the source gave no users (or the read was incomplete): no link is removed and "
+            "no grace period advances"
+        )
+    run = run_state.current_run
+    for (ci, user), row in sorted(left.items()):
+        if not owned(row):
+            continue  # made by a person or another tool: never removed
+        key = f"{ci}:{user}"
+        entry = run_state.missing_links.get(key)
+        if not counting:
+            if entry is not None:
+                out.missing[key] = entry
+            continue
+        entry = entry or MissEntry(first_missed_at=now, first_missed_run=run)
+        out.missing[key] = entry
+        app_id = apps.managed_cis.get(ci, "")
+        if grace_over(entry, run, now, config):
+            out.removes.append(RemoveLink(sys_id=row.sys_id, ci=ci, user=user, app_id=app_id))
+        else:
+            out.pending.append(
+                PendingRemoval(
+                    kind="link",
+                    key=key,
+                    app_id=app_id,
+                    missed_runs=entry.missed_runs(run),
+                    first_missed_at=entry.first_missed_at,
+                )
+            )

@@ -1,0 +1,179 @@
+"""Plan JSON round trip, readable rendering, and the run-state file."""
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cisync_lib import ConfigError, PlanError
+from cisync_lib.cmdb import (
+    AddLink,
+    CreateApp,
+    CreateVendor,
+    FieldChange,
+    GuardReport,
+    MissEntry,
+    PendingRemoval,
+    Plan,
+    ReadScope,
+    RemoveLink,
+    RetireApp,
+    RunState,
+    RunStateStore,
+    UpdateApp,
+    dump_plan,
+    load_plan,
+    make_plan,
+    plan_from_json,
+    plan_to_json,
+    render_plan,
+)
+
+from .helpers import NOW, app, desired, state
+
+text = st.text(max_size=12)
+ids = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
+times = st.datetimes(timezones=st.just(timezone.utc))
+changes = st.lists(st.builds(FieldChange, field=text, old=text, new=text), max_size=3).map(tuple)
+small = st.dictionaries(text, text, max_size=3)
+entries = st.dictionaries(
+    text,
+    st.builds(MissEntry, first_missed_at=times, first_missed_run=st.integers(0, 99)),
+    max_size=2,
+)
+
+
+def tup(strategy):
+    return st.lists(strategy, max_size=3).map(tuple)
+
+
+plans = st.builds(
+    Plan,
+    fingerprint=ids,
+    created_at=times,
+    app_class=text,
+    link_table=text,
+    rel_type=st.none() | ids,
+    scope=st.builds(
+        ReadScope, app_names=tup(text), vendor_names=tup(text), read_links=st.booleans()
+    ),
+    vendors=tup(st.builds(CreateVendor, sys_id=ids, name=text)),
+    creates=tup(st.builds(CreateApp, sys_id=ids, app_id=text, values=small)),
+    updates=tup(
+        st.builds(
+            UpdateApp,
+            sys_id=ids,
+            app_id=text,
+            name=text,
+            changes=changes,
+            adopted=st.booleans(),
+            revived=st.booleans(),
+        )
+    ),
+    retires=tup(
+        st.builds(RetireApp, sys_id=ids, app_id=text, name=text, changes=changes, reason=text)
+    ),
+    unchanged_apps=tup(text),
+    add_links=tup(st.builds(AddLink, app_id=text, ci=ids, user=ids, new_app=st.booleans())),
+    remove_links=tup(st.builds(RemoveLink, sys_id=ids, ci=ids, user=ids, app_id=text, reason=text)),
+    unchanged_links=st.dictionaries(text, st.integers(0, 9), max_size=3),
+    pending=tup(
+        st.builds(
+            PendingRemoval,
+            kind=text,
+            key=text,
+            app_id=text,
+            missed_runs=st.integers(0, 9),
+            first_missed_at=times,
+        )
+    ),
+    guard=st.builds(
+        GuardReport,
+        retire_count=st.integers(0, 9),
+        managed_apps=st.integers(0, 9),
+        unlink_count=st.integers(0, 9),
+        managed_links=st.integers(0, 9),
+    ),
+    warnings=tup(text),
+    run_state=st.builds(
+        RunState,
+        completed_runs=st.integers(0, 9),
+        integration_user=st.none() | text,
+        missing_apps=entries,
+        missing_links=entries,
+    ),
+)
+
+
+@settings(max_examples=40)
+@given(plans)
+def test_plan_json_round_trip(plan):
+    data = json.loads(json.dumps(plan_to_json(plan)))
+    assert plan_from_json(data) == plan
+
+
+def test_plan_file_round_trip(tmp_path):
+    plan = make_plan(desired([app(1)], {"1": ["a" * 32]}), state(), now=NOW)
+    dump_plan(plan, tmp_path / "plan.json")
+    assert load_plan(tmp_path / "plan.json") == plan
+
+
+def test_bad_plan_names_the_path():
+    data = plan_to_json(make_plan(desired([app(1)]), state(), now=NOW))
+    data["plan"]["creates"][0]["values"] = 3
+    with pytest.raises(PlanError, match=r"\$\.plan\.creates\[0\]\.values"):
+        plan_from_json(data, source="plan.json")
+    with pytest.raises(PlanError, match="not a cisync CMDB plan"):
+        plan_from_json({"plan": {}})
+
+
+def test_render_is_readable():
+    plan = make_plan(desired([app(1), app(2)], {"1": ["a" * 32]}), state(), now=NOW)
+    text = render_plan(plan)
+    assert "+ create   'App 1' (mdca:app:1)" in text
+    assert "+ link     app 1" in text
+    assert "guard: retire 0/0" in text
+    assert render_plan(plan, limit=1).count("+ create") == 1
+
+
+def test_run_state_file(tmp_path):
+    store = RunStateStore(tmp_path / "job" / "cmdb-run-state.json")
+    assert store.load() == RunState()
+    state_ = RunState(
+        completed_runs=4,
+        integration_user="me",
+        missing_apps={"7": MissEntry(first_missed_at=NOW, first_missed_run=3)},
+    )
+    store.save(state_)
+    assert store.load() == state_
+    assert [p.name for p in store.path.parent.iterdir()] == ["cmdb-run-state.json"]  # no temp left
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        ("{", None),
+        ('{"version": 9}', "version"),
+        ('{"version": 1, "completed_runs": -1}', "completed_runs"),
+        ('{"version": 1, "missing_apps": {"7": ["nope", 1]}}', "missing_apps.7"),
+    ],
+)
+def test_run_state_errors_name_file_and_key(tmp_path, content, key):
+    path = tmp_path / "rs.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        RunStateStore(path).load()
+    assert str(path) in str(info.value)
+    if key:
+        assert key in str(info.value)
+
+
+def test_miss_entry_counts_runs():
+    assert (
+        MissEntry(
+            first_missed_at=datetime(2026, 1, 1, tzinfo=timezone.utc), first_missed_run=3
+        ).missed_runs(5)
+        == 3
+    )
