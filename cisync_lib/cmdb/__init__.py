@@ -17,6 +17,7 @@ from ._actions import (
     RetireApp,
     UpdateApp,
 )
+from ._apply import ApplyProgress, ApplyResult, apply
 from ._config import (
     CURATED_FIELDS,
     DEFAULT_FIELD_POLICY,
@@ -29,7 +30,9 @@ from ._config import (
     WritePath,
 )
 from ._desired import DefenderDataLike, DesiredApp, DesiredState, describe_app
+from ._ire import ire_preflight
 from ._plan import make_plan
+from ._read import read_state
 from ._render import render_plan
 from ._runstate import MissEntry, RunState, RunStateStore
 from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
@@ -40,6 +43,8 @@ __all__ = [
     "DEFAULT_FIELD_POLICY",
     "AddLink",
     "AppRow",
+    "ApplyProgress",
+    "ApplyResult",
     "CmdbConfig",
     "CreateApp",
     "CreateVendor",
@@ -65,11 +70,14 @@ __all__ = [
     "SettingsLike",
     "UpdateApp",
     "WritePath",
+    "apply",
     "describe_app",
     "dump_plan",
+    "ire_preflight",
     "load_plan",
     "make_plan",
     "plan_from_json",
     "plan_to_json",
+    "read_state",
     "render_plan",
 ]

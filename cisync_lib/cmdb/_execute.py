@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from attrs import define
 
-from cisync_lib._errors_remote import ServiceNowRequestError
+from cisync_lib._errors_remote import ServiceNowAuthError, ServiceNowRequestError
 from cisync_lib.servicenow import BatchItem, BatchOutcome, BatchResult, ServiceNowConnection
 
 from ._config import CmdbConfig
@@ -81,6 +81,13 @@ def _single(conn: ServiceNowConnection, op: Op, unknown: list[Op]) -> None:
             unknown.append(op)
         else:
             op.error = str(exc)
+    except ServiceNowAuthError as exc:
+        if op.method == "POST" and exc.status == 403:
+            # ServiceNow answers 403 to an insert on an existing sys_id: maybe ours already
+            op.error = str(exc)
+            unknown.append(op)
+        else:
+            raise
 
 
 def execute(

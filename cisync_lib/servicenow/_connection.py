@@ -71,6 +71,8 @@ class ServiceNowConnection:
         self._url = url
         self._auth = auth
         self._page_size = page_size
+        self._short_page_retries = 2
+        self._short_pages = 0
         self._counter = Counter()
         self._batch_ids = itertools.count(1)
         self._local = threading.local()
@@ -109,6 +111,11 @@ class ServiceNowConnection:
     def request_count(self) -> int:
         """Round trips made through this connection (each retry and token request included)."""
         return self._counter.value
+
+    @property
+    def short_pages(self) -> int:
+        """Pages that came back short and were read again (ACLs or a busy instance)."""
+        return self._short_pages
 
     @property
     def user_name(self) -> str | None:
@@ -190,27 +197,38 @@ class ServiceNowConnection:
         limit = page_size or self._page_size
         wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
         last_id: str | None = None
-        empty_pages = 0
         while True:
             page_query = q_and(query, q_gt("sys_id", last_id) if last_id else "")
-            rows, total = _pysnc.read_page(
-                self._client, table, page_query, wanted, limit, self._last
-            )
+            rows, total = self._page(table, page_query, wanted, limit)
             yield from rows
             if total <= len(rows):
                 return
             if not rows:
-                # rows exist but none came back (ACLs filter after the limit): give up loudly
-                empty_pages += 1
-                if empty_pages > 2:
-                    raise ServiceNowRequestError(
-                        operation="query",
-                        table=table,
-                        detail=f"empty page although {total} row(s) remain; check read ACLs",
-                    )
-                continue
-            empty_pages = 0
+                raise ServiceNowRequestError(
+                    operation="query",
+                    table=table,
+                    detail=f"empty page although {total} row(s) remain; check read ACLs",
+                )
             last_id = rows[-1]["sys_id"]
+
+    def _page(self, table: str, query: str, fields: list[str], limit: int) -> tuple[list[Row], int]:
+        """One page; a short page (fewer rows than asked while more remain) is read again.
+
+        The instance applies the limit before ACLs (and a busy one may cut a
+        page short), so a short page may hide rows in the middle of the window.
+        Re-reading it and merging by sys_id recovers rows that were only
+        transiently missing; rows an ACL hides stay hidden, as they must.
+        """
+        rows, total = _pysnc.read_page(self._client, table, query, fields, limit, self._last)
+        for _ in range(self._short_page_retries):
+            if len(rows) >= limit or total <= len(rows):
+                break
+            self._short_pages += 1
+            again, total = _pysnc.read_page(self._client, table, query, fields, limit, self._last)
+            merged = {r["sys_id"]: r for r in rows}
+            merged.update((r["sys_id"], r) for r in again)
+            rows = [merged[k] for k in sorted(merged)]
+        return rows, total
 
     def count(self, table: str, *, query: str = "") -> int:
         """How many rows match ``query`` (one request, from ``X-Total-Count``)."""

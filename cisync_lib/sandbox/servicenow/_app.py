@@ -21,19 +21,25 @@ from ._table_api import collection, record
 __all__ = ["ServiceNowApp"]
 
 _VERSION = "<any(v1, v2):version>/"
-_RULES = [
-    Rule("/api/now/table/<table>", endpoint="collection"),
-    Rule(f"/api/now/{_VERSION}table/<table>", endpoint="collection"),
-    Rule("/api/now/table/<table>/<sys_id>", endpoint="record"),
-    Rule(f"/api/now/{_VERSION}table/<table>/<sys_id>", endpoint="record"),
-    Rule("/api/now/batch", endpoint="batch"),
-    Rule("/api/now/v1/batch", endpoint="batch"),
-    Rule("/api/now/identifyreconcile", endpoint="ire", defaults={"variant": ""}),
-    Rule("/api/now/v1/identifyreconcile", endpoint="ire", defaults={"variant": ""}),
-    Rule("/api/now/identifyreconcile/<variant>", endpoint="ire"),
-    Rule("/api/now/v1/identifyreconcile/<variant>", endpoint="ire"),
-    Rule("/oauth_token.do", endpoint="oauth"),
-]
+
+
+def _rules() -> list[Rule]:
+    # a Rule binds to one Map only: every application gets its own
+    return [
+        Rule("/api/now/table/<table>", endpoint="collection"),
+        Rule(f"/api/now/{_VERSION}table/<table>", endpoint="collection"),
+        Rule("/api/now/table/<table>/<sys_id>", endpoint="record"),
+        Rule(f"/api/now/{_VERSION}table/<table>/<sys_id>", endpoint="record"),
+        Rule("/api/now/batch", endpoint="batch"),
+        Rule("/api/now/v1/batch", endpoint="batch"),
+        Rule("/api/now/identifyreconcile", endpoint="ire", defaults={"variant": ""}),
+        Rule("/api/now/v1/identifyreconcile", endpoint="ire", defaults={"variant": ""}),
+        Rule("/api/now/identifyreconcile/<variant>", endpoint="ire"),
+        Rule("/api/now/v1/identifyreconcile/<variant>", endpoint="ire"),
+        Rule("/oauth_token.do", endpoint="oauth"),
+    ]
+
+
 _IRE_VARIANTS = ("", "enhanced", "query", "queryEnhanced")
 _UNAUTHENTICATED = ("User Not Authenticated", "Required to provide Auth information")
 
@@ -49,7 +55,7 @@ class ServiceNowApp:
     def __init__(self, instance: Instance, users: Users) -> None:
         self.instance = instance
         self.users = users
-        self.urls = Map(_RULES, strict_slashes=False, merge_slashes=False)
+        self.urls = Map(_rules(), strict_slashes=False, merge_slashes=False)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

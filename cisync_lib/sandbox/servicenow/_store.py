@@ -112,6 +112,7 @@ class ServiceNowStore:
         with self.lock:
             self.schema.add_table(table)
             self.db.sync()
+            self._describe()
 
     def add_column(self, table: str, name: str, *, label: str = "", indexed: bool = False) -> bool:
         """Add a string column (like a ``u_`` custom field); False if it exists already."""
@@ -121,7 +122,14 @@ class ServiceNowStore:
             )
             if added:
                 self.db.sync()
+                self._describe()
             return added
+
+    def _describe(self) -> None:
+        if self.schema.has("sys_dictionary"):
+            from ._baseline import seed_dictionary  # the baseline builds on this module
+
+            seed_dictionary(self)
 
     def _check(self, table: str) -> None:
         if not self.schema.has(table):

@@ -51,9 +51,6 @@ def _table_or_error(instance: Instance, table: str, create: bool) -> Response | 
             )
         except SandboxError:
             return error(400, f"Invalid table {table}")
-        from ._baseline import seed_dictionary
-
-        seed_dictionary(store)
         return None
     return error(400, f"Invalid table {table}")
 

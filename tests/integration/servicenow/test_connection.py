@@ -1,0 +1,154 @@
+"""ServiceNowConnection against the HTTPS sandbox, with unmodified pysnc."""
+
+import pytest
+
+from cisync_lib import ServiceNowAuthError, ServiceNowRequestError
+from cisync_lib.sandbox import FaultRule, SandboxConfig, ServiceNowOptions
+from cisync_lib.servicenow import (
+    BasicAuth,
+    BatchItem,
+    BatchOutcome,
+    OAuthClientCredentials,
+    OAuthPassword,
+    ServiceNowConnection,
+    q_eq,
+)
+
+TABLE = "core_company"
+
+
+def connect(sb, auth=None, **kw):
+    auth = auth or BasicAuth(username=sb.servicenow_username, password=sb.servicenow_password)
+    kw.setdefault("timeout", (5.0, 5.0))
+    kw.setdefault("backoff", 0.0)
+    return ServiceNowConnection(sb.servicenow_url, auth=auth, verify=str(sb.ca_file), **kw)
+
+
+@pytest.fixture
+def sb(cisync_sandbox_factory, monkeypatch):
+    # a bogus bundle in the environment must not override the CA we pass
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/nonexistent/ca.pem")
+    return cisync_sandbox_factory(SandboxConfig(servicenow=ServiceNowOptions(clock=None)))
+
+
+def test_every_auth_kind_reads_and_writes(sb):
+    kinds = [
+        BasicAuth(username=sb.servicenow_username, password=sb.servicenow_password),
+        OAuthClientCredentials(client_id=sb.oauth_client_id, client_secret=sb.oauth_client_secret),
+        OAuthPassword(
+            client_id=sb.oauth_client_id,
+            client_secret=sb.oauth_client_secret,
+            username=sb.servicenow_username,
+            password=sb.servicenow_password,
+        ),
+    ]
+    for n, auth in enumerate(kinds):
+        conn = connect(sb, auth)
+        sys_id = conn.insert(TABLE, {"name": f"Company {n}"})
+        assert sb.store.get(TABLE, sys_id)["name"] == f"Company {n}"
+        assert [r["name"] for r in conn.query(TABLE, query=q_eq("name", f"Company {n}"), fields=["name"])] == [f"Company {n}"]
+    assert sb.request_log.round_trips(path_prefix="/oauth_token.do") == 2
+
+
+def test_paging_by_sys_id_counts_round_trips(sb):
+    for n in range(25):
+        sb.store.insert(TABLE, {"name": f"C{n:02d}"})
+    conn = connect(sb, page_size=10)
+    mark = sb.request_log.mark()
+    rows = list(conn.query(TABLE, fields=["name"]))
+    assert len(rows) == 25
+    assert len({r["sys_id"] for r in rows}) == 25
+    assert [r["sys_id"] for r in rows] == sorted(r["sys_id"] for r in rows)
+    assert len(sb.request_log.since(mark)) == 3
+    assert conn.request_count == 3
+
+
+def test_short_page_is_read_again(sb):
+    for n in range(30):
+        sb.store.insert(TABLE, {"name": f"C{n:02d}"})
+    sb.faults.add(FaultRule(service="servicenow", method="GET", kind="short_page", rows=4, times=1))
+    conn = connect(sb, page_size=10)
+    rows = list(conn.query(TABLE, fields=["name"]))
+    assert sorted(r["name"] for r in rows) == [f"C{n:02d}" for n in range(30)]
+    assert conn.short_pages == 1
+
+
+def test_get_update_delete_and_404(sb):
+    conn = connect(sb)
+    sys_id = conn.insert(TABLE, {"name": "Acme"})
+    conn.update(TABLE, sys_id, {"name": "Acme Corp"})
+    assert conn.get(TABLE, sys_id, fields=["name"])["name"] == "Acme Corp"
+    conn.delete(TABLE, sys_id)
+    assert conn.get(TABLE, sys_id) is None
+    with pytest.raises(ServiceNowRequestError) as info:
+        conn.update(TABLE, sys_id, {"name": "x"})
+    assert info.value.status == 404
+    assert info.value.table == TABLE
+    assert info.value.sys_id == sys_id
+
+
+def test_readonly_user_gets_auth_error(sb):
+    conn = connect(sb, BasicAuth(username=sb.readonly_username, password=sb.readonly_password))
+    with pytest.raises(ServiceNowAuthError) as info:
+        conn.insert(TABLE, {"name": "x"})
+    assert info.value.status == 403
+
+
+def test_wrong_password_and_wrong_secret(sb):
+    with pytest.raises(ServiceNowAuthError) as info:
+        list(connect(sb, BasicAuth(username=sb.servicenow_username, password="wrong")).query(TABLE))
+    assert info.value.status == 401
+    bad = OAuthClientCredentials(client_id=sb.oauth_client_id, client_secret="wrong")
+    with pytest.raises(ServiceNowAuthError) as info:
+        list(connect(sb, bad).query(TABLE))
+    assert "wrong" not in str(info.value)
+
+
+def test_retry_on_503_then_give_up_with_status(sb):
+    sb.faults.add(FaultRule(service="servicenow", method="GET", kind="status", status=503, times=2))
+    conn = connect(sb, retries=3)
+    assert list(conn.query(TABLE)) == []
+    assert conn.request_count == 3  # two 503s, then the answer
+    sb.faults.add(FaultRule(service="servicenow", method="GET", kind="status", status=503))
+    with pytest.raises(ServiceNowRequestError) as info:
+        list(connect(sb, retries=1).query(TABLE))
+    assert info.value.status == 503
+
+
+def test_post_is_never_retried_and_timeout_is_outcome_unknown(sb):
+    sb.faults.add(FaultRule(service="servicenow", method="POST", kind="slow", delay=3.0, times=1))
+    conn = connect(sb, timeout=(5.0, 0.5))
+    with pytest.raises(ServiceNowRequestError) as info:
+        conn.insert(TABLE, {"name": "Slowco"})
+    assert info.value.outcome_unknown
+    assert info.value.operation == "insert"
+    assert sb.request_log.round_trips(method="POST") == 1
+
+
+def test_dropped_connection_on_write_is_outcome_unknown(sb):
+    sb.faults.add(FaultRule(service="servicenow", method="PATCH", kind="drop", times=1))
+    conn = connect(sb)
+    sys_id = conn.insert(TABLE, {"name": "Dropco"})
+    with pytest.raises(ServiceNowRequestError) as info:
+        conn.update(TABLE, sys_id, {"name": "Dropco 2"})
+    assert info.value.outcome_unknown
+    assert sb.store.get(TABLE, sys_id)["name"] == "Dropco 2"  # it did happen
+
+
+def test_batch_chunks_and_unserviced(sb):
+    sb.faults.add(FaultRule(service="servicenow", kind="unserviced", times=3))
+    conn = connect(sb)
+    items = [BatchItem(id=str(n), method="POST", table=TABLE, body={"name": f"B{n}"}) for n in range(7)]
+    mark = sb.request_log.mark()
+    results = conn.batch(items, chunk_size=3)
+    assert all(r.ok for r in results)
+    assert sb.store.count(TABLE) == 7
+    assert sb.request_log.round_trips(path_prefix="/api/now/v1/batch", since=mark) >= 3
+
+
+def test_batch_timeout_is_unknown(sb):
+    sb.faults.add(FaultRule(service="servicenow", path="/api/now/v1/batch", kind="slow", delay=3.0, times=1))
+    conn = connect(sb, timeout=(5.0, 0.5))
+    results = conn.batch([BatchItem(id="1", method="POST", table=TABLE, body={"name": "Z"})])
+    assert results[0].outcome is BatchOutcome.UNKNOWN
