@@ -121,6 +121,7 @@ class FaultRule:
 @attrs.define
 class _State:
     rule: FaultRule
+    random: random.Random
     seen: int = 0
     fired: int = 0
 
@@ -135,7 +136,7 @@ class FaultInjector:
     def __init__(self, seed: int = 0) -> None:
         self._lock = threading.Lock()
         self._states: list[_State] = []
-        self._random = random.Random(seed)
+        self._seed = seed
 
     @property
     def rules(self) -> tuple[FaultRule, ...]:
@@ -145,8 +146,11 @@ class FaultInjector:
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Add a rule (tried after the existing ones) and return it."""
+        # each rule draws from its own generator, seeded by the sandbox seed and the rule,
+        # so a rule behaves the same whatever other tests did on a shared sandbox
+        generator = random.Random(f"{self._seed}|{rule!r}")
         with self._lock:
-            self._states.append(_State(rule))
+            self._states.append(_State(rule, generator))
         return rule
 
     def remove(self, rule: FaultRule) -> None:
@@ -196,12 +200,15 @@ class FaultInjector:
             return False
         if rule.times is not None and state.fired >= rule.times:
             return False
-        if rule.probability < 1.0 and self._random.random() >= rule.probability:
+        if rule.probability < 1.0 and state.random.random() >= rule.probability:
             return False
         state.fired += 1
         return True
 
-    def choose_rows(self, count: int, drop: int) -> list[int]:
-        """Pick ``drop`` of ``count`` row positions to remove, with the seeded generator."""
+    def choose_rows(self, rule: FaultRule, count: int) -> list[int]:
+        """Pick the row positions a ``short_page`` rule removes from a page of ``count`` rows."""
+        drop = min(count, rule.rows or max(1, count // 2))
         with self._lock:
-            return sorted(self._random.sample(range(count), min(drop, count)))
+            state = next((s for s in self._states if s.rule is rule), None)
+            generator = state.random if state is not None else random.Random(self._seed)
+            return sorted(generator.sample(range(count), drop))

@@ -98,8 +98,8 @@ class ServiceMiddleware:
         if rule is not None and rule.kind == "malformed":
             sent = body[: len(body) // 2] or b"{"
             headers = _set_length(headers, len(sent))
-        if rule is not None and rule.kind == "slow":
-            self.stopping.wait(rule.delay)
+        # logged before the slow wait, so a client that timed out already sees the record
+        slow = rule.delay if rule is not None and rule.kind == "slow" else 0.0
         fault = rule.kind if rule is not None else info.fault or ("latency" if latency else None)
         self.log.append(
             RequestRecord(
@@ -108,7 +108,7 @@ class ServiceMiddleware:
                 path=path,
                 query=str(environ.get("QUERY_STRING", "")),
                 status=int(status.split(" ", 1)[0]),
-                duration_ms=(time.perf_counter() - started) * 1000.0,
+                duration_ms=(time.perf_counter() - started + slow) * 1000.0,
                 request_bytes=int(environ.get("CONTENT_LENGTH") or 0),
                 response_bytes=len(body),
                 fault=fault,
@@ -117,6 +117,8 @@ class ServiceMiddleware:
                 user=info.user,
             )
         )
+        if slow:
+            self.stopping.wait(slow)
         start_response(status, headers)
         if rule is not None and rule.kind == "drop":
             return _cut(sent)

@@ -92,8 +92,7 @@ def _list(instance: Instance, call: Call, table: str) -> Response:
     rows = selection.rows
     fault = instance.faults.pick(SERVICE, "GET", call.request.path, {"short_page"})
     if fault is not None and rows:
-        drop = fault.rows or max(1, len(rows) // 2)
-        gone = set(instance.faults.choose_rows(len(rows), drop))
+        gone = set(instance.faults.choose_rows(fault, len(rows)))
         rows = [row for i, row in enumerate(rows) if i not in gone]
         call.info.fault = "short_page"
     headers: list[tuple[str, str]] = []
