@@ -31,7 +31,7 @@ from ._directory import (
 from ._parse import ObservedName, ParsedName, normalize, parse
 from ._report import REPORT_FIELDNAMES, CorrelationReport, ReportSummary
 from ._result import MatchResult, confidence_band
-from ._servicenow import ServiceNowUserDirectory, is_query_safe
+from ._servicenow import QueryConnection, ServiceNowUserDirectory, is_query_safe
 from ._strategies import (
     DomainAliasStrategy,
     DownlevelStrategy,
@@ -77,6 +77,7 @@ __all__ = [
     "ObservedName",
     "ParsedName",
     "Plan",
+    "QueryConnection",
     "PlusTagStripStrategy",
     "ProxyAddressStrategy",
     "ReasonCode",

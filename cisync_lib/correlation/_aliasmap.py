@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
+import datetime
 import json
 import logging
 import os
@@ -64,9 +64,12 @@ class AliasEntry:
         action: ``map`` to a user, or ``ignore`` the identifier.
         target_field: ``sys_id``, ``user_name`` or ``email`` (``map`` only).
         target_value: the folded target value (``map`` only).
-        note, owner: free text for auditors.
-        reviewed_on, expires: dates; past ``expires`` the entry still applies but warns.
-        file, line: where it was read, for messages.
+        note: free text for auditors.
+        owner: who decided.
+        reviewed_on: when the decision was last reviewed.
+        expires: past this date the entry still applies, with a logged warning.
+        file: the file it was read from.
+        line: the 1-based line in ``file``, when known.
     """
 
     source: str
@@ -75,8 +78,8 @@ class AliasEntry:
     target_value: str | None = None
     note: str = ""
     owner: str = ""
-    reviewed_on: dt.date | None = None
-    expires: dt.date | None = None
+    reviewed_on: datetime.date | None = None
+    expires: datetime.date | None = None
     file: str = ""
     line: int | None = None
 
@@ -100,7 +103,9 @@ class AliasMap:
         AliasMapError: two entries for one key disagree.
     """
 
-    def __init__(self, entries: Iterable[AliasEntry], *, today: dt.date | None = None) -> None:
+    def __init__(
+        self, entries: Iterable[AliasEntry], *, today: datetime.date | None = None
+    ) -> None:
         self._entries: dict[str, AliasEntry] = {}
         for entry in entries:
             seen = self._entries.get(entry.source)
@@ -111,7 +116,7 @@ class AliasMap:
                     problem=f"{entry.source!r} already has a different target on line {seen.line}",
                 )
             self._entries.setdefault(entry.source, entry)
-        today = today or dt.date.today()
+        today = today or datetime.date.today()
         self.expired: tuple[AliasEntry, ...] = tuple(
             e for e in self._entries.values() if e.expires is not None and e.expires < today
         )
@@ -140,7 +145,7 @@ class AliasMap:
         return iter(self._entries.values())
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, today: dt.date | None = None) -> AliasMap:
+    def load(cls, path: str | os.PathLike[str], *, today: datetime.date | None = None) -> AliasMap:
         """Read a CSV, YAML or (filled-in unmatched report) JSON alias map.
 
         Args:
@@ -218,15 +223,15 @@ def make_entry(values: Mapping[str, object], file: str, line: int | None) -> Ali
     )
 
 
-def _date(value: object, key: str, fail: Callable[[str], AliasMapError]) -> dt.date | None:
+def _date(value: object, key: str, fail: Callable[[str], AliasMapError]) -> datetime.date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
+    if isinstance(value, datetime.datetime):
         return value.date()
-    if isinstance(value, dt.date):
+    if isinstance(value, datetime.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return datetime.date.fromisoformat(str(value).strip())
     except ValueError:
         raise fail(f"{key}: {value!r} is not a date (YYYY-MM-DD)") from None
 

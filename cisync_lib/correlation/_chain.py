@@ -140,7 +140,7 @@ _BUILTIN: dict[str, StrategyFactory] = {
 }
 
 
-def available_strategies() -> dict[str, StrategyFactory]:
+def available_strategies() -> dict[str, Callable[[StrategyContext], Strategy | Tier]]:
     """Built-in strategy factories by name, plus those of installed plugins.
 
     Plugins declare an entry point in the group ``cisync_lib.correlation``
@@ -182,7 +182,7 @@ def build_chain(
     steps: Iterable[str | Strategy | Tier | Sequence[str | Strategy]],
     context: StrategyContext,
     *,
-    extra: Mapping[str, StrategyFactory] | None = None,
+    extra: Mapping[str, Callable[[StrategyContext], Strategy | Tier]] | None = None,
 ) -> tuple[Step, ...]:
     """Turn names, strategies and lists (tiers) into a chain.
 

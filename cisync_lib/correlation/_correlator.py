@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from attrs import evolve, frozen
 
@@ -13,7 +13,6 @@ from ._chain import (
     AliasMapStrategy,
     Step,
     StrategyContext,
-    StrategyFactory,
     Tier,
     build_chain,
     default_chain,
@@ -66,7 +65,7 @@ class Correlator:
         alias_map: AliasMap | None = None,
         strategies: Iterable[str | Strategy | Tier | Sequence[str | Strategy]] | None = None,
         *,
-        extra_strategies: Mapping[str, StrategyFactory] | None = None,
+        extra_strategies: Mapping[str, Callable[[StrategyContext], Strategy | Tier]] | None = None,
     ) -> None:
         self.config = config or CorrelatorConfig()
         self.alias_map = alias_map

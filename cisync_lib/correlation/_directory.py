@@ -25,7 +25,7 @@ class UserIndex:
     """A multi-valued index ``(field, op) -> folded value -> [SnUser]`` built lazily.
 
     Duplicates stay visible (a list per value). With ``loose=True`` values are
-    keyed by :func:`loose_fold`, the way ServiceNow compares, so lookups return
+    keyed by ``loose_fold``, the way ServiceNow compares, so lookups return
     a superset that strategies must re-check.
 
     Args:

@@ -174,8 +174,6 @@ def _result(
         candidates = decision.candidates
         evidence = decision.evidence
         warnings.extend(decision.warnings)
-        if verdict.reason is ReasonCode.ONLY_INACTIVE_MATCH and decision.user is not None:
-            candidates = (decision.user, *candidates)
     suggested = (
         suggestion[0].user if suggestion and verdict.reason is ReasonCode.BELOW_THRESHOLD else None
     )

@@ -23,8 +23,6 @@ __all__ = ["QueryConnection", "ServiceNowUserDirectory", "is_query_safe"]
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["auto", "keyed", "snapshot"]
-
 
 class QueryConnection(Protocol):
     """The part of ``ServiceNowConnection`` (contract 4.4) the directory uses."""
@@ -76,7 +74,7 @@ class ServiceNowUserDirectory:
         conn: QueryConnection,
         *,
         table: str = "sys_user",
-        mode: Mode = "auto",
+        mode: Literal["auto", "keyed", "snapshot"] = "auto",
         keyed_threshold: int | None = None,
         chunk_size: int | None = None,
         max_query_chars: int = 4000,

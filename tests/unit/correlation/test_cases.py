@@ -84,7 +84,9 @@ def test_case_3_treat_equal_makes_two_candidates_ambiguous():
     """treat_equal ignores the active flag: an active and an inactive duplicate are ambiguous."""
     u1 = user("U1", "jdoe", "jdoe@contoso.com")
     u2 = user("U2", "jdoe_old", "jdoe@contoso.com", active=False)
-    result = resolve_one("jdoe@contoso.com", [u1, u2], CorrelatorConfig(inactive_policy="treat_equal"))
+    result = resolve_one(
+        "jdoe@contoso.com", [u1, u2], CorrelatorConfig(inactive_policy="treat_equal")
+    )
     assert outcome(result) == (Status.AMBIGUOUS, ReasonCode.AMBIGUOUS_DUPLICATE, None)
 
 
@@ -95,7 +97,10 @@ def test_case_4_email_and_user_name_disagree():
     result = resolve_one("jane.doe@contoso.com", [a, b])
     assert outcome(result) == (Status.AMBIGUOUS, ReasonCode.KEY_CONFLICT, None)
     assert {u.sys_id for u in result.candidates} == {"A", "B"}
-    assert {(e.strategy, e.sys_id) for e in result.evidence} == {("email", "A"), ("upn_user_name", "B")}
+    assert {(e.strategy, e.sys_id) for e in result.evidence} == {
+        ("email", "A"),
+        ("upn_user_name", "B"),
+    }
     only_a = resolve_one("jane.doe@contoso.com", [a])
     assert outcome(only_a) == (Status.MATCHED, ReasonCode.MATCHED, "A")
     assert only_a.strategy == "email"
@@ -140,7 +145,9 @@ def test_product_case_local_logon_skipped_with_reason(u4):
 
 def test_product_case_unless_an_alias_entry_says_otherwise(u4):
     """An alias entry is the only way a local logon is linked."""
-    aliases = AliasMap([AliasEntry(source="jdoe\\laptop-7f3k", target_field="sys_id", target_value="u4")])
+    aliases = AliasMap(
+        [AliasEntry(source="jdoe\\laptop-7f3k", target_field="sys_id", target_value="u4")]
+    )
     result = resolve_one("jdoe\\LAPTOP-7F3K", [u4], alias_map=aliases)
     # sys_ids fold like every key; U4 folds to u4
     assert outcome(result) == (Status.MATCHED, ReasonCode.MATCHED, "U4")
@@ -173,7 +180,11 @@ def test_case_8_tenant_domain_alias(u4):
     config = CorrelatorConfig(domain_aliases={"contoso.onmicrosoft.com": "contoso.com"})
     result = resolve_one(name, [u4], config)
     assert outcome(result) == (Status.MATCHED, ReasonCode.MATCHED, "U4")
-    assert (result.strategy, result.confidence, result.confidence_band) == ("domain_alias", 0.8, "medium")
+    assert (result.strategy, result.confidence, result.confidence_band) == (
+        "domain_alias",
+        0.8,
+        "medium",
+    )
     assert "domain_alias:contoso.onmicrosoft.com->contoso.com" in result.evidence[0].transforms
 
 
@@ -227,7 +238,9 @@ def test_case_9_one_key_two_targets_fails_to_load(tmp_path):
 def test_case_9_alias_target_ambiguous(u4):
     """An alias target by user_name matching two users is ALIAS_TARGET_AMBIGUOUS, no fall-through."""
     twin = user("U9", "jdoe", "other@contoso.com")
-    aliases = AliasMap([AliasEntry(source="jd@contoso.com", target_field="user_name", target_value="jdoe")])
+    aliases = AliasMap(
+        [AliasEntry(source="jd@contoso.com", target_field="user_name", target_value="jdoe")]
+    )
     result = resolve_one("jd@contoso.com", [u4, twin], alias_map=aliases)
     assert outcome(result) == (Status.AMBIGUOUS, ReasonCode.ALIAS_TARGET_AMBIGUOUS, None)
 
@@ -258,7 +271,9 @@ def test_case_10_casefold_decision():
 def test_case_11_plus_addressing(u4):
     """Case 11: default NO_CANDIDATE; opt-in per domain strips the tag at 0.8."""
     assert outcome(resolve_one("jdoe+saas@contoso.com", [u4]))[1] is ReasonCode.NO_CANDIDATE
-    result = resolve_one("jdoe+saas@contoso.com", [u4], CorrelatorConfig(plus_tag_domains=["contoso.com"]))
+    result = resolve_one(
+        "jdoe+saas@contoso.com", [u4], CorrelatorConfig(plus_tag_domains=["contoso.com"])
+    )
     assert outcome(result) == (Status.MATCHED, ReasonCode.MATCHED, "U4")
     assert (result.strategy, result.confidence) == ("plus_tag_strip", 0.8)
     assert "plus_tag_strip" in result.evidence[0].transforms
@@ -266,9 +281,19 @@ def test_case_11_plus_addressing(u4):
 
 def test_case_13_dedup_and_input_order(u4):
     """Case 13 (pure half): spellings of one address share a result; first-seen order is kept."""
-    names = ["b@contoso.com", "JDoe@contoso.com", "a@contoso.com", "jdoe@CONTOSO.com", "b@contoso.com"]
+    names = [
+        "b@contoso.com",
+        "JDoe@contoso.com",
+        "a@contoso.com",
+        "jdoe@CONTOSO.com",
+        "b@contoso.com",
+    ]
     results = Correlator().resolve(names, InMemoryUserDirectory([u4]))
-    assert [r.parsed.normalized for r in results] == ["b@contoso.com", "jdoe@contoso.com", "a@contoso.com"]
+    assert [r.parsed.normalized for r in results] == [
+        "b@contoso.com",
+        "jdoe@contoso.com",
+        "a@contoso.com",
+    ]
     assert outcome(results[1]) == (Status.MATCHED, ReasonCode.MATCHED, "U4")
     assert results[1].occurrences == 2
     assert results[1].raw_examples == ("JDoe@contoso.com", "jdoe@CONTOSO.com")
@@ -300,13 +325,22 @@ def test_local_part_is_only_a_suggestion(u4):
     result = resolve_one("jdoe@fabrikam.com", [u4], config)
     assert outcome(result) == (Status.UNMATCHED, ReasonCode.BELOW_THRESHOLD, None)
     assert result.suggestion.sys_id == "U4"
-    lowered = resolve_one("jdoe@fabrikam.com", [u4], CorrelatorConfig(local_part_domains=["fabrikam.com"], min_confidence=0.6))
+    lowered = resolve_one(
+        "jdoe@fabrikam.com",
+        [u4],
+        CorrelatorConfig(local_part_domains=["fabrikam.com"], min_confidence=0.6),
+    )
     assert outcome(lowered) == (Status.MATCHED, ReasonCode.MATCHED, "U4")
 
 
 def test_proxy_address_field_matches_smtp_aliases_only():
     """proxy_address compares smtp: addresses of the configured field, never X500/SIP ones."""
-    p = user("P", "pat", "pat@contoso.com", extra={"u_proxy": "SMTP:pat@contoso.com;smtp:p.smith@contoso.com;SIP:ps@contoso.com"})
+    p = user(
+        "P",
+        "pat",
+        "pat@contoso.com",
+        extra={"u_proxy": "SMTP:pat@contoso.com;smtp:p.smith@contoso.com;SIP:ps@contoso.com"},
+    )
     config = CorrelatorConfig(proxy_address_field="u_proxy")
     result = resolve_one("P.Smith@contoso.com", [p], config)
     assert outcome(result) == (Status.MATCHED, ReasonCode.MATCHED, "P")

@@ -24,16 +24,24 @@ USERS = [
 ]
 NAMES = [
     ObservedName(raw="jdoe@contoso.com", context={"app": "Dropbox", "stream": "s1"}),
-    ObservedName(raw="Old.Name@contoso.com", context={"app": "Dropbox", "first_seen": "2026-01-02", "last_seen": "2026-01-05"}),
-    ObservedName(raw="old.name@contoso.com ", context={"app": "Box", "first_seen": "2026-01-01", "last_seen": "2026-01-03"}),
+    ObservedName(
+        raw="Old.Name@contoso.com",
+        context={"app": "Dropbox", "first_seen": "2026-01-02", "last_seen": "2026-01-05"},
+    ),
+    ObservedName(
+        raw="old.name@contoso.com ",
+        context={"app": "Box", "first_seen": "2026-01-01", "last_seen": "2026-01-03"},
+    ),
     ObservedName(raw="dup@contoso.com"),
-    ObservedName(raw="=HYPERLINK(\"http://x\")"),
+    ObservedName(raw='=HYPERLINK("http://x")'),
     ObservedName(raw="N/A"),
 ]
 
 
 def run(alias_map=None):
-    return Correlator(CorrelatorConfig(), alias_map=alias_map).resolve(NAMES, InMemoryUserDirectory(USERS))
+    return Correlator(CorrelatorConfig(), alias_map=alias_map).resolve(
+        NAMES, InMemoryUserDirectory(USERS)
+    )
 
 
 def read_csv(path):
@@ -48,16 +56,31 @@ def test_csv_rows_one_per_distinct_unmatched_identifier(tmp_path):
     rows = read_csv(path)
     assert tuple(rows[0]) == REPORT_FIELDNAMES
     # the formula-like name is stored with a leading quote (see test_formula_cells_are_neutralised)
-    assert [r["normalized"] for r in rows] == ["old.name@contoso.com", "dup@contoso.com", "'=hyperlink(\"http://x\")", "n/a"]
+    assert [r["normalized"] for r in rows] == [
+        "old.name@contoso.com",
+        "dup@contoso.com",
+        '\'=hyperlink("http://x")',
+        "n/a",
+    ]
     old = rows[0]
     assert old["occurrences"] == "2"
     assert old["raw_examples"] == "Old.Name@contoso.com; old.name@contoso.com "
-    assert (old["app"], old["first_seen"], old["last_seen"]) == ("Dropbox;Box", "2026-01-01", "2026-01-05")
-    assert (old["reason_code"], old["strategies_tried"]) == ("NO_CANDIDATE", "email:0;upn_user_name:0")
+    assert (old["app"], old["first_seen"], old["last_seen"]) == (
+        "Dropbox;Box",
+        "2026-01-01",
+        "2026-01-05",
+    )
+    assert (old["reason_code"], old["strategies_tried"]) == (
+        "NO_CANDIDATE",
+        "email:0;upn_user_name:0",
+    )
     assert (old["target_field"], old["target_value"], old["action"]) == ("", "", "")
     dup = rows[1]
     assert dup["reason_code"] == "AMBIGUOUS_DUPLICATE"
-    assert dup["candidates"] == "U1|dup1|dup@contoso.com|true|sys_user; U2|dup2|dup@contoso.com|true|sys_user"
+    assert (
+        dup["candidates"]
+        == "U1|dup1|dup@contoso.com|true|sys_user; U2|dup2|dup@contoso.com|true|sys_user"
+    )
     assert dup["strategies_tried"] == "email:2(ambiguous);upn_user_name:0"
 
 
@@ -95,11 +118,14 @@ def test_filled_in_csv_loads_back_as_the_alias_map(tmp_path):
         writer.writerows(rows)
     aliases = AliasMap.load(path)
     assert len(aliases) == 3
-    assert aliases.get("=hyperlink(\"http://x\")").action == "ignore"
+    assert aliases.get('=hyperlink("http://x")').action == "ignore"
     again = {r.parsed.normalized: r for r in run(aliases)}
-    assert (again["old.name@contoso.com"].status, again["old.name@contoso.com"].user.sys_id) == (Status.MATCHED, "U4")
+    assert (again["old.name@contoso.com"].status, again["old.name@contoso.com"].user.sys_id) == (
+        Status.MATCHED,
+        "U4",
+    )
     assert again["dup@contoso.com"].user.sys_id == "U2"
-    assert again["=hyperlink(\"http://x\")"].reason is ReasonCode.IGNORED_BY_ALIAS
+    assert again['=hyperlink("http://x")'].reason is ReasonCode.IGNORED_BY_ALIAS
 
 
 def test_filled_in_json_loads_back_as_the_alias_map(tmp_path):
