@@ -29,7 +29,7 @@ from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError
 from ._config import GraphConnection
 from ._credentials import ClientAssertion, ClientCertificate, ClientSecret
 from ._files import atomic_write_text
-from ._http import make_session, redact
+from ._session import make_session, redact
 
 __all__ = ["TokenProvider", "reset_token_providers"]
 

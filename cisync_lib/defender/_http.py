@@ -1,118 +1,33 @@
-"""The HTTP policy shared by the Graph and legacy sources.
+"""One logical Defender request: budget, auth, retries of cut-short bodies, named errors.
 
-One :class:`requests.Session` per source, never trusting the environment
-(``REQUESTS_CA_BUNDLE`` would override ``verify``), with connect and read
-timeouts on every request. Retries are urllib3's :class:`~urllib3.util.Retry`
-mounted on the session's adapter: it sits below requests, so it sees every
-attempt (connection errors, read timeouts, 429/5xx), parses ``Retry-After``
-in both of its forms, and adds jittered exponential backoff. The subclass
-only caps ``Retry-After`` and makes each retry wait for the rate limiter.
+The session (see :mod:`._session`) retries connection errors, timeouts and
+429/5xx inside urllib3. A body cut off after the headers arrived surfaces
+above urllib3, so it is retried here with the same :class:`PolicyRetry`
+(urllib3's counting, backoff and jitter). A 401 drops the cached token and
+the request is sent once more.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import requests
 from attrs import frozen
-from requests.adapters import HTTPAdapter
-from urllib3.response import BaseHTTPResponse
-from urllib3.util import Retry
+from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 
 from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._config import HttpPolicy
 from ._limiter import RateLimiter
+from ._session import make_retry, make_session, redact
 
-__all__ = ["HttpClient", "PolicyRetry", "Where", "make_session", "redact"]
+__all__ = ["HttpClient", "Where"]
 
 logger = logging.getLogger(__name__)
-
-_TOKENISH = re.compile(r"(?i)\b(bearer|token)\s+[\w.~+/=-]{8,}|eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
-
-
-def redact(text: str) -> str:
-    """Mask anything that looks like a bearer/legacy token or a JWT in ``text``."""
-    return _TOKENISH.sub(lambda m: (m.group(1) + " ***") if m.group(1) else "***", text)
-
-
-class PolicyRetry(Retry):
-    """urllib3's Retry with a cap on ``Retry-After`` and a rate limiter before each retry."""
-
-    retry_after_cap: float = 60.0
-    limiter: RateLimiter | None = None
-
-    def new(self, **kw: Any) -> PolicyRetry:
-        made = super().new(**kw)
-        made.retry_after_cap = self.retry_after_cap
-        made.limiter = self.limiter
-        return made
-
-    def parse_retry_after(self, retry_after: str) -> float:
-        # a server asking for an hour would stall the whole sync; cap it
-        return min(super().parse_retry_after(retry_after), self.retry_after_cap)
-
-    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        status = response.status if response is not None else "no response"
-        logger.debug("retrying after %s (%d retries so far)", status, len(self.history))
-        super().sleep(response)
-        if self.limiter is not None:
-            self.limiter.acquire()  # a retry spends the same request budget
-
-
-class _TimeoutSession(requests.Session):
-    """A session that applies a default ``(connect, read)`` timeout to every request."""
-
-    def __init__(self, timeout: tuple[float, float]) -> None:
-        super().__init__()
-        self.default_timeout = timeout
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        return super().send(request, **kwargs)
-
-
-def make_session(
-    policy: HttpPolicy,
-    *,
-    verify: bool | str,
-    proxies: Mapping[str, str],
-    limiter: RateLimiter | None = None,
-) -> requests.Session:
-    """A session with our timeouts, retries, TLS trust and proxies (never the environment's)."""
-    session = _TimeoutSession(policy.timeout)
-    session.trust_env = False  # REQUESTS_CA_BUNDLE and *_PROXY must not override the caller
-    session.verify = verify
-    session.proxies = dict(proxies)
-    retry = PolicyRetry(
-        total=policy.retries,
-        connect=policy.retries,
-        read=policy.retries,
-        status=policy.retries,
-        other=0,  # TLS and protocol errors will not get better by retrying
-        redirect=0,
-        allowed_methods=frozenset({"GET", "POST"}),  # every request we send is a read
-        status_forcelist=policy.retry_statuses,
-        backoff_factor=policy.backoff_factor,
-        backoff_max=policy.backoff_max,
-        backoff_jitter=policy.backoff_jitter,
-        respect_retry_after_header=True,
-        raise_on_status=False,  # hand back the last response; we raise a named error
-    )
-    retry.retry_after_cap = policy.retry_after_max
-    retry.limiter = limiter
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(10, 2 * policy.concurrency))
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers.update({"User-Agent": policy.user_agent, "Accept": "application/json"})
-    return session
 
 
 @frozen(kw_only=True)
@@ -209,7 +124,9 @@ class HttpClient:
         params: Mapping[str, str] | None,
         body: object,
     ) -> requests.Response:
-        for attempt in (1, 2):
+        retry = make_retry(self.policy)  # for bodies cut short; the adapter has its own
+        refreshed = False
+        while True:
             headers = {"client-request-id": str(uuid.uuid4()), "return-client-request-id": "true"}
             if self._authorization is not None:
                 headers["Authorization"] = self._authorization()
@@ -222,14 +139,14 @@ class HttpClient:
                     method, url, params=params, json=body, headers=headers
                 )
             except requests.RequestException as exc:
-                raise DefenderHttpError(
-                    request=name,
-                    status=None,
-                    stream_id=where.stream_id,
-                    app_id=where.app_id,
-                    page=where.page,
-                    detail=_transport_detail(exc, self.policy.retries),
-                ) from exc
+                if not _cut_short(exc):
+                    raise self._transport_error(exc, name, where) from exc
+                try:
+                    retry = retry.increment(method, url, error=ProtocolError(str(exc)))
+                except MaxRetryError:
+                    raise self._transport_error(exc, name, where) from exc
+                retry.sleep()
+                continue
             logger.debug(
                 "%s -> %d in %.0f ms (request-id %s, client-request-id %s)",
                 name,
@@ -238,12 +155,27 @@ class HttpClient:
                 response.headers.get("request-id", "-"),
                 response.headers.get("client-request-id", headers["client-request-id"]),
             )
-            if response.status_code == 401 and attempt == 1 and self._on_unauthorized:
+            if response.status_code == 401 and not refreshed and self._on_unauthorized:
                 logger.info("%s answered 401: dropping the cached token and retrying once", name)
+                refreshed = True
                 self._on_unauthorized()
                 continue
             return response
-        return response
+
+    def _transport_error(
+        self, exc: requests.RequestException, name: str, where: Where
+    ) -> DefenderHttpError:
+        reason: object = exc.args[0] if exc.args else exc
+        reason = getattr(reason, "reason", None) or reason  # MaxRetryError keeps the last error
+        return DefenderHttpError(
+            request=name,
+            status=None,
+            stream_id=where.stream_id,
+            app_id=where.app_id,
+            page=where.page,
+            detail=f"no response after {self.policy.retries} retries "
+            f"({type(reason).__name__}: {redact(str(reason))[:300]})",
+        )
 
     def _status_error(
         self, response: requests.Response, name: str, where: Where
@@ -301,8 +233,11 @@ def _error_detail(response: requests.Response) -> str:
     return redact(text[:300]) or response.reason or ""
 
 
-def _transport_detail(exc: requests.RequestException, retries: int) -> str:
-    reason: object = exc.args[0] if exc.args else exc
-    reason = getattr(reason, "reason", None) or reason  # MaxRetryError keeps the last error
-    text = redact(str(reason))[:300]
-    return f"no response after {retries} retries ({type(reason).__name__}: {text})"
+def _cut_short(exc: requests.RequestException) -> bool:
+    """Whether the headers arrived but the body broke off (urllib3's Retry never saw it)."""
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return True
+    inner = exc.args[0] if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        inner, (ProtocolError, ReadTimeoutError)
+    )

@@ -130,6 +130,7 @@ def run_read(
     check_risk_score(max_risk_score)
     read_at = datetime.now(timezone.utc)
     counter = _Counter(ReadProgress(phase="streams"), progress)
+    counter.update()
     selected = select_streams(backend.list_streams(), streams)
     counter.update(phase="apps", streams_total=len(selected))
 
