@@ -82,7 +82,9 @@ def proxies(key: str, value: object, /) -> None:
         raise _fail(key, value, "a table", '{ http = "...", https = "..." }')
     for scheme, url in value.items():
         if scheme not in ("http", "https"):
-            raise ConfigError(key=f"{key}.{scheme}", problem="unknown scheme", allowed="http, https")
+            raise ConfigError(
+                key=f"{key}.{scheme}", problem="unknown scheme", allowed="http, https"
+            )
         if not isinstance(url, str) or "://" not in url:
             raise _fail(f"{key}.{scheme}", url, "a proxy URL", '"http://proxy.example:8080"')
 
@@ -154,4 +156,3 @@ def table_check(
             check_keys(f"{key}.{name}", table)
 
     return check
-

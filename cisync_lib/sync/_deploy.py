@@ -91,7 +91,7 @@ class DeploymentConfig:
         if name is None:
             if len(self.connections) == 1:
                 return next(iter(self.connections.values()))
-            return self._raise_choose("connections", "sync.connection", self.connections)
+            raise self._choose("connections", "sync.connection", self.connections)
         if name not in self.connections:
             listed = ", ".join(self.connections) or "none defined"
             raise self._fail(f"connections.{name}", "no such connection", listed)
@@ -126,10 +126,10 @@ class DeploymentConfig:
         what = f"tagged environment = {env.value!r}" if env else "defined"
         if not matching:
             raise self._fail("destinations", f"no destination {what}", "add [destinations.<name>]")
-        return self._raise_choose("destinations", "--destination", matching)
+        raise self._choose("destinations", "--destination", matching)
 
-    def _raise_choose(self, key: str, how: str, options: Mapping[str, object]) -> Any:
-        raise self._fail(key, f"several to choose from; name one ({how})", ", ".join(options))
+    def _choose(self, key: str, how: str, options: Mapping[str, object]) -> ConfigError:
+        return self._fail(key, f"several to choose from; name one ({how})", ", ".join(options))
 
     def settings(self, connection: str | None = None) -> ConnectionSettings:
         """The named (or default) connection's settings overrides."""
@@ -210,10 +210,7 @@ def load_deployment(path: str | os.PathLike[str]) -> DeploymentConfig:
     return DeploymentConfig(
         path=file,
         settings_file=settings_file,
-        connections={
-            name: source_spec(file, name, raw)
-            for name, raw in connections.items()
-        },
+        connections={name: source_spec(file, name, raw) for name, raw in connections.items()},
         destinations={
             name: destination_spec(file, name, raw)
             for name, raw in data.get("destinations", {}).items()

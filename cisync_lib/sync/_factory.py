@@ -1,4 +1,4 @@
-"""Live objects from a deployment config: the Defender source, the ServiceNow connection, the correlator."""
+"""Live objects from a deployment config: Defender source, ServiceNow connection, correlator."""
 
 from __future__ import annotations
 
@@ -128,12 +128,17 @@ def build_servicenow(spec: DestinationSpec, secrets: Secrets) -> ServiceNowConne
         return secrets.require("destinations", spec.name, key, why=f"auth = {spec.auth!r}")
 
     if spec.auth == "basic":
-        auth = BasicAuth(spec.username or "", secret("password"))
+        auth = BasicAuth(username=spec.username or "", password=secret("password"))
     elif spec.auth == "oauth_client_credentials":
-        auth = OAuthClientCredentials(spec.client_id or "", secret("client_secret"))
+        auth = OAuthClientCredentials(
+            client_id=spec.client_id or "", client_secret=secret("client_secret")
+        )
     else:
         auth = OAuthPassword(
-            spec.client_id or "", secret("client_secret"), spec.username or "", secret("password")
+            client_id=spec.client_id or "",
+            client_secret=secret("client_secret"),
+            username=spec.username or "",
+            password=secret("password"),
         )
     return ServiceNowConnection(
         spec.instance_url,

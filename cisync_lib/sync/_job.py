@@ -16,6 +16,7 @@ from attrs import field, frozen
 
 from cisync_lib.cmdb import (
     CmdbConfig,
+    CurrentState,
     DesiredState,
     Plan,
     RunState,
@@ -87,6 +88,7 @@ class Destination:
 class _Prepared:
     data: DefenderData | None
     desired: DesiredState
+    state: CurrentState
     plan: Plan
     report: SyncReport
 
@@ -179,7 +181,7 @@ class SyncJob:
         prepared = self._prepare("dry_run" if dry_run else "apply", force=force)
         if dry_run:
             return prepared.report
-        return self._apply(prepared.plan, prepared.report, force=force)
+        return apply_plan(self, prepared.plan, prepared.report, force=force, state=prepared.state)
 
     def apply(self, plan: Plan, *, force: bool = False) -> SyncReport:
         """Apply a plan made earlier (e.g. reviewed from ``cisync plan --out``).
@@ -188,7 +190,7 @@ class SyncJob:
             StalePlanError: the instance changed since the plan was made; nothing written.
         """
         report = self._report("apply", started=datetime.now(timezone.utc), plan=plan)
-        return self._apply(plan, report, force=force)
+        return apply_plan(self, plan, report, force=force)
 
     # --- phases -----------------------------------------------------------------
 
@@ -288,7 +290,7 @@ class SyncJob:
             requests={k: after[k] - before[k] for k in after},
             warnings=(*plan.warnings, *self._warnings(desired)),
         )
-        return _Prepared(data=data, desired=desired, plan=plan, report=report)
+        return _Prepared(data=data, desired=desired, state=state, plan=plan, report=report)
 
     def _warnings(self, desired: DesiredState) -> tuple[str, ...]:
         found = []
@@ -326,9 +328,6 @@ class SyncJob:
             warnings=plan.warnings,
             plan=plan,
         )
-
-    def _apply(self, plan: Plan, report: SyncReport, *, force: bool) -> SyncReport:
-        return apply_plan(self, plan, report, force=force)
 
 
 def _matching_summary(results: Iterable[Any]) -> dict[str, Any]:

@@ -81,7 +81,9 @@ CONNECTION_KEYS = _specs(
         '``"legacy"`` (the Defender for Cloud Apps REST API) or ``"snapshot"`` (a saved '
         'snapshot file). ``"mdca"`` means ``"graph"``.',
     ),
-    KeySpec(name="tenant_id", check=non_empty, doc="The Entra tenant id (graph, legacy with Entra)."),
+    KeySpec(
+        name="tenant_id", check=non_empty, doc="The Entra tenant id (graph, legacy with Entra)."
+    ),
     KeySpec(name="client_id", check=non_empty, doc="The Entra application (client) id."),
     KeySpec(
         name="cloud",
@@ -111,7 +113,7 @@ CONNECTION_KEYS = _specs(
         '"certificate"``; a passphrase goes in the secrets file.',
     ),
     KeySpec(name="thumbprint", check=non_empty, doc="The certificate's SHA-1 thumbprint (PEM)."),
-    KeySpec(name="url", check=https_url, doc="The legacy API's base URL (``kind = \"legacy\"``)."),
+    KeySpec(name="url", check=https_url, doc='The legacy API\'s base URL (``kind = "legacy"``).'),
     KeySpec(name="path", check=non_empty, doc='The snapshot file (``kind = "snapshot"``).'),
     KeySpec(name="streams", check=string_list, doc="Discovery stream ids or names to read."),
     *_TLS,
@@ -210,7 +212,7 @@ def _connection_keys() -> dict[str, object]:
     return keys
 
 
-#: What the deployment config may hold beyond the connection settings (the settings loader's schema).
+#: What the deployment config holds beyond the connection settings (the settings loader's schema).
 DEPLOYMENT_SCHEMA = ConfigSchema(
     connection_keys=_connection_keys(),  # type: ignore[arg-type]  # checks are ValueChecks
     tables={

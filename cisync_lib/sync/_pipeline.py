@@ -48,7 +48,7 @@ def observed_names(
 def links_from(results: Sequence[MatchResult], owners: Sequence[str]) -> dict[str, set[str]]:
     """App id -> ``sys_user`` sys_ids of its matched users (one result per input name)."""
     links: dict[str, set[str]] = {}
-    for result, app_id in zip(results, owners):
+    for result, app_id in zip(results, owners, strict=True):
         if result.status is Status.MATCHED and result.user is not None:
             links.setdefault(app_id, set()).add(result.user.sys_id)
     return links
@@ -60,7 +60,7 @@ def unmatched_users(
     """One entry per distinct identifier that was not matched, with the apps it used."""
     apps: dict[int, dict[str, None]] = {}
     first: dict[int, MatchResult] = {}
-    for result, app_id in zip(results, owners):
+    for result, app_id in zip(results, owners, strict=True):
         if result.status is Status.MATCHED:
             continue
         first.setdefault(id(result), result)
@@ -105,7 +105,9 @@ def plan_rows(plan: Plan, desired: DesiredState) -> tuple[dict[str, str], ...]:
         app = desired.apps.get(app_id)
         return app.name if app is not None else ""
 
-    def row(action: str, app_id: str, app_name: str, ci: str, user: str, detail: str) -> dict[str, str]:
+    def row(
+        action: str, app_id: str, app_name: str, ci: str, user: str, detail: str
+    ) -> dict[str, str]:
         return {
             "action": action,
             "app_id": app_id,

@@ -68,7 +68,9 @@ def _unmatched_lines(report: SyncReport) -> list[str]:
     ]
     examples: dict[str, list[str]] = {}
     for user in report.unmatched:
-        examples.setdefault(user.reason, []).append(user.raw_examples[0] if user.raw_examples else user.identifier)
+        examples.setdefault(user.reason, []).append(
+            user.raw_examples[0] if user.raw_examples else user.identifier
+        )
     for reason, count in report.unmatched_by_reason.items():
         shown = ", ".join(examples[reason][:_EXAMPLES])
         lines.append(f"  {reason:<24} {count:>6}  e.g. {shown}")

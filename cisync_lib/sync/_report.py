@@ -16,10 +16,10 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from attrs import field, frozen
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from cisync_lib._errors import ConfigError
+from cisync_lib._errors import CisyncError, ConfigError, GuardRefusedError
 
 from ._render import render_html, render_summary
 
@@ -159,6 +159,24 @@ class SyncReport:
             counts[user.reason] = counts.get(user.reason, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    @property
+    def ok(self) -> bool:
+        """Whether the job did what was asked (planned, or applied); not refused or failed."""
+        return self.outcome in ("planned", "applied")
+
+    def raise_for_outcome(self) -> SyncReport:
+        """Raise if the guard refused the run or it failed; return the report otherwise.
+
+        Raises:
+            GuardRefusedError: the outcome is ``refused`` (nothing was written).
+            CisyncError: the outcome is ``failed``.
+        """
+        if self.outcome == "refused":
+            raise GuardRefusedError(message=self.error or "refused by the blast-radius guard")
+        if self.outcome == "failed":
+            raise CisyncError(message=self.error or "the sync job failed")
+        return self
+
     def summary(self) -> str:
         """A few lines for a terminal: counts, unmatched users by reason, guard, timings."""
         return render_summary(self)
@@ -218,9 +236,11 @@ class SyncReport:
         try:
             return _CONVERTER.structure(body, cls)
         except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-            details = "; ".join(cattrs.transform_error(exc)) if isinstance(
-                exc, cattrs.BaseValidationError
-            ) else str(exc)
+            details = (
+                "; ".join(cattrs.transform_error(exc))
+                if isinstance(exc, cattrs.BaseValidationError)
+                else str(exc)
+            )
             raise ConfigError(file=source, problem=f"malformed report: {details}") from exc
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -54,7 +54,7 @@ _NOT_SECRETS = frozenset({"secrets_file"})
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a config key's name looks like it holds a secret (``password``, ``client_secret``)."""
+    """Whether a config key's name looks like a secret's (``password``, ``client_secret``)."""
     return key not in _NOT_SECRETS and bool(_SECRET_LIKE.search(key))
 
 
@@ -129,7 +129,9 @@ def _check_table(path: Path, data: Mapping[str, object]) -> dict[str, dict[str, 
             raise ConfigError(file=str(path), key=section, problem="expected a table")
         for name, entry in table.items():
             if not isinstance(entry, dict):
-                raise ConfigError(file=str(path), key=f"{section}.{name}", problem="expected a table")
+                raise ConfigError(
+                    file=str(path), key=f"{section}.{name}", problem="expected a table"
+                )
             for key, value in entry.items():
                 dotted = f"{section}.{name}.{key}"
                 if key not in SECRET_KEYS[section]:

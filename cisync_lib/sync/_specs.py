@@ -159,7 +159,7 @@ def source_spec(file: Path, name: str, raw: Mapping[str, Any]) -> SourceSpec:
         )
     return SourceSpec(
         name=name,
-        kind=kind,
+        kind=kind,  # type: ignore[arg-type]  # checked by the schema
         tenant_id=raw.get("tenant_id"),
         client_id=raw.get("client_id"),
         cloud=raw.get("cloud", "public"),
@@ -167,7 +167,9 @@ def source_spec(file: Path, name: str, raw: Mapping[str, Any]) -> SourceSpec:
         graph_url=raw.get("graph_url"),
         graph_scope=raw.get("graph_scope"),
         credential=credential,
-        certificate_path=resolve_path(base, raw["certificate_path"]) if "certificate_path" in raw else None,
+        certificate_path=resolve_path(base, raw["certificate_path"])
+        if "certificate_path" in raw
+        else None,
         thumbprint=raw.get("thumbprint"),
         url=raw.get("url"),
         path=resolve_path(base, raw["path"]) if "path" in raw else None,
