@@ -125,7 +125,8 @@ class DeploymentConfig:
             return next(iter(matching.values()))
         what = f"tagged environment = {env.value!r}" if env else "defined"
         if not matching:
-            raise self._fail("destinations", f"no destination {what}", "add [destinations.<name>]")
+            tags = ", ".join(f"{n} ({d.environment.value})" for n, d in self.destinations.items())
+            raise self._fail("destinations", f"no destination {what}", tags or "none defined")
         raise self._choose("destinations", "--destination", matching)
 
     def _choose(self, key: str, how: str, options: Mapping[str, object]) -> ConfigError:

@@ -44,23 +44,27 @@ def _verb(report: SyncReport) -> str:
 
 def _count_lines(report: SyncReport) -> list[str]:
     source = report.counts if report.outcome != "applied" else {**report.counts, **report.written}
-    parts = [f"{source.get(k, 0)} {label}" for k, label in ACTION_LABELS.items() if k in source]
+    parts = [f"{source[k]} {label}" for k, label in ACTION_LABELS.items() if source.get(k)]
     return [f"Changes ({_verb(report)}): " + (", ".join(parts) or "none")]
 
 
 def _source_line(report: SyncReport) -> str:
     src = report.source
+    if not src:
+        return "Source: not read (a saved plan was applied)"
     text = f"Source: {src.get('kind', '?')}, {src.get('period', '?')}"
     text += f", {src.get('apps', 0)} apps read, {src.get('apps_in_scope', 0)} within the filters"
     if "identifiers" in src:
-        text += f", {src['identifiers']} user identifiers"
+        text += f", {src['identifiers']} app-user pairs"
     return text
 
 
 def _unmatched_lines(report: SyncReport) -> list[str]:
     match = report.matching
+    if not report.source:
+        return []
     if not match:
-        return ["Users: not synced (user synchronization off or not selected)"]
+        return ["Users: not linked (user synchronization off or not selected)"]
     total, rate = match.get("total", 0), float(match.get("match_rate", 0.0))
     lines = [
         f"Users: {total} distinct identifiers, match rate {rate:.1%}, "
@@ -72,7 +76,7 @@ def _unmatched_lines(report: SyncReport) -> list[str]:
             user.raw_examples[0] if user.raw_examples else user.identifier
         )
     for reason, count in report.unmatched_by_reason.items():
-        shown = ", ".join(examples[reason][:_EXAMPLES])
+        shown = ", ".join(repr(e) if not e.strip() else e for e in examples[reason][:_EXAMPLES])
         lines.append(f"  {reason:<24} {count:>6}  e.g. {shown}")
     return lines
 
