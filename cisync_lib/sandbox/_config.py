@@ -86,10 +86,12 @@ class ServiceNowOptions:
             ``sysparm_no_count=true``, as documented.
         extra_columns: custom string columns per table, e.g.
             ``{"cmdb_ci_business_app": ("u_url",)}``.
-        username, password: the admin-like integration user (password generated
-            when ``None``).
-        readonly_username, readonly_password: a user who can read but gets 403 on writes.
-        oauth_client_id, oauth_client_secret: the OAuth application for ``/oauth_token.do``.
+        username: the admin-like integration user.
+        password: its password (generated when ``None``; a state folder keeps it).
+        readonly_username: a user who can read but gets 403 on writes.
+        readonly_password: its password (generated when ``None``).
+        oauth_client_id: the OAuth application's client id for ``/oauth_token.do``.
+        oauth_client_secret: its secret (generated when ``None``).
         clock: returns the current time (aware UTC); tests pass a fake clock.
     """
 

@@ -7,8 +7,6 @@ can seed data and check results independently of the client under test.
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -24,43 +22,11 @@ from ._query import Condition, Invalid, parse_query
 from ._schema import SYSTEM_COLUMNS, Column, Schema, Table
 from ._sql import compile_query
 from ._tables import baseline_tables
+from ._values import SYS_ID, RecordExistsError, normalize, to_text
 
 __all__ = ["RecordExistsError", "Selection", "ServiceNowStore", "to_text"]
 
 _SYSTEM = frozenset(c.name for c in SYSTEM_COLUMNS)
-_SYS_ID = re.compile(r"[0-9a-f]{32}")
-
-
-class RecordExistsError(SandboxError):
-    """An insert named a sys_id that is already taken."""
-
-
-def to_text(value: object) -> str:
-    """ServiceNow's string form of a JSON value (null becomes ``""``)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ",".join(to_text(v) for v in value)
-    if isinstance(value, dict):
-        if "value" in value:  # a {value, display_value} object sent back as it was read
-            return to_text(value["value"])
-        return json.dumps(value)
-    return str(value)
-
-
-def _normalize(value: object, column: Column) -> str:
-    text = to_text(value)
-    if column.type == "boolean":
-        return "true" if text.strip().lower() in ("true", "1") else "false"
-    if column.type == "reference" and _SYS_ID.fullmatch(text.lower()):
-        return text.lower()
-    if column.type == "string" and len(text) > column.max_length:
-        return text[: column.max_length]  # the database column truncates silently
-    return text
 
 
 @attrs.frozen
@@ -79,7 +45,6 @@ class ServiceNowStore:
         path: the SQLite file; ``None`` keeps everything in memory.
         case_sensitive: compare strings in queries case-sensitively.
         clock: returns the current time (aware UTC), for ``sys_created_on`` etc.
-        extra_tables: further tables (created after the baseline ones).
     """
 
     def __init__(
@@ -88,9 +53,8 @@ class ServiceNowStore:
         *,
         case_sensitive: bool = False,
         clock: Callable[[], datetime] | None = None,
-        extra_tables: tuple[Table, ...] = (),
     ) -> None:
-        self.schema = Schema((*baseline_tables(), *extra_tables))
+        self.schema = Schema(baseline_tables())
         self.case_sensitive = case_sensitive
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.db = Database(self.schema, path, case_sensitive=case_sensitive)
@@ -225,9 +189,9 @@ class ServiceNowStore:
         for name, value in values.items():
             column = columns.get(name)
             if column is not None and name not in _SYSTEM:
-                row[name] = _normalize(value, column)
+                row[name] = normalize(value, column)
         sys_id = to_text(values.get("sys_id")).lower() or uuid.uuid4().hex
-        if not _SYS_ID.fullmatch(sys_id):
+        if not SYS_ID.fullmatch(sys_id):
             raise SandboxError(message=f"invalid sys_id {sys_id!r}: 32 hexadecimal characters")
         now = self.now()
         row.update(
@@ -267,7 +231,7 @@ class ServiceNowStore:
                 name: text
                 for name, value in values.items()
                 if name in columns and name not in _SYSTEM
-                if (text := _normalize(value, columns[name])) != stored.get(name)
+                if (text := normalize(value, columns[name])) != stored.get(name)
             }
             if changes:
                 changes.update(
@@ -300,7 +264,7 @@ class ServiceNowStore:
         """The known, non-system fields of ``values`` as the store would write them."""
         columns = self.schema.columns(table)
         return {
-            name: _normalize(value, columns[name])
+            name: normalize(value, columns[name])
             for name, value in values.items()
             if name in columns and name not in _SYSTEM
         }
