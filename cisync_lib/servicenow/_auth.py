@@ -106,7 +106,8 @@ class TokenAuth(requests.auth.AuthBase):
         self._url = instance_url + _TOKEN_PATH
         self._credentials = credentials
         self._timeout = timeout
-        self._lock = threading.Lock()
+        # re-entrant: a 401 on the token request itself reaches invalidate() from inside token()
+        self._lock = threading.RLock()
         self._token: str | None = None
         self._refresh_token: str | None = None
         self._expires_at = 0.0

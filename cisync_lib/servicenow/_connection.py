@@ -136,7 +136,8 @@ class ServiceNowConnection:
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._local.last = (response.status_code, "")
-        if response.status_code == 401 and self._token is not None:
+        token_call = response.url.split("?")[0].endswith("/oauth_token.do")
+        if response.status_code == 401 and self._token is not None and not token_call:
             self._token.invalidate()  # a revoked token: the next request fetches a new one
 
     def _last(self) -> tuple[int | None, str]:

@@ -1,5 +1,7 @@
 """ServiceNowConnection against the HTTPS sandbox, with unmodified pysnc."""
 
+import time
+
 import pytest
 
 from cisync_lib import ServiceNowAuthError, ServiceNowRequestError
@@ -15,6 +17,13 @@ from cisync_lib.servicenow import (
 )
 
 TABLE = "core_company"
+
+
+def wait_for(condition, limit=30.0):
+    """Wait until the sandbox has finished a deliberately slow request."""
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def connect(sb, auth=None, **kw):
@@ -47,7 +56,10 @@ def test_every_auth_kind_reads_and_writes(sb):
         conn = connect(sb, auth)
         sys_id = conn.insert(TABLE, {"name": f"Company {n}"})
         assert sb.store.get(TABLE, sys_id)["name"] == f"Company {n}"
-        assert [r["name"] for r in conn.query(TABLE, query=q_eq("name", f"Company {n}"), fields=["name"])] == [f"Company {n}"]
+        assert [
+            r["name"]
+            for r in conn.query(TABLE, query=q_eq("name", f"Company {n}"), fields=["name"])
+        ] == [f"Company {n}"]
     assert sb.request_log.round_trips(path_prefix="/oauth_token.do") == 2
 
 
@@ -123,7 +135,11 @@ def test_post_is_never_retried_and_timeout_is_outcome_unknown(sb):
         conn.insert(TABLE, {"name": "Slowco"})
     assert info.value.outcome_unknown
     assert info.value.operation == "insert"
+    wait_for(
+        lambda: sb.request_log.round_trips(method="POST") >= 1
+    )  # the slow answer is logged last
     assert sb.request_log.round_trips(method="POST") == 1
+    assert sb.store.count(TABLE, "name=Slowco") == 1
 
 
 def test_dropped_connection_on_write_is_outcome_unknown(sb):
@@ -139,7 +155,9 @@ def test_dropped_connection_on_write_is_outcome_unknown(sb):
 def test_batch_chunks_and_unserviced(sb):
     sb.faults.add(FaultRule(service="servicenow", kind="unserviced", times=3))
     conn = connect(sb)
-    items = [BatchItem(id=str(n), method="POST", table=TABLE, body={"name": f"B{n}"}) for n in range(7)]
+    items = [
+        BatchItem(id=str(n), method="POST", table=TABLE, body={"name": f"B{n}"}) for n in range(7)
+    ]
     mark = sb.request_log.mark()
     results = conn.batch(items, chunk_size=3)
     assert all(r.ok for r in results)
@@ -148,7 +166,9 @@ def test_batch_chunks_and_unserviced(sb):
 
 
 def test_batch_timeout_is_unknown(sb):
-    sb.faults.add(FaultRule(service="servicenow", path="/api/now/v1/batch", kind="slow", delay=3.0, times=1))
+    sb.faults.add(
+        FaultRule(service="servicenow", path="/api/now/v1/batch", kind="slow", delay=3.0, times=1)
+    )
     conn = connect(sb, timeout=(5.0, 0.5))
     results = conn.batch([BatchItem(id="1", method="POST", table=TABLE, body={"name": "Z"})])
     assert results[0].outcome is BatchOutcome.UNKNOWN
