@@ -6,6 +6,8 @@ import importlib
 import re
 from typing import Any
 
+import attrs
+
 from cisync_lib._errors import ConfigError
 from cisync_lib.correlation import AliasMap, Correlator, StrategyFactory
 from cisync_lib.defender import (
@@ -15,11 +17,14 @@ from cisync_lib.defender import (
     DefenderSource,
     GraphConnection,
     GraphSource,
+    HttpPolicy,
     LegacyConnection,
     LegacySource,
     LegacyToken,
+    RateLimit,
     SnapshotSource,
 )
+from cisync_lib.defender._config import LEGACY_HTTP_POLICY
 from cisync_lib.servicenow import (
     BasicAuth,
     OAuthClientCredentials,
@@ -71,6 +76,18 @@ def _entra_credential(spec: SourceSpec, secrets: Secrets) -> ClientSecret | Clie
     return ClientSecret(secret=secrets.require("connections", spec.name, "client_secret", why=why))
 
 
+def _http(spec: SourceSpec, base: HttpPolicy) -> HttpPolicy:
+    policy = base
+    if spec.requests_per_second is not None:
+        rps = spec.requests_per_second
+        # a budget below one call per second is kept as whole calls over a longer window
+        limit = RateLimit(calls=max(1, round(rps)), period=max(1.0, 1.0 / rps)) if rps else None
+        policy = attrs.evolve(policy, rate_limit=limit)
+    if spec.concurrency is not None:
+        policy = attrs.evolve(policy, concurrency=spec.concurrency)
+    return policy
+
+
 def build_source(spec: SourceSpec, secrets: Secrets) -> DefenderSource:
     """The Defender source a connection's config describes.
 
@@ -99,6 +116,7 @@ def build_source(spec: SourceSpec, secrets: Secrets) -> DefenderSource:
                 authority_host=spec.authority_host,
                 verify=spec.verify,
                 proxies=dict(spec.proxies),
+                http=_http(spec, LEGACY_HTTP_POLICY),
             )
         )
     return GraphSource(
@@ -112,6 +130,7 @@ def build_source(spec: SourceSpec, secrets: Secrets) -> DefenderSource:
             graph_scope=spec.graph_scope,
             verify=spec.verify,
             proxies=dict(spec.proxies),
+            http=_http(spec, HttpPolicy()),
         )
     )
 

@@ -42,6 +42,18 @@ def _positive_int(key: str, value: object, /) -> None:
         )
 
 
+def _non_negative(key: str, value: object, /) -> None:
+    if type(value) not in (int, float) or value < 0:  # type: ignore[operator]
+        raise ConfigError(key=key, problem=f"expected a number >= 0, got {describe_found(value)}")
+
+
+def _concurrency(key: str, value: object, /) -> None:
+    if type(value) is not int or not 1 <= value <= 32:
+        raise ConfigError(
+            key=key, problem=f"expected an integer 1..32, got {describe_found(value)}"
+        )
+
+
 def _correlation_options(key: str, value: object, /) -> None:
     if not isinstance(value, dict):
         raise ConfigError(key=key, problem=f"expected a table, got {describe_found(value)}")
@@ -116,6 +128,19 @@ CONNECTION_KEYS = _specs(
     KeySpec(name="url", check=https_url, doc='The legacy API\'s base URL (``kind = "legacy"``).'),
     KeySpec(name="path", check=non_empty, doc='The snapshot file (``kind = "snapshot"``).'),
     KeySpec(name="streams", check=string_list, doc="Discovery stream ids or names to read."),
+    KeySpec(
+        name="requests_per_second",
+        check=_non_negative,
+        default="20 (graph), 0.5 (legacy)",
+        doc="The client-side request budget towards Defender; 0 turns it off (a local sandbox). "
+        "Graph answers 429 when it is exceeded, and the legacy API allows 30 per minute.",
+    ),
+    KeySpec(
+        name="concurrency",
+        check=_concurrency,
+        default="4",
+        doc="Parallel requests when reading each app's users (1 to 32).",
+    ),
     *_TLS,
 )
 

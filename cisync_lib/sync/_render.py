@@ -44,8 +44,17 @@ def _verb(report: SyncReport) -> str:
 
 def _count_lines(report: SyncReport) -> list[str]:
     source = report.counts if report.outcome != "applied" else {**report.counts, **report.written}
-    parts = [f"{source[k]} {label}" for k, label in ACTION_LABELS.items() if source.get(k)]
-    return [f"Changes ({_verb(report)}): " + (", ".join(parts) or "none")]
+    kept = ("unchanged_app", "unchanged_link", "pending_removal")
+    changes = [
+        f"{source[k]} {label}"
+        for k, label in ACTION_LABELS.items()
+        if source.get(k) and k not in kept
+    ]
+    lines = [f"Changes ({_verb(report)}): " + (", ".join(changes) or "none")]
+    rest = [f"{source[k]} {ACTION_LABELS[k]}" for k in kept if source.get(k)]
+    if rest:
+        lines.append("Kept: " + ", ".join(rest))
+    return lines
 
 
 def _source_line(report: SyncReport) -> str:

@@ -61,6 +61,9 @@ def _source(info: Mapping[str, str]) -> dict[str, Any]:
         "graph_scope": info.get("graph_scope", "https://graph.microsoft.com/.default"),
         "credential": "secret",
         "ca_bundle": _need(info, "ca_file"),
+        # a local sandbox needs no client-side budget
+        "requests_per_second": 0,
+        "concurrency": 8,
     }
 
 

@@ -54,6 +54,8 @@ class SourceSpec:
         url: the legacy API base URL.
         path: the snapshot file.
         streams: the stream ids or names to read (``None``: all).
+        requests_per_second: the client-side budget (``None``: the source's default, 0: off).
+        concurrency: parallel per-app reads (``None``: the source's default).
         verify: ``True``, ``False`` or a CA bundle path.
         proxies: proxy URLs by scheme.
     """
@@ -72,6 +74,8 @@ class SourceSpec:
     url: str | None = None
     path: Path | None = None
     streams: tuple[str, ...] | None = None
+    requests_per_second: float | None = None
+    concurrency: int | None = None
     verify: bool | str = True
     proxies: Mapping[str, str] = field(factory=dict, converter=_frozen)
 
@@ -174,6 +178,8 @@ def source_spec(file: Path, name: str, raw: Mapping[str, Any]) -> SourceSpec:
         url=raw.get("url"),
         path=resolve_path(base, raw["path"]) if "path" in raw else None,
         streams=tuple(raw["streams"]) if "streams" in raw else None,
+        requests_per_second=raw.get("requests_per_second"),
+        concurrency=raw.get("concurrency"),
         verify=_verify(base, raw),
         proxies=raw.get("proxies", {}),
     )
