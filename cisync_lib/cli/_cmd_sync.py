@@ -81,7 +81,7 @@ def register(subparsers: Any) -> None:
         )
 
 
-def _job(args: argparse.Namespace, progress: Any) -> SyncJob:
+def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -> SyncJob:
     config = load_deployment(args.config)
     return job_from_config(
         config,
@@ -89,6 +89,7 @@ def _job(args: argparse.Namespace, progress: Any) -> SyncJob:
         connection=args.connection,
         destination=args.destination,
         progress=progress,
+        with_source=with_source,
     )
 
 
@@ -137,7 +138,7 @@ def _sync(args: argparse.Namespace, out: Output) -> int:
 
 def _apply(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
-        job = _job(args, progress)
+        job = _job(args, progress, with_source=args.plan is None)
         if args.plan is None:
             report = job.run(dry_run=False, force=args.force)
         else:

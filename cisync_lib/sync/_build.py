@@ -24,6 +24,7 @@ def job_from_config(
     secrets: Secrets | None = None,
     environ: Mapping[str, str] | None = None,
     progress: JobProgress | None = None,
+    with_source: bool = True,
 ) -> SyncJob:
     """Build the job a deployment config describes for one environment.
 
@@ -35,6 +36,8 @@ def job_from_config(
         secrets: the secrets (default: loaded from the environment and the secrets file).
         environ: environment variables to read secrets from (default: ``os.environ``).
         progress: told about progress per phase.
+        with_source: build the Defender source; ``False`` makes a job that can only
+            apply saved plans (and needs no Defender secret).
 
     Raises:
         ConfigError: an unknown connection or destination, or a missing secret.
@@ -45,7 +48,7 @@ def job_from_config(
     dest_spec = config.destination(environment, destination)
     secrets = secrets or config.load_secrets(environ)
     conn = build_servicenow(dest_spec, secrets)
-    source = build_source(source_spec, secrets)
+    source = build_source(source_spec, secrets) if with_source else None
     return SyncJob(
         source=source,
         destination=Destination(

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import attrs
 from attrs import field, frozen
 
+from cisync_lib._errors import ConfigError
 from cisync_lib.cmdb import (
     CmdbConfig,
     CurrentState,
@@ -103,7 +104,8 @@ class SyncJob:
     writes.
 
     Args:
-        source: where Defender data comes from (Graph, legacy or a snapshot).
+        source: where Defender data comes from (Graph, legacy or a snapshot);
+            ``None`` for a job that only applies saved plans.
         destination: the ServiceNow instance and its environment tag.
         settings: the connection's settings (product defaults if ``None``).
         relationships: the relationships to sync; ``None`` selects every available one.
@@ -123,7 +125,7 @@ class SyncJob:
     def __init__(
         self,
         *,
-        source: DefenderSource,
+        source: DefenderSource | None,
         destination: Destination,
         settings: ConnectionSettings | None = None,
         relationships: Iterable[RelationshipKind | str] | None = None,
@@ -236,6 +238,10 @@ class SyncJob:
         timings: dict[str, float] = {}
         before = self._requests()
         eff, users = self.effective, self.syncs_users
+        if self.source is None:
+            raise ConfigError(
+                key="source", problem="this job has no Defender source; it can only apply plans"
+            )
         with self._phase("read", timings):
             data = self.source.read(
                 period=eff.report_time_frame,
