@@ -45,7 +45,8 @@ def test_apply_creates_exactly_the_ground_truth_and_a_rerun_writes_nothing(tiny_
     assert report.written["create_app"] == len(expected_apps(tenant))
     assert report.written["add_link"] == len(expected_links(tenant))
     assert report.writes == tiny_sandbox.request_log.writes(service="servicenow")
-    assert report.requests["defender"] > 0 and report.requests["servicenow"] > 0
+    assert report.requests["defender"] > 0
+    assert report.requests["servicenow"] > 0
     assert set(report.timings) >= {"read", "correlate", "read_cmdb", "plan", "apply"}
 
     mark = tiny_sandbox.request_log.mark()
@@ -88,7 +89,8 @@ def test_without_user_sync_only_apps_are_synced(tiny_sandbox, tmp_path):
     report = job.run(dry_run=False)
     assert stored_links(tiny_sandbox.store) == set()
     assert set(stored_apps(tiny_sandbox.store)) == expected_apps(tiny_sandbox.tenant)
-    assert report.matching == {} and report.unmatched == ()
+    assert report.matching == {}
+    assert report.unmatched == ()
 
 
 def test_max_risk_score_filters_apps(tiny_sandbox, tmp_path):

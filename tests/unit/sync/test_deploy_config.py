@@ -93,7 +93,8 @@ def test_an_invalid_value_names_file_key_and_allowed_values(tmp_path, change, ke
     assert error.line is not None
     if allowed:
         assert allowed in (error.allowed or "")
-    assert key in str(error) and "cisync.toml" in str(error)
+    assert key in str(error)
+    assert "cisync.toml" in str(error)
 
 
 @pytest.mark.parametrize(

@@ -14,35 +14,35 @@ AT = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
 
 
 def make_report(**changes) -> SyncReport:
-    values = dict(
-        connection="contoso",
-        destination="test",
-        environment="test",
-        mode="dry_run",
-        outcome="planned",
-        started_at=AT,
-        finished_at=AT,
-        relationships=("Cloud App", "User uses Cloud App"),
-        settings={"allow_user_sync": {"value": True, "source": "override"}},
-        source={"kind": "graph", "period": "P30D", "apps": 3, "apps_in_scope": 2,
+    values = {
+        "connection": "contoso",
+        "destination": "test",
+        "environment": "test",
+        "mode": "dry_run",
+        "outcome": "planned",
+        "started_at": AT,
+        "finished_at": AT,
+        "relationships": ("Cloud App", "User uses Cloud App"),
+        "settings": {"allow_user_sync": {"value": True, "source": "override"}},
+        "source": {"kind": "graph", "period": "P30D", "apps": 3, "apps_in_scope": 2,
                 "identifiers": 5},
-        counts={"create_app": 2, "add_link": 3, "unchanged_app": 0},
-        matching={"total": 4, "match_rate": 0.5, "by_reason": {"MATCHED": 2}},
-        unmatched=(
+        "counts": {"create_app": 2, "add_link": 3, "unchanged_app": 0},
+        "matching": {"total": 4, "match_rate": 0.5, "by_reason": {"MATCHED": 2}},
+        "unmatched": (
             UnmatchedUser(identifier="jdoe\\desktop-1", status="SKIPPED", reason="LOCAL_ACCOUNT",
                           apps=("Dropbox",), raw_examples=("jdoe\\DESKTOP-1",)),
             UnmatchedUser(identifier="x@fabrikam.com", status="UNMATCHED", reason="NO_CANDIDATE",
                           apps=("Dropbox", "Box")),
         ),
-        guard=(GuardDecision(what="retire apps", count=1, managed=4, limit_percent=10.0,
+        "guard": (GuardDecision(what="retire apps", count=1, managed=4, limit_percent=10.0,
                              verdict="refused"),),
-        timings={"read": 0.5, "plan": 0.01},
-        requests={"defender": 7, "servicenow": 4},
-        warnings=("something to look at",),
-        actions=({"action": "create_app", "app_id": "1", "name": "Dropbox", "ci": "a",
+        "timings": {"read": 0.5, "plan": 0.01},
+        "requests": {"defender": 7, "servicenow": 4},
+        "warnings": ("something to look at",),
+        "actions": ({"action": "create_app", "app_id": "1", "name": "Dropbox", "ci": "a",
                   "user": "", "detail": ""},),
-        plan_fingerprint="abc",
-    )  # fmt: skip
+        "plan_fingerprint": "abc",
+    }  # fmt: skip
     values.update(changes)
     return SyncReport(**values)
 
@@ -92,7 +92,8 @@ def test_summary_names_counts_reasons_guard_and_time():
     text = make_report().summary()
     assert "nothing written" in text
     assert "2 apps created, 3 links created" in text
-    assert "LOCAL_ACCOUNT" in text and "jdoe\\DESKTOP-1" in text
+    assert "LOCAL_ACCOUNT" in text
+    assert "jdoe\\DESKTOP-1" in text
     assert "retire apps: 1 of 4 (25.0%, limit 10%): refused" in text
     assert "requests: defender 7, servicenow 4" in text
     assert "Warning: something to look at" in text
@@ -108,8 +109,10 @@ def test_summary_of_an_applied_run_shows_writes():
 def test_html_escapes_everything():
     report = make_report(warnings=("<script>alert(1)</script>",))
     html = report._repr_html_()
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "<table>" in html and "LOCAL_ACCOUNT" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<table>" in html
+    assert "LOCAL_ACCOUNT" in html
 
 
 def test_outcomes():

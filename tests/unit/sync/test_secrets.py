@@ -28,7 +28,8 @@ def test_missing_secret_names_both_places(tmp_path):
         )
     message = str(info.value)
     assert "CISYNC_CONTOSO_CLIENT_SECRET" in message
-    assert "[connections.contoso] client_secret" in message and str(path) in message
+    assert "[connections.contoso] client_secret" in message
+    assert str(path) in message
 
 
 @pytest.mark.parametrize(
