@@ -75,7 +75,7 @@ def _init(args: argparse.Namespace, out: Output) -> int:
         if not secrets.exists():
             write_private(secrets, EXAMPLE_SECRETS)
     load_deployment(config)  # what we wrote must load
-    out.data({"config": str(config), "secrets_file": str(secrets)})
+    out.data({"config": str(config.resolve()), "secrets_file": str(secrets.resolve())})
     out.text(f"Wrote {config} and {secrets}.")
     if args.sandbox is None:
         out.text(
