@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cisync_lib._errors import ConfigError
-from cisync_lib.correlation import CorrelationReport, ObservedName, ServiceNowUserDirectory
-from cisync_lib.defender import DefenderData
 from cisync_lib.sync import load_deployment
-from cisync_lib.sync._factory import build_correlator, build_servicenow
 
 from ._common import (
     EXIT_CODES_HELP,
@@ -20,6 +17,9 @@ from ._common import (
     output_options,
     run_command,
 )
+
+if TYPE_CHECKING:
+    from cisync_lib.correlation import ObservedName
 
 __all__ = ["register"]
 
@@ -54,6 +54,9 @@ def register(subparsers: Any) -> None:
 
 
 def _names(args: argparse.Namespace) -> list[ObservedName]:
+    from cisync_lib.correlation import ObservedName
+    from cisync_lib.defender import DefenderData
+
     if args.snapshot is not None:
         data = DefenderData.load(args.snapshot)
         names = []
@@ -72,6 +75,9 @@ def _names(args: argparse.Namespace) -> list[ObservedName]:
 
 
 def _correlate(args: argparse.Namespace, out: Output) -> int:
+    from cisync_lib.correlation import CorrelationReport, ServiceNowUserDirectory
+    from cisync_lib.sync._factory import build_correlator, build_servicenow
+
     config = load_deployment(args.config)
     destination = config.destination(args.env, args.destination)
     conn = build_servicenow(destination, config.load_secrets())

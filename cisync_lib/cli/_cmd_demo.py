@@ -11,8 +11,7 @@ from typing import Any
 
 from cisync_lib._errors import ConfigError
 from cisync_lib.settings import Consent
-from cisync_lib.sync import DeploymentConfig, SyncReport, job_from_config, load_deployment
-from cisync_lib.sync._sandbox_config import write_sandbox_config
+from cisync_lib.sync import DeploymentConfig, SyncReport, load_deployment
 
 from ._common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, Output, output_options, run_command
 
@@ -99,6 +98,9 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
         shutil.rmtree(args.state)
         out.text(f"Removed {args.state}; starting over.")
     size, seed = _choose(args)
+    from cisync_lib.sync import job_from_config
+    from cisync_lib.sync._sandbox_config import write_sandbox_config
+
     try:
         from cisync_lib.sandbox import SERVICE_NAMES, Sandbox, SandboxConfig
     except ImportError as exc:  # pragma: no cover - depends on the environment

@@ -6,11 +6,10 @@ import argparse
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cisync_lib._errors import PlanError
-from cisync_lib.cmdb import Plan, plan_from_json, plan_to_json, render_plan
-from cisync_lib.sync import SyncJob, SyncReport, job_from_config, load_deployment
+from cisync_lib.sync import SyncReport, load_deployment
 
 from ._common import (
     EXIT_CODES_HELP,
@@ -21,6 +20,10 @@ from ._common import (
     output_options,
     run_command,
 )
+
+if TYPE_CHECKING:
+    from cisync_lib.cmdb import Plan
+    from cisync_lib.sync import SyncJob
 
 __all__ = ["register"]
 
@@ -82,6 +85,8 @@ def register(subparsers: Any) -> None:
 
 
 def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -> SyncJob:
+    from cisync_lib.sync import job_from_config
+
     config = load_deployment(args.config)
     return job_from_config(
         config,
@@ -125,6 +130,8 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
         _write_plan(args.out, job, report.plan)
         out.text(f"Plan saved: {args.out} (apply it with: cisync apply --plan {args.out} ...)")
     if args.show and report.plan is not None:
+        from cisync_lib.cmdb import render_plan
+
         out.text(render_plan(report.plan))
     return _finish(args, out, job, report)
 
@@ -147,6 +154,8 @@ def _apply(args: argparse.Namespace, out: Output) -> int:
 
 
 def _write_plan(path: Path, job: SyncJob, plan: Plan | None) -> None:
+    from cisync_lib.cmdb import plan_to_json
+
     if plan is None:  # pragma: no cover - plan() always attaches its plan
         raise PlanError(message="no plan to save")
     document = {
@@ -162,6 +171,8 @@ def _write_plan(path: Path, job: SyncJob, plan: Plan | None) -> None:
 
 
 def _read_plan(path: Path, job: SyncJob) -> Plan:
+    from cisync_lib.cmdb import plan_from_json
+
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
