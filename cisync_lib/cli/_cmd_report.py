@@ -32,6 +32,12 @@ def register(subparsers: Any) -> None:
         "--unmatched", action="store_true", help="(text) also list every unmatched identifier"
     )
     parser.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    parser.add_argument(
+        "--unmatched-csv",
+        type=Path,
+        metavar="FILE",
+        help="also write the unmatched users as an alias-map seed (CSV) to FILE",
+    )
     parser.set_defaults(handler=lambda a: run_command(a, _report))
 
 
@@ -53,6 +59,9 @@ def _render(report: SyncReport, args: argparse.Namespace) -> str:
 
 def _report(args: argparse.Namespace, out: Output) -> int:
     report = SyncReport.load(args.file)
+    if args.unmatched_csv is not None:
+        report.write_unmatched_csv(args.unmatched_csv)
+        out.note(f"unmatched users: {args.unmatched_csv} ({len(report.unmatched)} rows)")
     text = _render(report, args)
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
-from attrs import field, frozen
+from attrs import frozen
 
 from cisync_lib._errors import ConfigError
 from cisync_lib.cmdb import (
@@ -28,20 +28,21 @@ from cisync_lib.cmdb import (
 )
 from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
-from cisync_lib.servicenow import ServiceNowConnection
 from cisync_lib.settings import (
     ConnectionSettings,
     EffectiveSettings,
-    Environment,
     RelationshipKind,
     available_relationships,
     check_relationships,
 )
 
 from ._apply import apply_plan
+from ._destination import Destination, JobProgress
 from ._pipeline import (
     guard_decisions,
+    job_warnings,
     links_from,
+    matching_summary,
     observed_names,
     plan_counts,
     plan_rows,
@@ -50,39 +51,11 @@ from ._pipeline import (
 from ._report import Mode, SyncReport
 from ._specs import CorrelationSpec
 
-__all__ = ["Destination", "JobProgress", "SyncJob"]
+__all__ = ["Destination", "JobProgress", "SyncJob"]  # Destination, JobProgress: re-exported
 
 logger = logging.getLogger(__name__)
 
 RUN_STATE_FILE = "cmdb-run-state.json"
-
-
-class JobProgress(Protocol):
-    """Told how far each phase of a job has got (the CLI draws progress bars from it)."""
-
-    def __call__(self, phase: str, done: int, total: int | None, /) -> None:
-        """Report progress.
-
-        Args:
-            phase: ``read``, ``correlate``, ``read_cmdb``, ``plan`` or ``apply``.
-            done: units done so far.
-            total: units in all, when known.
-        """
-
-
-@frozen(kw_only=True)
-class Destination:
-    """A ServiceNow instance a job writes into, tagged TEST or PROD.
-
-    Attributes:
-        name: the destination's name (as in the deployment config).
-        environment: which settings apply to jobs into it.
-        connection: the instance.
-    """
-
-    name: str
-    environment: Environment = field(converter=Environment)
-    connection: ServiceNowConnection = field(eq=False, repr=False)
 
 
 @frozen(kw_only=True)
@@ -265,7 +238,7 @@ class SyncJob:
                 results = self.correlator.resolve_each(observed, directory)
                 links = links_from(results, owners)
                 unmatched = unmatched_users(results, owners, names)
-                matching = _matching_summary(results)
+                matching = matching_summary(results)
         desired = DesiredState.from_defender(
             data,
             links,
@@ -294,17 +267,9 @@ class SyncJob:
             guard=guard_decisions(plan.guard, force=force),
             timings=timings,
             requests={k: after[k] - before[k] for k in after},
-            warnings=(*plan.warnings, *self._warnings(desired)),
+            warnings=(*plan.warnings, *job_warnings(self.relationships, desired, self.state_dir)),
         )
         return _Prepared(data=data, desired=desired, state=state, plan=plan, report=report)
-
-    def _warnings(self, desired: DesiredState) -> tuple[str, ...]:
-        found = []
-        if RelationshipKind.USER_USES_APP in self.relationships and not desired.sync_users:
-            found.append("user links selected but not synced (allow_user_sync is off)")
-        if self.state_dir is None:
-            found.append("no state folder: grace periods are kept in memory for this job only")
-        return tuple(found)
 
     def _report(
         self,
@@ -334,10 +299,3 @@ class SyncJob:
             warnings=plan.warnings,
             plan=plan,
         )
-
-
-def _matching_summary(results: Iterable[Any]) -> dict[str, Any]:
-    from cisync_lib.correlation import CorrelationReport
-
-    distinct = list({id(r): r for r in results}.values())
-    return CorrelationReport.from_results(distinct).summary().as_dict()

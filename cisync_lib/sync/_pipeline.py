@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from cisync_lib.cmdb import DesiredState, GuardReport, Plan
-from cisync_lib.correlation import MatchResult, ObservedName, Status
+from cisync_lib.correlation import CorrelationReport, MatchResult, ObservedName, Status
 from cisync_lib.defender import DefenderData
+from cisync_lib.settings import RelationshipKind
 
 from ._report import GuardDecision, UnmatchedUser
 
 __all__ = [
     "guard_decisions",
+    "job_warnings",
     "links_from",
+    "matching_summary",
     "observed_names",
     "plan_counts",
     "plan_rows",
@@ -159,3 +164,21 @@ def guard_decisions(guard: GuardReport, *, force: bool) -> tuple[GuardDecision, 
             verdict=verdict(guard.refuses_unlink),  # type: ignore[arg-type]
         ),
     )
+
+
+def matching_summary(results: Iterable[MatchResult]) -> dict[str, Any]:
+    """The correlation summary of distinct results (one result object per identifier)."""
+    distinct = list({id(r): r for r in results}.values())
+    return CorrelationReport.from_results(distinct).summary().as_dict()
+
+
+def job_warnings(
+    relationships: Iterable[RelationshipKind], desired: DesiredState, state_dir: Path | None
+) -> tuple[str, ...]:
+    """Warnings about how the job is set up (not about the data)."""
+    found = []
+    if RelationshipKind.USER_USES_APP in relationships and not desired.sync_users:
+        found.append("user links selected but not synced (allow_user_sync is off)")
+    if state_dir is None:
+        found.append("no state folder: grace periods are kept in memory for this job only")
+    return tuple(found)

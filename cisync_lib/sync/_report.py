@@ -21,7 +21,9 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from cisync_lib._errors import CisyncError, ConfigError, GuardRefusedError
 
+from ._parts import GuardDecision, UnmatchedUser
 from ._render import render_html, render_summary
+from ._unmatched import write_unmatched_csv
 
 __all__ = ["REPORT_VERSION", "GuardDecision", "SyncReport", "UnmatchedUser"]
 
@@ -35,55 +37,6 @@ RowTable = Literal["actions", "unmatched", "counts", "timings", "requests", "gua
 
 def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
-
-
-@frozen(kw_only=True)
-class UnmatchedUser:
-    """One distinct user identifier that was not linked to a ``sys_user``.
-
-    Attributes:
-        identifier: the normalised identifier.
-        status: ``UNMATCHED``, ``AMBIGUOUS``, ``SKIPPED`` or ``ERROR``.
-        reason: the reason code (``LOCAL_ACCOUNT``, ``NO_CANDIDATE``, ...).
-        message: the explanation, for a person.
-        apps: the names of the apps it was seen using.
-        occurrences: how many raw identifiers normalised to it.
-        raw_examples: some of those raw identifiers.
-        suggestion: an unverified candidate, if a weaker rule found one.
-    """
-
-    identifier: str
-    status: str
-    reason: str
-    message: str = ""
-    apps: tuple[str, ...] = ()
-    occurrences: int = 1
-    raw_examples: tuple[str, ...] = ()
-    suggestion: str = ""
-
-
-@frozen(kw_only=True)
-class GuardDecision:
-    """The blast-radius guard's verdict on one kind of removal.
-
-    Attributes:
-        what: ``retire apps`` or ``remove user links``.
-        count: how many the plan removes.
-        managed: how many the library manages.
-        limit_percent: the limit (a setting per environment).
-        verdict: ``within`` the limit, ``refused``, or ``forced`` past it.
-    """
-
-    what: str
-    count: int
-    managed: int
-    limit_percent: float
-    verdict: Literal["within", "refused", "forced"]
-
-    @property
-    def percent(self) -> float:
-        """The share of managed items removed, in percent."""
-        return 100.0 * self.count / self.managed if self.managed else 0.0
 
 
 @frozen(kw_only=True)
@@ -266,6 +219,14 @@ class SyncReport:
         except ValueError as exc:
             raise ConfigError(file=str(path), problem=f"not JSON: {exc}") from exc
         return cls.from_dict(data, source=str(path))
+
+    def write_unmatched_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write the unmatched users as an alias-map seed (the unmatched report's columns).
+
+        Fill in ``action``, ``target_field`` and ``target_value`` of the rows you
+        decide, and name the file as ``correlation.alias_map`` in the config.
+        """
+        return write_unmatched_csv(self.unmatched, path)
 
     def _repr_html_(self) -> str:
         return render_html(self)
