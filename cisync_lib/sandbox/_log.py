@@ -70,17 +70,26 @@ class RequestLog:
 
     ``mark()`` returns a position; ``since(mark)`` and the ``since=`` argument of
     the counters look only at the requests made after it, even across ``clear()``.
+
+    Args:
+        max_entries: keep at most this many records, forgetting the oldest (so a
+            long-running ``cisync sandbox serve`` does not grow without bound).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = 1_000_000) -> None:
         self._lock = threading.Lock()
         self._records: list[RequestRecord] = []
         self._base = 0
+        self._max = max(1, max_entries)
 
     def append(self, record: RequestRecord) -> None:
         """Add a record (called by the sandbox middleware)."""
         with self._lock:
             self._records.append(record)
+            if len(self._records) > self._max:
+                dropped = len(self._records) - self._max
+                del self._records[:dropped]
+                self._base += dropped
 
     @property
     def entries(self) -> tuple[RequestRecord, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -39,7 +40,7 @@ def generate_tenant(
     """Generate a synthetic tenant; the same ``size`` and ``seed`` always give the same tenant.
 
     Args:
-        size: ``tiny``, ``small``, ``medium`` or ``large`` (see :data:`TENANT_SIZES`).
+        size: ``tiny``, ``small``, ``medium`` or ``large`` (see ``TENANT_SIZES``).
         seed: seeds every random choice (an int or a string).
         as_of: the "now" of the data (last-seen dates count back from it).
 
@@ -109,6 +110,10 @@ class GeneratedTenant:
                     if obs.present(period)
                 )
         self.truth: Mapping[str, IdentityTruth] = MappingProxyType(self._build_truth())
+        # a sandbox serves the same lists page after page: keep the recent ones (90-day lists,
+        # which the shorter periods slice)
+        self._all_users = functools.lru_cache(maxsize=512)(self._users_of)
+        self._all_ips = functools.lru_cache(maxsize=512)(self._ips_of)
 
     # --- public reads ----------------------------------------------------------------
 
@@ -150,9 +155,8 @@ class GeneratedTenant:
 
     def users(self, period: str, stream_id: str, app_id: str) -> tuple[str, ...]:
         """Raw user identifiers of an app in a stream and period, as Graph lists them."""
-        obs, count = self._window(period, stream_id, app_id, "users")
-        role = self._roles[stream_id]
-        return tuple(self._actors[i].identifiers[role][0] for i in obs.order[:count])
+        _, count = self._window(period, stream_id, app_id, "users")
+        return self._all_users(stream_id, app_id)[:count]
 
     def devices(self, period: str, stream_id: str, app_id: str) -> tuple[str, ...]:
         """Device names of an app's users; empty unless the stream is an endpoint stream."""
@@ -164,12 +168,7 @@ class GeneratedTenant:
     def ip_addresses(self, period: str, stream_id: str, app_id: str) -> tuple[str, ...]:
         """IP addresses seen for an app in a stream and period."""
         _, count = self._window(period, stream_id, app_id, "ips")
-        if not count:
-            return ()
-        obs = self._obs[stream_id][app_id]
-        rng = random.Random(f"{self.seed}:ips:{stream_id}:{app_id}")
-        picks = rng.sample(range(1 << 24), obs.ips["P90D"])[:count]
-        return tuple(f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}" for n in picks)
+        return self._all_ips(stream_id, app_id)[:count]
 
     def identifiers(self, form: IdentifierForm | str) -> tuple[IdentityTruth, ...]:
         """The ground truth of every identifier of one form."""
@@ -183,6 +182,17 @@ class GeneratedTenant:
         )
 
     # --- helpers -------------------------------------------------------------------
+
+    def _users_of(self, stream_id: str, app_id: str) -> tuple[str, ...]:
+        role = self._roles[stream_id]
+        return tuple(
+            self._actors[i].identifiers[role][0] for i in self._obs[stream_id][app_id].order
+        )
+
+    def _ips_of(self, stream_id: str, app_id: str) -> tuple[str, ...]:
+        rng = random.Random(f"{self.seed}:ips:{stream_id}:{app_id}")
+        picks = rng.sample(range(1 << 24), self._obs[stream_id][app_id].ips["P90D"])
+        return tuple(f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}" for n in picks)
 
     def _period(self, period: str) -> str:
         if period not in PERIOD_DAYS:

@@ -8,7 +8,7 @@ carries a ``request-id`` header.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -129,14 +129,18 @@ class GraphService:
     def _page(self, request: Request, base: str, found: Many) -> dict[str, Any]:
         args = request.args.to_dict()
         query = parse_query(args, found.entity, gj.PROPERTIES[found.entity])
-        items = found.items
+        items: Sequence[Any] = found.items
         if query.filter is not None:
-            items = [item for item in items if query.filter(item)]
+            rendered = (found.render(raw) for raw in items)
+            items = [item for item in rendered if query.filter(item)]
+            render: Callable[[Any], dict[str, Any]] = dict
+        else:
+            render = found.render
         offset = query.skip
         if query.skiptoken:
             offset = self.skip_tokens.read(query.skiptoken, query.canonical)
         size = min(query.top or self.page_size, self.page_size)
-        page = self._short_page(request, items[offset : offset + size])
+        page = self._short_page(request, [render(raw) for raw in items[offset : offset + size]])
         body: dict[str, Any] = {"@odata.context": f"{base}/beta/$metadata#{found.metadata}"}
         if query.count:
             body["@odata.count"] = len(items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from attrs import frozen
@@ -32,11 +33,16 @@ class One:
 
 @frozen
 class Many:
-    """A collection of ``entity`` items; ``metadata`` is the ``@odata.context`` fragment."""
+    """A collection of ``entity`` items; ``metadata`` is the ``@odata.context`` fragment.
+
+    ``items`` are raw values that ``render`` turns into Graph JSON, so a page
+    renders only its own items.
+    """
 
     entity: str
-    items: list[dict[str, Any]]
+    items: Sequence[Any]
     metadata: str
+    render: Callable[[Any], dict[str, Any]]
 
 
 def _segment(name: str) -> GraphError:
@@ -65,7 +71,7 @@ def resolve(tenant: GeneratedTenant | None, path: str) -> One | Many:
         raise _segment(parts[0])
     streams = tenant.streams if tenant else ()
     if len(parts) == 1:
-        return Many(gj.STREAM, [gj.stream_json(s) for s in streams], "uploadedStreams")
+        return Many(gj.STREAM, streams, "uploadedStreams", gj.stream_json)
     stream = next((s for s in streams if s.id == parts[1]), None)
     if stream is None or tenant is None:
         raise _missing(parts[1])
@@ -84,8 +90,7 @@ def resolve(tenant: GeneratedTenant | None, path: str) -> One | Many:
         )
     entity = gj.ENDPOINT_APP if stream.is_endpoint else gj.APP
     if len(parts) == 3:
-        items = [gj.app_json(a) for a in tenant.apps(period, stream.id)]
-        return Many(entity, items, f"Collection({gj.APP})")
+        return Many(entity, tenant.apps(period, stream.id), f"Collection({gj.APP})", gj.app_json)
     app = tenant.app(period, stream.id, parts[3])
     if app is None:
         raise _missing(parts[3])
@@ -98,12 +103,10 @@ def resolve(tenant: GeneratedTenant | None, path: str) -> One | Many:
     if nav == "appInfo":
         return One(gj.APP_INFO, gj.app_info_json(app.id, tenant.app_info[app.id]))
     if nav == "users":
-        return Many(
-            gj.USER, [gj.user_json(u) for u in tenant.users(*key)], f"Collection({gj.USER})"
-        )
+        return Many(gj.USER, tenant.users(*key), f"Collection({gj.USER})", gj.user_json)
     if nav == "ipAddresses":
-        items = [gj.ip_json(i) for i in tenant.ip_addresses(*key)]
-        return Many(gj.IP_ADDRESS, items, f"Collection({gj.IP_ADDRESS})")
+        items = tenant.ip_addresses(*key)
+        return Many(gj.IP_ADDRESS, items, f"Collection({gj.IP_ADDRESS})", gj.ip_json)
     if nav == "devices":
         if not stream.is_endpoint:
             raise GraphError(
@@ -112,6 +115,6 @@ def resolve(tenant: GeneratedTenant | None, path: str) -> One | Many:
                 "Devices are available only for Microsoft Defender for Endpoint streams; "
                 f"stream '{stream.id}' is a '{stream.log_data_provider}' stream.",
             )
-        items = [gj.device_json(d) for d in tenant.devices(*key)]
-        return Many(gj.DEVICE, items, f"Collection({gj.DEVICE})")
+        items = tenant.devices(*key)
+        return Many(gj.DEVICE, items, f"Collection({gj.DEVICE})", gj.device_json)
     raise _segment(nav)

@@ -67,6 +67,8 @@ class TokenAuthority:
         self.issuer = f"https://sts.windows.net/{tenant_id}/"
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # clients send the same token for an hour: remember the claims of checked tokens
+        self._checked: dict[str, dict[str, Any]] = {}
 
     def issue(
         self,
@@ -113,6 +115,9 @@ class TokenAuthority:
         Raises:
             TokenProblem: with Graph's wording for an expired, foreign or broken token.
         """
+        known = self._checked.get(token)
+        if known is not None and known["exp"] > time.time() and known["aud"] in audiences:
+            return known
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -128,6 +133,9 @@ class TokenAuthority:
             raise TokenProblem("Invalid audience.") from exc
         except jwt.PyJWTError as exc:
             raise TokenProblem("Access token validation failure.") from exc
+        if len(self._checked) > 1000:
+            self._checked.clear()
+        self._checked[token] = claims
         return claims
 
     def jwks(self) -> dict[str, Any]:

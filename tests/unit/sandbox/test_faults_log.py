@@ -108,3 +108,13 @@ class TestRequestLog:
         log.append(_record(method="PUT"))
         assert [r.method for r in log.since(mark)] == ["PUT"]
         assert log.round_trips(since=mark) == 1
+
+    def test_oldest_records_are_forgotten_past_the_cap(self):
+        """A capped log keeps the newest records; marks keep their meaning."""
+        log = RequestLog(max_entries=2)
+        for method in ("GET", "POST", "PUT"):
+            log.append(_record(method=method))
+        assert [r.method for r in log.entries] == ["POST", "PUT"]
+        mark = log.mark()
+        log.append(_record(method="DELETE"))
+        assert [r.method for r in log.since(mark)] == ["DELETE"]
