@@ -20,6 +20,7 @@ __all__ = ["ANONYMOUS_USER", "ObservedName", "ParsedName", "normalize", "parse"]
 ANONYMOUS_USER = "anonymoususer"
 # characters Active Directory forbids in a sAMAccountName, plus the separators we parse on
 _BARE_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>@')
+_SPACE = re.compile(r"\s")
 
 
 @frozen(kw_only=True)
@@ -136,7 +137,7 @@ def parse(name: str | ObservedName, config: CorrelatorConfig | None = None) -> P
     ):
         return made(InputKind.ANONYMIZED, ReasonCode.ANONYMIZED)
     # interior whitespace is never valid in a UPN, email or account name (IdFix)
-    if has_control(normalized) or any(c.isspace() for c in normalized):
+    if has_control(normalized) or _SPACE.search(normalized):
         return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
     if "@" in normalized:
         return _email(normalized, made)

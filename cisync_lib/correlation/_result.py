@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from attrs import field, frozen
@@ -79,6 +79,8 @@ class MatchResult:
 
 def _show(raw: str) -> str:
     # quote the raw name, making invisible characters visible but keeping backslashes
+    if raw.isprintable() and "\xa0" not in raw:
+        return f"'{raw}'"
     shown = "".join(c if c.isprintable() and c != "\xa0" else f"\\u{ord(c):04x}" for c in raw)
     return f"'{shown}'"
 
@@ -110,25 +112,28 @@ def describe(
 ) -> str:
     """One sentence explaining a result to an operator or auditor."""
     name = _show(parsed.raw)
-    texts: Mapping[ReasonCode, str] = {
-        ReasonCode.MATCHED: f"{name} matched {_who(user)} by {strategy}.",
-        ReasonCode.MATCHED_INACTIVE: (
+    # built lazily: only the one sentence needed is formatted
+    texts: Mapping[ReasonCode, Callable[[], str]] = {
+        ReasonCode.MATCHED: lambda: f"{name} matched {_who(user)} by {strategy}.",
+        ReasonCode.MATCHED_INACTIVE: lambda: (
             f"{name} matched {_who(user)} by {strategy}, an inactive user (a leaver still "
             "using the app?)."
         ),
-        ReasonCode.EMPTY_INPUT: f"{name} is empty or a placeholder; nothing to match.",
-        ReasonCode.UNPARSEABLE: (
+        ReasonCode.EMPTY_INPUT: lambda: f"{name} is empty or a placeholder; nothing to match.",
+        ReasonCode.UNPARSEABLE: lambda: (
             f"{name} is not an email, DOMAIN\\user, user\\HOST or bare name; check the log parser."
         ),
-        ReasonCode.ANONYMIZED: f"{name} is an anonymised Defender name; it cannot be matched.",
-        ReasonCode.LOCAL_ACCOUNT: (
+        ReasonCode.ANONYMIZED: lambda: (
+            f"{name} is an anonymised Defender name; it cannot be matched."
+        ),
+        ReasonCode.LOCAL_ACCOUNT: lambda: (
             f"{name} is a logon local to computer {parsed.host!r}, never a directory user."
         ),
-        ReasonCode.DOMAIN_NOT_ALLOWED: (
+        ReasonCode.DOMAIN_NOT_ALLOWED: lambda: (
             f"{name} is in NetBIOS domain {parsed.netbios!r}, which is not configured "
             "(add it to netbios_domains)."
         ),
-        ReasonCode.NO_CANDIDATE: (
+        ReasonCode.NO_CANDIDATE: lambda: (
             f"No sys_user matches {name} ({_KIND_TEXT.get(parsed.kind, 'a name')})"
             + (
                 f"; {rejected} user(s) differing only in case or accents were "
@@ -137,34 +142,36 @@ def describe(
                 else "."
             )
         ),
-        ReasonCode.ONLY_INACTIVE_MATCH: (
+        ReasonCode.ONLY_INACTIVE_MATCH: lambda: (
             f"{name} matches only the inactive user {_who(user)}, and inactive users are skipped."
         ),
-        ReasonCode.AMBIGUOUS_DUPLICATE: (
+        ReasonCode.AMBIGUOUS_DUPLICATE: lambda: (
             f"{name} matches {count} users by {strategy}; none was chosen (clean up "
             "sys_user or add an alias entry by sys_id)."
         ),
-        ReasonCode.KEY_CONFLICT: (
+        ReasonCode.KEY_CONFLICT: lambda: (
             f"{name} points at {count} different users by email and user name; a human must decide."
         ),
-        ReasonCode.EXCLUDED_ONLY: (f"{name} matches only excluded classes or service accounts."),
-        ReasonCode.BELOW_THRESHOLD: (
+        ReasonCode.EXCLUDED_ONLY: lambda: (
+            f"{name} matches only excluded classes or service accounts."
+        ),
+        ReasonCode.BELOW_THRESHOLD: lambda: (
             f"{name} only weakly matches {_who(suggestion)} by {strategy}; confirm it "
             "through the alias map."
         ),
-        ReasonCode.IGNORED_BY_ALIAS: f"{name} is ignored by an alias entry ({detail}).",
-        ReasonCode.ALIAS_TARGET_NOT_FOUND: (
+        ReasonCode.IGNORED_BY_ALIAS: lambda: f"{name} is ignored by an alias entry ({detail}).",
+        ReasonCode.ALIAS_TARGET_NOT_FOUND: lambda: (
             f"The alias entry for {name} ({detail}) points at no user; fix the alias file."
         ),
-        ReasonCode.ALIAS_TARGET_AMBIGUOUS: (
+        ReasonCode.ALIAS_TARGET_AMBIGUOUS: lambda: (
             f"The alias entry for {name} ({detail}) points at {count} users; use a sys_id."
         ),
-        ReasonCode.LOOKUP_ERROR: (
+        ReasonCode.LOOKUP_ERROR: lambda: (
             f"Looking up {name} in ServiceNow failed ({detail}); retry, it is not a 'no match'."
         ),
-        ReasonCode.UNSAFE_QUERY_VALUE: (
+        ReasonCode.UNSAFE_QUERY_VALUE: lambda: (
             f"{name} holds characters that cannot go into a ServiceNow query safely; "
             "it was not looked up (a snapshot read would resolve it)."
         ),
     }
-    return texts[reason]
+    return texts[reason]()

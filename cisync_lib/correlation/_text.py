@@ -12,12 +12,17 @@ Two folds exist on purpose:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 __all__ = ["ZERO_WIDTH", "fold", "has_control", "idna_domain", "loose_fold"]
 
 #: invisible characters that creep into copied addresses (ZWSP, ZWNJ, ZWJ, word joiner, BOM).
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_LABELS = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+)
 
 
 def fold(value: str) -> str:
@@ -29,6 +34,8 @@ def fold(value: str) -> str:
     Returns:
         The form both sides of a client-side comparison are reduced to.
     """
+    if value.isascii():  # the common case, and identical: casefold is lower() on ASCII
+        return value.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
 
 
@@ -38,12 +45,16 @@ def loose_fold(value: str) -> str:
     ``loose_fold(a) == loose_fold(b)`` whenever ``fold(a) == fold(b)``, so an
     index keyed by it returns a superset of the client's matches.
     """
+    if value.isascii():
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", fold(value))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def has_control(value: str) -> bool:
     """Whether ``value`` holds a control, format or separator character other than a space."""
+    if value.isascii():
+        return _ASCII_CONTROL.search(value) is not None
     return any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value)
 
 
@@ -56,6 +67,8 @@ def idna_domain(domain: str) -> str | None:
     text = fold(domain).rstrip(".")
     if not text or len(text) > 253 or "." not in text:
         return None
+    if text.isascii():
+        return text if _ASCII_LABELS.fullmatch(text) else None
     labels = text.split(".")
     out: list[str] = []
     for label in labels:

@@ -166,3 +166,29 @@ def sandbox_defender() -> int:
     ids: frozenset[str] = tenant.app_ids("P7D")
     users: tuple[str, ...] = tenant.users("P90D", tenant.streams[0].id, next(iter(ids)))
     return len(users) + len(tenant.sys_users)
+
+
+def correlate(names: list[str], users: list[SnUser], path: str) -> dict[str, str | None]:
+    from cisync_lib.correlation import (
+        AliasMap,
+        CorrelationReport,
+        Correlator,
+        CorrelatorConfig,
+        EmailStrategy,
+        InMemoryUserDirectory,
+        MatchResult,
+    )
+
+    config = CorrelatorConfig.from_mapping({"plus_tag_domains": ["contoso.com"]})
+    correlator = Correlator(
+        config, alias_map=AliasMap.load(path), strategies=["email_upn", EmailStrategy()]
+    )
+    results: list[MatchResult] = correlator.resolve(names, InMemoryUserDirectory(users))
+    CorrelationReport.from_results(results).write_csv(path + ".csv")
+    rate: float = CorrelationReport.from_results(results).summary().match_rate
+    assert rate >= 0
+    return {
+        r.input.raw: r.user.sys_id if r.user else None
+        for r in results
+        if r.status is Status.MATCHED
+    }
