@@ -16,6 +16,7 @@ from ._errors import (
     PlanError,
     RelationshipNotAvailableError,
     SandboxError,
+    SandboxQueryError,
     StalePlanError,
     UnknownStrategyError,
 )
@@ -42,6 +43,17 @@ from ._models import (
 from ._payload import structure_payload
 from ._records import BusinessApp, SnUser, UserLink
 from ._version import __version__
+from .settings import (
+    ConnectionSettings,
+    Consent,
+    EffectiveSettings,
+    Environment,
+    RelationshipKind,
+    SettingsFile,
+    available_relationships,
+    check_relationships,
+    load_settings,
+)
 
 __all__ = [
     # models
@@ -74,11 +86,22 @@ __all__ = [
     "PlanError",
     "RelationshipNotAvailableError",
     "SandboxError",
+    "SandboxQueryError",
     "ServiceNowAuthError",
     "ServiceNowError",
     "ServiceNowRequestError",
     "SnapshotError",
     "StalePlanError",
     "UnknownStrategyError",
+    # settings
+    "ConnectionSettings",
+    "Consent",
+    "EffectiveSettings",
+    "Environment",
+    "RelationshipKind",
+    "SettingsFile",
+    "available_relationships",
+    "check_relationships",
+    "load_settings",
     "__version__",
 ]

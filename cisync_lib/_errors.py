@@ -27,6 +27,7 @@ __all__ = [
     "PlanError",
     "RelationshipNotAvailableError",
     "SandboxError",
+    "SandboxQueryError",
     "StalePlanError",
     "UnknownStrategyError",
 ]
@@ -247,3 +248,28 @@ class AliasMapError(CorrelationError, ValueError):
 @attrs.define(auto_exc=True, kw_only=True, eq=False)
 class SandboxError(CisyncError):
     """The local sandbox could not start or was misused."""
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class SandboxQueryError(SandboxError, ValueError):
+    """An encoded query given to the sandbox has parts it cannot use.
+
+    Raised by the sandbox store's direct-access API (which is strict so a typo
+    in a test's oracle query fails loudly); over HTTP the same problem is
+    ignored, or answered with 400 when strict queries are configured.
+
+    Attributes:
+        table: the table queried.
+        query: the encoded query.
+        problems: one ``part: problem`` line per unusable part.
+    """
+
+    table: str = ""
+    query: str = ""
+    problems: Sequence[str] = ()
+
+    def _describe(self) -> str:
+        listed = "; ".join(self.problems) or "unusable query"
+        return (
+            f"encoded query on {self.table!r} has unusable parts: {listed} (query {self.query!r})"
+        )

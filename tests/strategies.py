@@ -13,6 +13,7 @@ from cisync_lib import (
     Holding,
     LogDataProvider,
 )
+from cisync_lib.settings import SETTINGS, ConnectionSettings, Environment, Override, SettingSpec
 
 text = st.text(max_size=20)
 ids = st.text(alphabet="0123456789abcdef", min_size=1, max_size=24)
@@ -93,6 +94,41 @@ app_infos = st.builds(
 )
 
 app_users = st.builds(AppUser, identifier=text, app_id=ids, stream_id=ids, anonymized=st.booleans())
+
+
+# --- connection settings -----------------------------------------------------------
+
+
+def setting_values(spec: SettingSpec) -> st.SearchStrategy[object]:
+    """Any value the setting accepts, bounds included."""
+    if spec.type is bool:
+        return st.booleans()
+    if spec.choices:
+        return st.sampled_from(spec.choices)
+    if spec.type is int:
+        low = int(spec.minimum) if spec.minimum is not None else -1000
+        high = int(spec.maximum) if spec.maximum is not None else 10_000
+        return st.integers(low, high)
+    return st.floats(spec.minimum, spec.maximum, allow_nan=False, allow_infinity=False)
+
+
+def _named_override(name: str) -> st.SearchStrategy[tuple[str, Override]]:
+    spec = SETTINGS[name]
+    override = st.builds(Override, enabled=st.booleans(), value=setting_values(spec))
+    return st.tuples(st.just(name), override)
+
+
+env_overrides = st.lists(st.sampled_from(list(SETTINGS)).flatmap(_named_override), max_size=6).map(
+    dict
+)
+connection_names = st.from_regex(r"[a-z][a-z0-9_-]{0,11}", fullmatch=True)
+connection_settings = st.builds(
+    ConnectionSettings,
+    connection=connection_names,
+    overrides=st.fixed_dictionaries(
+        {Environment.TEST: env_overrides, Environment.PROD: env_overrides}
+    ),
+)
 
 
 # --- cisync_lib.defender: one read's data (snapshot round trips) ----------------

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from cisync_lib._version import __version__
 
+from . import _sandbox
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -25,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sync Defender for Cloud Apps discovered apps and users into ServiceNow.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _sandbox.register(subparsers)
     return parser
 
 
@@ -36,4 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args))
     return EXIT_OK  # pragma: no cover - every command returns its own code

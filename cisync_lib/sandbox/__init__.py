@@ -1,3 +1,58 @@
-"""A local, HTTPS-only ServiceNow instance and Defender tenant for tests, demos and notebooks."""
+"""A local, HTTPS-only ServiceNow instance and Defender tenant for tests, demos and notebooks.
 
-__all__: list[str] = []
+Everything here needs the ``sandbox`` extra (``pip install 'cisync-lib[sandbox]'``)
+except the configuration, fault and log types, which import without it; the
+names needing werkzeug or trustme load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._config import SERVICE_NAMES, RateLimit, SandboxConfig, ServiceNowOptions
+from ._faults import FAULT_KINDS, FaultInjector, FaultRule
+from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
+from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService, ServiceBuilder
+
+if TYPE_CHECKING:
+    from ._sandbox import Sandbox
+    from ._tls import TlsMaterial
+    from .servicenow import ServiceNowService, ServiceNowStore
+
+__all__ = [
+    "FAULT_KINDS",
+    "INFO_KEY",
+    "SERVICE_BUILDERS",
+    "SERVICE_NAMES",
+    "FaultInjector",
+    "FaultRule",
+    "RateLimit",
+    "RequestInfo",
+    "RequestLog",
+    "RequestRecord",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxContext",
+    "SandboxService",
+    "ServiceBuilder",
+    "ServiceNowOptions",
+    "ServiceNowService",
+    "ServiceNowStore",
+    "TlsMaterial",
+]
+
+# these need werkzeug / trustme: load them on first use so the rest imports without the extra
+_LAZY = {
+    "Sandbox": "._sandbox",
+    "TlsMaterial": "._tls",
+    "ServiceNowService": ".servicenow",
+    "ServiceNowStore": ".servicenow",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

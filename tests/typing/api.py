@@ -8,13 +8,36 @@ import cisync_lib
 from cisync_lib import (
     AppUser,
     CisyncError,
+    ConfigError,
+    ConnectionSettings,
+    Consent,
+    ConsentRequiredError,
     DefenderPayloadError,
     DiscoveredApp,
+    EffectiveSettings,
+    Environment,
+    RelationshipKind,
+    RelationshipNotAvailableError,
+    SettingsFile,
     SnUser,
+    available_relationships,
+    check_relationships,
+    load_settings,
     make_converter,
     structure_payload,
 )
 from cisync_lib.correlation import ReasonCode, Status
+from cisync_lib.settings import (
+    CONSENT_STATEMENT,
+    SETTINGS,
+    ConfigSchema,
+    ConsentRecord,
+    EffectiveValue,
+    Override,
+    SettingChange,
+    SettingDiff,
+    Source,
+)
 
 
 def read_page(payload: object) -> list[DiscoveredApp]:
@@ -37,3 +60,79 @@ def user_for(row: dict[str, str]) -> SnUser:
 
 def describe(user: AppUser, status: Status, reason: ReasonCode) -> str:
     return f"{user.identifier}: {status.value}/{reason.value} ({cisync_lib.__version__})"
+
+
+# --- settings: what an embedder (a scheduler, a web UI, a notebook) does ------------
+
+
+def prod_filters(path: str, connection: str) -> tuple[int, int, bool]:
+    file: SettingsFile = load_settings(path)
+    eff: EffectiveSettings = file.connection(connection).effective(Environment.PROD)
+    source: Source = eff.source("max_risk_score")
+    assert source in ("default", "override")
+    return eff.max_risk_score, eff.report_time_frame, eff.allow_user_sync
+
+
+def enable_user_sync_in_test(path: str, connection: str, who: str) -> SettingsFile:
+    file = load_settings(path, missing_ok=True)
+    current: ConnectionSettings = file.connection(connection, missing_ok=True)
+    changed = current.with_override("test", "allow_user_sync", True)
+    changes: tuple[SettingChange, ...] = changed.changes_from(current)
+    print("\n".join(str(c) for c in changes))
+    try:
+        return file.save(changed, consent=None)
+    except ConsentRequiredError as exc:
+        print(exc.changes)
+    return file.save(changed, consent=Consent.now(who))
+
+
+def review_and_promote(file: SettingsFile, connection: str, keys: list[str] | None) -> SettingsFile:
+    settings = file.connection(connection)
+    rows: tuple[SettingDiff, ...] = settings.diff(only_differences=False)
+    for row in rows:
+        before: object = row.b.value
+        print(row.name, before, row.a.value, row.differs)
+    consent = Consent(by="alice", at=datetime.now(timezone.utc), statement=CONSENT_STATEMENT)
+    log: tuple[ConsentRecord, ...] = file.consent_log(connection)
+    print(len(log), [spec.allowed for spec in SETTINGS.values()])
+    return file.save(settings.promote(keys), consent=consent)
+
+
+def job_relationships(eff: EffectiveSettings, connection: str) -> list[str]:
+    kinds: tuple[RelationshipKind, ...] = available_relationships(eff)
+    try:
+        check_relationships(
+            [RelationshipKind.USER_USES_APP, "Cloud App"], eff, connection=connection
+        )
+    except RelationshipNotAvailableError as exc:
+        print(exc.setting, exc.environment)
+    return [kind.value for kind in kinds]
+
+
+def deployment_schema() -> ConfigSchema:
+    def check_destinations(key: str, value: object, /) -> None:
+        if not isinstance(value, dict):
+            raise ConfigError(key=key, problem="expected a table")
+
+    return ConfigSchema().extend(tables={"destinations": check_destinations})
+
+
+def custom_effective() -> EffectiveSettings:
+    value = EffectiveValue(name="max_risk_score", value=4, source="override")
+    override: Override = Override(enabled=False, value=4)
+    print(override.enabled)
+    return EffectiveSettings(environment=Environment.TEST, values={"max_risk_score": value})
+
+
+def sandbox_oracle() -> int:
+    from cisync_lib.sandbox import FaultRule, Sandbox, SandboxConfig, ServiceNowOptions
+
+    config = SandboxConfig(servicenow=ServiceNowOptions(strict_queries=True))
+    with Sandbox(config) as sb:
+        sys_id: str = sb.store.insert("sys_user", {"user_name": "ada"})
+        row: dict[str, str] | None = sb.store.get("sys_user", sys_id)
+        print(row, sb.servicenow_url, str(sb.ca_file), sb.connection_info()["servicenow_url"])
+        rule: FaultRule = sb.faults.add(FaultRule(kind="status", status=503, retry_after=1))
+        mark: int = sb.request_log.mark()
+        sb.faults.remove(rule)
+        return sb.request_log.round_trips("servicenow", since=mark) + sb.request_log.writes()

@@ -1,0 +1,155 @@
+"""Configuration of a sandbox run: which services, where state lives, how ServiceNow behaves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import attrs
+from attrs import field, frozen
+
+from cisync_lib._errors import ConfigError
+
+__all__ = ["SERVICE_NAMES", "RateLimit", "SandboxConfig", "ServiceNowOptions"]
+
+#: every service the sandbox knows, in start order (part 2 adds the Defender services).
+SERVICE_NAMES = ("servicenow", "entra", "graph", "mdca")
+
+UnknownTables = Literal["error", "create"]
+IdentificationRule = Literal["correlation_id", "name"]
+
+
+def _bad(key: str, problem: str, allowed: str | None = None) -> ConfigError:
+    return ConfigError(file="<SandboxConfig>", key=key, problem=problem, allowed=allowed)
+
+
+def _optional_path(value: object) -> Path | None:
+    return None if value is None else Path(str(value))
+
+
+@frozen(kw_only=True)
+class RateLimit:
+    """A per-user request budget, as ServiceNow's inbound REST rate-limit rules apply.
+
+    Attributes:
+        requests: how many requests one user may make per window.
+        window_seconds: the length of the (fixed) window; ServiceNow's rules are per hour.
+    """
+
+    requests: int
+    window_seconds: float = 3600.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.requests < 1:
+            raise _bad("rate_limit.requests", f"must be at least 1, got {self.requests}")
+        if self.window_seconds <= 0:
+            raise _bad("rate_limit.window_seconds", "must be positive")
+
+
+@frozen(kw_only=True)
+class ServiceNowOptions:
+    """How the sandbox's ServiceNow instance behaves where instances differ.
+
+    Attributes:
+        case_sensitive: compare strings in encoded queries case-sensitively. Off by
+            default: typical instances compare case-insensitively through their
+            database collation, and a library must depend on neither.
+        strict_queries: answer 400 to an encoded query with an invalid part instead
+            of ignoring the part (ServiceNow ignores it unless
+            ``glide.invalid_query.returns_no_rows`` is set).
+        unknown_tables: ``"error"`` answers 400 "Invalid table" like the real
+            service; ``"create"`` creates the table (string columns) on first use.
+        identification_rule: the IRE identification rule for
+            ``cmdb_ci_business_app``: on ``correlation_id``, on ``name``, or
+            ``None`` (IRE then answers ``IDENTIFICATION_RULE_MISSING``).
+        data_source: the ``discovery_source`` choice registered for cisync.
+        batch_max_items: Batch API items served per call; the rest come back in
+            ``unserviced_requests``. ``None``: no limit.
+        batch_time_limit: seconds after which a batch stops serving items (the
+            "REST Batch API request timeout" quota is 30 s).
+        rate_limit: an optional per-user rate limit (429 with ``Retry-After``).
+        token_lifetime: seconds an OAuth access token stays valid.
+        honour_no_count: leave out ``X-Total-Count`` when a list asks for
+            ``sysparm_no_count=true``, as documented.
+        extra_columns: custom string columns per table, e.g.
+            ``{"cmdb_ci_business_app": ("u_url",)}``.
+        username: the admin-like integration user.
+        password: its password (generated when ``None``; a state folder keeps it).
+        readonly_username: a user who can read but gets 403 on writes.
+        readonly_password: its password (generated when ``None``).
+        oauth_client_id: the OAuth application's client id for ``/oauth_token.do``.
+        oauth_client_secret: its secret (generated when ``None``).
+        clock: returns the current time (aware UTC); tests pass a fake clock.
+    """
+
+    case_sensitive: bool = False
+    strict_queries: bool = False
+    unknown_tables: UnknownTables = "error"
+    identification_rule: IdentificationRule | None = "correlation_id"
+    data_source: str = "MSDefenderCloudApps"
+    batch_max_items: int | None = None
+    batch_time_limit: float = 30.0
+    rate_limit: RateLimit | None = None
+    token_lifetime: float = 1800.0
+    honour_no_count: bool = True
+    extra_columns: Mapping[str, tuple[str, ...]] = field(factory=dict)
+    username: str = "cisync.integration"
+    password: str | None = field(default=None, repr=False)
+    readonly_username: str = "cisync.readonly"
+    readonly_password: str | None = field(default=None, repr=False)
+    oauth_client_id: str = "cisync-sandbox-client"
+    oauth_client_secret: str | None = field(default=None, repr=False)
+    clock: Callable[[], datetime] | None = field(default=None, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.unknown_tables not in ("error", "create"):
+            raise _bad("servicenow.unknown_tables", "unknown value", "error, create")
+        if self.identification_rule not in ("correlation_id", "name", None):
+            raise _bad("servicenow.identification_rule", "unknown value", "correlation_id, name")
+        if self.batch_max_items is not None and self.batch_max_items < 0:
+            raise _bad("servicenow.batch_max_items", "must not be negative")
+        if self.token_lifetime <= 0:
+            raise _bad("servicenow.token_lifetime", "must be positive")
+        if self.username == self.readonly_username:
+            raise _bad("servicenow.readonly_username", "must differ from username")
+
+
+@frozen(kw_only=True)
+class SandboxConfig:
+    """What a :class:`~cisync_lib.sandbox.Sandbox` starts and how.
+
+    Attributes:
+        state_dir: a folder that keeps the data between runs; ``None`` keeps
+            everything in memory.
+        seed: seeds fault injection (and part 2's generated tenants) so runs repeat.
+        size: the generated tenant's size (part 2); ``None`` for an empty instance.
+        services: the services to start, each on its own HTTPS port.
+        ports: fixed ports per service name; others get an ephemeral port.
+        servicenow: the ServiceNow instance's behaviour.
+    """
+
+    state_dir: Path | None = field(default=None, converter=_optional_path)
+    seed: int = 0
+    size: str | None = None
+    services: tuple[str, ...] = ("servicenow",)
+    ports: Mapping[str, int] = field(factory=dict)
+    servicenow: ServiceNowOptions = field(factory=ServiceNowOptions)
+
+    def __attrs_post_init__(self) -> None:
+        allowed = ", ".join(SERVICE_NAMES)
+        for name in self.services:
+            if name not in SERVICE_NAMES:
+                raise _bad("services", f"unknown service {name!r}", allowed)
+        if len(set(self.services)) != len(self.services):
+            raise _bad("services", "a service is listed twice")
+        for name, port in self.ports.items():
+            if name not in SERVICE_NAMES:
+                raise _bad(f"ports.{name}", "unknown service", allowed)
+            if not 0 <= port <= 65535:
+                raise _bad(f"ports.{name}", f"port {port} is out of range")
+
+    def evolve(self, **changes: object) -> SandboxConfig:
+        """Return a copy with some attributes changed (``attrs.evolve``)."""
+        return attrs.evolve(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,126 @@
+"""What a sandbox service is, what it gets at start, and the builders of the known services.
+
+Adding a service (part 2 adds ``entra``, ``graph`` and ``mdca``) takes two steps:
+
+1. write a class satisfying :class:`SandboxService` whose constructor takes a
+   :class:`SandboxContext` (it can reach services started before it through
+   ``context.services``, e.g. Graph checking tokens that Entra issued);
+2. add one entry to :data:`SERVICE_BUILDERS` below and its name to
+   ``SandboxConfig.services`` (or the default).
+
+The sandbox then serves it over HTTPS on its own port, behind the request log
+and the fault-injection middleware, and merges its ``connection_info``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+
+from ._config import SandboxConfig
+from ._faults import FaultInjector
+from ._log import RequestLog
+from ._server import WsgiApp
+
+if TYPE_CHECKING:
+    from ._tls import TlsMaterial
+
+__all__ = ["SERVICE_BUILDERS", "SandboxContext", "SandboxService", "ServiceBuilder"]
+
+
+class SandboxService(Protocol):
+    """One fake remote service (a WSGI application plus what clients need to reach it)."""
+
+    @property
+    def name(self) -> str:
+        """``servicenow``, ``entra``, ``graph`` or ``mdca``: the key in logs and fault rules."""
+        ...
+
+    def wsgi_app(self) -> WsgiApp:
+        """The WSGI application to serve (the sandbox wraps it in its middleware)."""
+        ...
+
+    def error_body(self, status: int, message: str) -> tuple[bytes, str]:
+        """The service's own error body for an injected ``status`` fault: (body, content type)."""
+        ...
+
+    def connection_info(self, url: str) -> Mapping[str, str]:
+        """Keys for ``Sandbox.connection_info()``, given the URL the service is served at."""
+        ...
+
+    def close(self) -> None:
+        """Release resources (databases, files) when the sandbox closes."""
+        ...
+
+
+@attrs.define
+class SandboxContext:
+    """What every service gets when the sandbox builds it.
+
+    Attributes:
+        config: the sandbox configuration.
+        tls: the run's CA (``tls.ca`` can issue client certificates) and CA file.
+        faults: the shared fault injector (for ``short_page`` and ``unserviced``).
+        request_log: the shared request log.
+        stopping: set when the sandbox closes; long waits should use ``stopping.wait``.
+        work_dir: a temporary folder removed when the sandbox closes.
+        services: the services built so far, by name.
+    """
+
+    config: SandboxConfig
+    tls: TlsMaterial
+    faults: FaultInjector
+    request_log: RequestLog
+    stopping: threading.Event
+    work_dir: Path
+    services: dict[str, SandboxService] = attrs.field(factory=dict)
+    _secrets_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+
+    @property
+    def state_dir(self) -> Path | None:
+        """The folder that persists between runs, if any (created on demand)."""
+        state = self.config.state_dir
+        if state is not None:
+            state.mkdir(parents=True, exist_ok=True)
+        return state
+
+    def secret(self, name: str, given: str | None = None) -> str:
+        """Return ``given``, or a generated secret that a state folder keeps between runs."""
+        if given is not None:
+            return given
+        state = self.state_dir
+        if state is None:
+            return secrets.token_urlsafe(18)
+        path = state / "secrets.json"
+        with self._secrets_lock:
+            known: dict[str, str] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+            if name not in known:
+                known[name] = secrets.token_urlsafe(18)
+                path.write_text(json.dumps(known, indent=2), "utf-8")
+                os.chmod(path, 0o600)
+            return known[name]
+
+
+ServiceBuilder = Callable[[SandboxContext], SandboxService]
+
+
+def _servicenow(context: SandboxContext) -> SandboxService:
+    from .servicenow import ServiceNowService
+
+    return ServiceNowService(context)
+
+
+#: the builder of every known service, by name.
+SERVICE_BUILDERS: Mapping[str, ServiceBuilder] = MappingProxyType(
+    {
+        "servicenow": _servicenow,
+    }
+)

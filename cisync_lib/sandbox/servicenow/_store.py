@@ -1,0 +1,292 @@
+"""The instance's records, with ServiceNow's write semantics, over the SQLite database.
+
+:class:`ServiceNowStore` is what tests use as their oracle (``sb.store``): it
+reads and writes the same data the HTTP APIs serve, without HTTP, so a test
+can seed data and check results independently of the client under test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from cisync_lib._errors import SandboxError, SandboxQueryError
+
+from ._db import Database
+from ._query import Condition, Invalid, parse_query
+from ._schema import SYSTEM_COLUMNS, Column, Schema, Table
+from ._sql import compile_query
+from ._tables import baseline_tables
+from ._values import SYS_ID, RecordExistsError, normalize, to_text
+
+__all__ = ["RecordExistsError", "Selection", "ServiceNowStore", "to_text"]
+
+_SYSTEM = frozenset(c.name for c in SYSTEM_COLUMNS)
+
+
+@attrs.frozen
+class Selection:
+    """A page of rows and the total number of matches."""
+
+    rows: list[dict[str, str]]
+    total: int
+    invalid: tuple[Invalid, ...]
+
+
+class ServiceNowStore:
+    """The records of the sandbox instance.
+
+    Args:
+        path: the SQLite file; ``None`` keeps everything in memory.
+        case_sensitive: compare strings in queries case-sensitively.
+        clock: returns the current time (aware UTC), for ``sys_created_on`` etc.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        case_sensitive: bool = False,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.schema = Schema(baseline_tables())
+        self.case_sensitive = case_sensitive
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.db = Database(self.schema, path, case_sensitive=case_sensitive)
+        self.lock = self.db.lock
+        self._choices: dict[tuple[str, str], dict[str, str]] = {}
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def now(self) -> str:
+        """The current time as ServiceNow writes it: ``YYYY-MM-DD HH:MM:SS`` UTC."""
+        return self.clock().astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+    # --- schema --------------------------------------------------------------------
+
+    def add_table(self, table: Table) -> None:
+        """Create a table (e.g. one the Table API auto-creates)."""
+        with self.lock:
+            self.schema.add_table(table)
+            self.db.sync()
+            self._describe()
+
+    def add_column(self, table: str, name: str, *, label: str = "", indexed: bool = False) -> bool:
+        """Add a string column (like a ``u_`` custom field); False if it exists already."""
+        with self.lock:
+            added = self.schema.add_column(
+                table, Column(name, "string", label or name, indexed=indexed)
+            )
+            if added:
+                self.db.sync()
+                self._describe()
+            return added
+
+    def _describe(self) -> None:
+        if self.schema.has("sys_dictionary"):
+            from ._baseline import seed_dictionary  # the baseline builds on this module
+
+            seed_dictionary(self)
+
+    def _check(self, table: str) -> None:
+        if not self.schema.has(table):
+            raise SandboxError(message=f"unknown table {table!r}")
+
+    # --- reads -----------------------------------------------------------------------
+
+    def select(
+        self,
+        table: str,
+        encoded_query: str = "",
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        count: bool = True,
+        extra: tuple[Condition, ...] = (),
+    ) -> Selection:
+        """Rows of ``table`` matching ``encoded_query``, ordered, paged and counted."""
+        self._check(table)
+        compiled = compile_query(
+            self.schema, table, parse_query(encoded_query),
+            case_sensitive=self.case_sensitive, extra=extra,
+        )  # fmt: skip
+        columns = list(self.schema.columns(table))
+        with self.lock:
+            rows = self.db.select(compiled, columns, limit=limit, offset=offset)
+            total = self.db.count(compiled) if count else len(rows)
+        return Selection(rows, total, compiled.invalid)
+
+    def _strict(self, table: str, encoded_query: str, selection: Selection) -> Selection:
+        if selection.invalid:
+            raise SandboxQueryError(
+                table=table,
+                query=encoded_query,
+                problems=[f"{i.part}: {i.problem}" for i in selection.invalid],
+            )
+        return selection
+
+    def query(self, table: str, encoded_query: str = "") -> list[dict[str, str]]:
+        """Every row of ``table`` matching ``encoded_query`` (raw string values).
+
+        Unlike the Table API this refuses unusable query parts with
+        :class:`~cisync_lib.SandboxQueryError`, so a typo in a test fails loudly.
+        """
+        return self._strict(table, encoded_query, self.select(table, encoded_query)).rows
+
+    def count(self, table: str, encoded_query: str = "") -> int:
+        """How many rows of ``table`` match ``encoded_query`` (strict like :meth:`query`)."""
+        selection = self.select(table, encoded_query, limit=0)
+        return self._strict(table, encoded_query, selection).total
+
+    def get(self, table: str, sys_id: str) -> dict[str, str] | None:
+        """The record of ``table`` (or a child class) with this sys_id, or None."""
+        self._check(table)
+        rows = self.select(table, "", extra=(Condition("sys_id", "=", sys_id),), count=False).rows
+        return rows[0] if rows else None
+
+    def fetch(self, table: str, ids: list[str], columns: list[str]) -> dict[str, dict[str, str]]:
+        """Rows of ``table``'s hierarchy by sys_id, with the given (known) columns."""
+        known = self.schema.columns(table)
+        return self.db.fetch(self.schema.root(table), ids, [c for c in columns if c in known])
+
+    def choice_labels(self, table: str, element: str) -> Mapping[str, str]:
+        """``value -> label`` of the active English choices of a column (a child's win)."""
+        key = (table, element)
+        with self.lock:
+            cached = self._choices.get(key)
+            if cached is None:
+                cached = {}
+                for owner in reversed(self.schema.ancestors(table)):
+                    rows = self.select(
+                        "sys_choice",
+                        f"name={owner}^element={element}^inactive=false^ORDERBYsequence",
+                    ).rows
+                    if rows:
+                        cached = {
+                            r["value"]: r["label"] for r in rows if r["language"] in ("", "en")
+                        }
+                self._choices[key] = cached
+            return cached
+
+    # --- writes ------------------------------------------------------------------------
+
+    def insert_row(
+        self, table: str, values: Mapping[str, Any], *, user: str = "system"
+    ) -> dict[str, str]:
+        """Insert a record with ServiceNow's defaults and system fields; returns the row."""
+        self._check(table)
+        wanted = to_text(values.get("sys_class_name"))
+        cls = wanted if wanted in self.schema.descendants(table) else table
+        columns = self.schema.columns(cls)
+        row = {c.name: c.default for c in columns.values()}
+        for name, value in values.items():
+            column = columns.get(name)
+            if column is not None and name not in _SYSTEM:
+                row[name] = normalize(value, column)
+        sys_id = to_text(values.get("sys_id")).lower() or uuid.uuid4().hex
+        if not SYS_ID.fullmatch(sys_id):
+            raise SandboxError(message=f"invalid sys_id {sys_id!r}: 32 hexadecimal characters")
+        now = self.now()
+        row.update(
+            sys_id=sys_id, sys_created_on=now, sys_created_by=user, sys_updated_on=now,
+            sys_updated_by=user, sys_mod_count="0", sys_class_name=cls,
+        )  # fmt: skip
+        with self.lock:
+            if self.db.fetch(self.schema.root(table), [sys_id], []):
+                raise RecordExistsError(message=f"{table} record {sys_id} already exists")
+            prefix = next(
+                (
+                    p
+                    for t in self.schema.ancestors(cls)
+                    if (p := self.schema.table(t).number_prefix)
+                ),
+                None,
+            )
+            if prefix and not row.get("number"):
+                row["number"] = self.db.next_number(prefix)
+            if "sys_user" in self.schema.ancestors(cls) and not row.get("name"):
+                row["name"] = f"{row.get('first_name', '')} {row.get('last_name', '')}".strip()
+            self.db.insert(self.schema.root(table), row)
+            self._written(cls)
+        return {name: row[name] for name in self.schema.columns(table)}
+
+    def update_row(
+        self, table: str, sys_id: str, values: Mapping[str, Any], *, user: str = "system"
+    ) -> dict[str, str] | None:
+        """Change fields of a record (no-op changes write nothing); None if it does not exist."""
+        with self.lock:
+            current = self.get(table, sys_id)
+            if current is None:
+                return None
+            columns = self.schema.columns(current["sys_class_name"] or table)
+            stored = self.fetch(table, [current["sys_id"]], list(columns))[current["sys_id"]]
+            changes = {
+                name: text
+                for name, value in values.items()
+                if name in columns and name not in _SYSTEM
+                if (text := normalize(value, columns[name])) != stored.get(name)
+            }
+            if changes:
+                changes.update(
+                    sys_updated_on=self.now(),
+                    sys_updated_by=user,
+                    sys_mod_count=str(int(stored.get("sys_mod_count") or 0) + 1),
+                )
+                self.db.update(self.schema.root(table), current["sys_id"], changes)
+                self._written(current["sys_class_name"] or table)
+            return self.get(table, sys_id)
+
+    def delete_row(self, table: str, sys_id: str) -> bool:
+        """Delete a record and the relationship rows pointing at it; False if it does not exist."""
+        with self.lock:
+            current = self.get(table, sys_id)
+            if current is None:
+                return False
+            cls = current["sys_class_name"] or table
+            self.db.delete_where(self.schema.root(table), "sys_id", current["sys_id"])
+            classes = set(self.schema.ancestors(cls))
+            for other in self.schema.tables:
+                if other.cascade_delete:
+                    for column in other.columns:
+                        if column.reference in classes:
+                            self.db.delete_where(other.name, column.name, current["sys_id"])
+            self._written(cls)
+            return True
+
+    def normalized(self, table: str, values: Mapping[str, Any]) -> dict[str, str]:
+        """The known, non-system fields of ``values`` as the store would write them."""
+        columns = self.schema.columns(table)
+        return {
+            name: normalize(value, columns[name])
+            for name, value in values.items()
+            if name in columns and name not in _SYSTEM
+        }
+
+    def _written(self, table: str) -> None:
+        if table == "sys_choice":
+            self._choices.clear()
+
+    # --- the direct-access API of contract 4.2 -----------------------------------------
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> str:
+        """Insert a record as user ``system``; returns its sys_id."""
+        return self.insert_row(table, values)["sys_id"]
+
+    def update(self, table: str, sys_id: str, values: Mapping[str, Any]) -> dict[str, str]:
+        """Change fields of a record; returns the row (SandboxError if it does not exist)."""
+        row = self.update_row(table, sys_id, values)
+        if row is None:
+            raise SandboxError(message=f"no {table} record {sys_id}")
+        return row
+
+    def delete(self, table: str, sys_id: str) -> None:
+        """Delete a record (SandboxError if it does not exist)."""
+        if not self.delete_row(table, sys_id):
+            raise SandboxError(message=f"no {table} record {sys_id}")

@@ -1,0 +1,192 @@
+"""The Table API: ``/api/now/[v1|v2/]table/{table}[/{sys_id}]``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.wrappers import Response
+
+from cisync_lib._errors import SandboxError
+
+from ._context import SERVICE, Call, Instance
+from ._http import BadBody, error, json_body, json_response, not_found, parse_int
+from ._query import Condition
+from ._schema import Column, Table
+from ._shape import Shaper
+from ._store import RecordExistsError
+
+__all__ = ["record", "collection"]
+
+DEFAULT_LIMIT = 10000
+_ACL = "ACL Exception {} Failed due to security constraints"
+
+
+def _flag(call: Call, name: str, default: str = "false") -> bool:
+    return call.request.args.get(name, default).strip().lower() == "true"
+
+
+def _shaper(instance: Instance, call: Call) -> Shaper:
+    args = call.request.args
+    fields = args.get("sysparm_fields")
+    names = [f.strip() for f in fields.split(",") if f.strip()] if fields is not None else None
+    return Shaper(
+        instance.store,
+        call.base_url,
+        display=args.get("sysparm_display_value", "false").strip().lower(),
+        exclude_links=_flag(call, "sysparm_exclude_reference_link"),
+        fields=names,
+    )
+
+
+def _table_or_error(instance: Instance, table: str, create: bool) -> Response | None:
+    """None if the table exists (or was created); else the 400 a real instance answers."""
+    store = instance.store
+    if store.schema.has(table):
+        return None
+    if instance.options.unknown_tables == "create" and create:
+        try:
+            store.add_table(
+                Table(table, table, display="name", columns=(Column("name", label="Name"),))
+            )
+        except SandboxError:
+            return error(400, f"Invalid table {table}")
+        return None
+    return error(400, f"Invalid table {table}")
+
+
+def _links(call: Call, offset: int, limit: int, total: int) -> str:
+    base = call.request.base_url
+
+    def url(at: int) -> str:
+        args = [(k, v) for k, v in call.request.args.items(multi=True) if k != "sysparm_offset"]
+        return f"<{base}?{urlencode([*args, ('sysparm_offset', str(at))])}>"
+
+    step = max(limit, 1)
+    links = [f'{url(0)};rel="first"']
+    if offset > 0:
+        links.append(f'{url(max(0, offset - step))};rel="prev"')
+    if offset + step < total:
+        links.append(f'{url(offset + step)};rel="next"')
+    links.append(f'{url(max(0, (total - 1) // step * step))};rel="last"')
+    return ",".join(links)
+
+
+def _list(instance: Instance, call: Call, table: str) -> Response:
+    args = call.request.args
+    store = instance.store
+    limit = parse_int(args.get("sysparm_limit"), DEFAULT_LIMIT)
+    offset = parse_int(args.get("sysparm_offset"), 0)
+    columns = store.schema.columns(table)
+    shorthand = tuple(
+        Condition(k, "=", v)
+        for k, v in args.items()
+        if not k.startswith("sysparm_") and k in columns
+    )
+    selection = store.select(
+        table, args.get("sysparm_query", ""), limit=limit, offset=offset, extra=shorthand
+    )
+    if selection.invalid and instance.options.strict_queries:
+        problems = "; ".join(f"{i.part}: {i.problem}" for i in selection.invalid)
+        return error(400, "Invalid query", problems)
+    rows = selection.rows
+    fault = instance.faults.pick(SERVICE, "GET", call.request.path, {"short_page"})
+    if fault is not None and rows:
+        gone = set(instance.faults.choose_rows(fault, len(rows)))
+        rows = [row for i, row in enumerate(rows) if i not in gone]
+        call.info.fault = "short_page"
+    headers: list[tuple[str, str]] = []
+    if not (instance.options.honour_no_count and _flag(call, "sysparm_no_count")):
+        headers.append(("X-Total-Count", str(selection.total)))
+    if not _flag(call, "sysparm_suppress_pagination_header"):
+        headers.append(("Link", _links(call, offset, limit, selection.total)))
+    return json_response(200, {"result": _shaper(instance, call).shape(table, rows)}, headers)
+
+
+def _body(call: Call) -> dict[str, Any] | Response:
+    try:
+        payload: dict[str, Any] = json_body(call.request)
+    except BadBody as exc:
+        return error(400, "Exception while reading request", str(exc))
+    return payload
+
+
+def _grow(instance: Instance, table: str, payload: dict[str, Any]) -> None:
+    """Auto-created tables gain a string column for every new field written to them."""
+    if instance.options.unknown_tables != "create" or table in _baseline_names():
+        return
+    for name in payload:
+        try:
+            instance.store.add_column(table, name)
+        except SandboxError:
+            continue
+
+
+def _baseline_names() -> frozenset[str]:
+    from ._tables import baseline_tables
+
+    return frozenset(t.name for t in baseline_tables())
+
+
+def collection(instance: Instance, call: Call, table: str) -> Response:
+    """GET (list) and POST (insert) on ``/table/{table}``."""
+    method = call.request.method
+    if method not in ("GET", "POST"):
+        return error(405, "Method not Supported", f"{method} is not supported on a table")
+    problem = _table_or_error(instance, table, create=True)
+    if problem is not None:
+        return problem
+    if method == "GET":
+        return _list(instance, call, table)
+    if not call.user.writable:
+        return error(403, "Operation Failed", _ACL.format("Insert"))
+    payload = _body(call)
+    if isinstance(payload, Response):
+        return payload
+    _grow(instance, table, payload)
+    try:
+        row = instance.store.insert_row(table, payload, user=call.user.name)
+    except RecordExistsError:
+        return error(
+            403, "Operation Failed", f"Error during insert of {table} ({payload.get('sys_id')})"
+        )
+    except SandboxError as exc:
+        return error(400, "Operation Failed", exc.message)
+    call.info.writes += 1
+    location = f"{call.base_url}/api/now/table/{table}/{row['sys_id']}"
+    body = {"result": _shaper(instance, call).shape(table, [row])[0]}
+    return json_response(201, body, [("Location", location)])
+
+
+def record(instance: Instance, call: Call, table: str, sys_id: str) -> Response:
+    """GET, PUT, PATCH and DELETE on ``/table/{table}/{sys_id}``."""
+    method = call.request.method
+    if method not in ("GET", "PUT", "PATCH", "DELETE"):
+        return error(405, "Method not Supported", f"{method} is not supported on a record")
+    problem = _table_or_error(instance, table, create=False)
+    if problem is not None:
+        return problem
+    store = instance.store
+    if method == "GET":
+        row = store.get(table, sys_id)
+        if row is None:
+            return not_found()
+        return json_response(200, {"result": _shaper(instance, call).shape(table, [row])[0]})
+    if not call.user.writable:
+        return error(
+            403, "Operation Failed", _ACL.format("Delete" if method == "DELETE" else "Update")
+        )
+    if method == "DELETE":
+        if not store.delete_row(table, sys_id):
+            return not_found()
+        call.info.writes += 1
+        return Response(status=204)
+    payload = _body(call)
+    if isinstance(payload, Response):
+        return payload
+    _grow(instance, table, payload)
+    updated = store.update_row(table, sys_id, payload, user=call.user.name)
+    if updated is None:
+        return not_found()
+    call.info.writes += 1
+    return json_response(200, {"result": _shaper(instance, call).shape(table, [updated])[0]})

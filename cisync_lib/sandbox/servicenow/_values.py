@@ -1,0 +1,48 @@
+"""ServiceNow's value conventions: every value is a string, empty is ``""``."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from cisync_lib._errors import SandboxError
+
+from ._schema import Column
+
+__all__ = ["SYS_ID", "RecordExistsError", "normalize", "to_text"]
+
+#: a sys_id: 32 lowercase hexadecimal characters.
+SYS_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class RecordExistsError(SandboxError):
+    """An insert named a sys_id that is already taken."""
+
+
+def to_text(value: object) -> str:
+    """ServiceNow's string form of a JSON value (null becomes ``""``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(to_text(v) for v in value)
+    if isinstance(value, dict):
+        if "value" in value:  # a {value, display_value} object sent back as it was read
+            return to_text(value["value"])
+        return json.dumps(value)
+    return str(value)
+
+
+def normalize(value: object, column: Column) -> str:
+    """The string a column stores for a JSON value."""
+    text = to_text(value)
+    if column.type == "boolean":
+        return "true" if text.strip().lower() in ("true", "1") else "false"
+    if column.type == "reference" and SYS_ID.fullmatch(text.lower()):
+        return text.lower()
+    if column.type == "string" and len(text) > column.max_length:
+        return text[: column.max_length]  # the database column truncates silently
+    return text

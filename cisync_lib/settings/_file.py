@@ -1,0 +1,201 @@
+"""The human-edited TOML settings file: validated loading, consented and atomic saving."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import tomlkit
+from attrs import field, frozen
+from tomlkit.exceptions import ParseError, TOMLKitError
+
+from cisync_lib._errors import ConfigError, ConsentRequiredError
+
+from ._atomic import write_atomic
+from ._connection import ConnectionSettings
+from ._consent import Consent, ConsentRecord
+from ._edit import apply_changes
+from ._lines import dotted, key_lines, line_of
+from ._schema import ConfigSchema, parse_document
+
+__all__ = ["SettingsFile", "load_settings"]
+
+logger = logging.getLogger(__name__)
+
+
+def _read(path: Path, *, missing_ok: bool) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return ""
+        raise ConfigError(file=str(path), problem="file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(file=str(path), problem=f"not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise ConfigError(file=str(path), problem=f"cannot read: {exc.strerror}") from exc
+
+
+@frozen(kw_only=True)
+class SettingsFile:
+    """A settings file as loaded: the connections' settings, their consent logs, and the text.
+
+    Load with :func:`load_settings`; change a :class:`ConnectionSettings`
+    and give it to :meth:`save` with a :class:`Consent`. The object is
+    immutable; :meth:`save` returns the file as saved.
+
+    Attributes:
+        path: where the file lives.
+        connections: each connection's settings, by connection name.
+        consent_logs: each connection's consent log, oldest first.
+        schema: the extra keys and tables the file may hold.
+        text: the file's text as loaded (empty for a file that does not exist yet).
+    """
+
+    path: Path = field(converter=Path)
+    connections: Mapping[str, ConnectionSettings]
+    consent_logs: Mapping[str, tuple[ConsentRecord, ...]]
+    schema: ConfigSchema = field(factory=ConfigSchema)
+    text: str = field(default="", repr=False)
+
+    @classmethod
+    def parse(
+        cls, text: str, *, path: str | os.PathLike[str], schema: ConfigSchema | None = None
+    ) -> SettingsFile:
+        """Validate TOML text as the settings file at ``path`` (which is not read).
+
+        Raises:
+            ConfigError: a TOML syntax error, or an unknown key, wrong type or
+                value not allowed; the message names the file, the dotted key,
+                the line when known and the allowed values.
+        """
+        where = str(path)
+        schema = schema or ConfigSchema()
+        try:
+            data: dict[str, Any] = tomlkit.parse(text).unwrap()
+        except ParseError as exc:
+            problem = f"invalid TOML (column {exc.col + 1}): {str(exc).split(' at line ')[0]}"
+            raise ConfigError(file=where, line=exc.line, problem=problem) from exc
+        except TOMLKitError as exc:  # e.g. a key defined twice, found after parsing
+            raise ConfigError(file=where, problem=f"invalid TOML: {exc}") from exc
+        try:
+            parsed = parse_document(data, schema)
+        except ConfigError as exc:
+            line = line_of(key_lines(text), exc.key) if exc.key else None
+            raise attrs.evolve(exc, file=where, line=line, message="") from None
+        return cls(
+            path=Path(path),
+            connections=parsed.connections,
+            consent_logs=parsed.consent_logs,
+            schema=schema,
+            text=text,
+        )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The whole file as plain values (a fresh copy), for layers that extend the schema."""
+        data: dict[str, Any] = tomlkit.parse(self.text).unwrap()
+        return data
+
+    def connection(self, name: str, *, missing_ok: bool = False) -> ConnectionSettings:
+        """The settings of the named connection.
+
+        Args:
+            name: the connection (``[connections.<name>]``).
+            missing_ok: return settings with no overrides when the file does
+                not mention the connection, instead of raising.
+
+        Raises:
+            ConfigError: the file has no such connection; ``allowed`` lists those it has.
+        """
+        found = self.connections.get(name)
+        if found is not None:
+            return found
+        if missing_ok:
+            return ConnectionSettings(connection=name)
+        raise ConfigError(
+            file=str(self.path),
+            key=dotted(("connections", name)),
+            problem="no such connection",
+            allowed=", ".join(self.connections) or "none defined",
+        )
+
+    def consent_log(self, name: str) -> tuple[ConsentRecord, ...]:
+        """The consent log of the named connection, oldest first (empty if none)."""
+        return self.consent_logs.get(name, ())
+
+    def save(self, settings: ConnectionSettings, *, consent: Consent | None) -> SettingsFile:
+        """Save one connection's changed settings, recording the consent in its log.
+
+        Only the settings that differ from the file as loaded are written;
+        the rest of the file, comments included, is kept as it was. The file
+        is replaced atomically. Saving settings that did not change writes
+        nothing and needs no consent.
+
+        Args:
+            settings: the connection's settings as they should be saved.
+            consent: who consents, when, to what; ``None`` refuses to save a change.
+
+        Returns:
+            The file as saved (or ``self`` when nothing changed).
+
+        Raises:
+            ConsentRequiredError: there are changes but no consent; nothing was written.
+            ConfigError: the file changed on disk since it was loaded, or it
+                cannot be written; nothing was written.
+        """
+        before = self.connection(settings.connection, missing_ok=True)
+        changes = settings.changes_from(before)
+        if not changes:
+            return self
+        if consent is None:
+            raise ConsentRequiredError(
+                connection=settings.connection, changes=tuple(map(str, changes))
+            )
+        if _read(self.path, missing_ok=True) != self.text:
+            raise ConfigError(
+                file=str(self.path),
+                problem="changed on disk since it was loaded; load it again and redo the change",
+            )
+        document = tomlkit.parse(self.text)
+        apply_changes(document, settings.connection, changes, consent)
+        text = document.as_string()
+        # never write what could not be loaded back
+        saved = SettingsFile.parse(text, path=self.path, schema=self.schema)
+        try:
+            write_atomic(self.path, text)
+        except OSError as exc:
+            raise ConfigError(file=str(self.path), problem=f"cannot write: {exc}") from exc
+        logger.info(
+            "saved %d settings change(s) of connection %r in %s, consent by %s",
+            len(changes),
+            settings.connection,
+            self.path,
+            consent.by,
+        )
+        return saved
+
+
+def load_settings(
+    path: str | os.PathLike[str], *, schema: ConfigSchema | None = None, missing_ok: bool = False
+) -> SettingsFile:
+    """Load and validate a settings file.
+
+    Args:
+        path: the TOML file.
+        schema: the extra keys and tables to accept (another layer's
+            configuration in the same file); by default only the settings
+            layout and each connection's ``kind``.
+        missing_ok: treat a missing file as empty (to create it by saving).
+
+    Raises:
+        ConfigError: the file is missing or unreadable, is not valid TOML, or
+            holds an unknown key, a wrong type or a value not allowed; the
+            message names the file, the dotted key, the line and the allowed values.
+    """
+    text = _read(Path(path), missing_ok=missing_ok)
+    return SettingsFile.parse(text, path=path, schema=schema)
