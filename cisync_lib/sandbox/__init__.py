@@ -10,23 +10,49 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._config import SERVICE_NAMES, RateLimit, SandboxConfig, ServiceNowOptions
+from ._config import (
+    SERVICE_NAMES,
+    TENANT_SIZE_NAMES,
+    DefenderOptions,
+    RateLimit,
+    SandboxConfig,
+    ServiceNowOptions,
+)
 from ._faults import FAULT_KINDS, FaultInjector, FaultRule
 from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
 from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService, ServiceBuilder
+from ._tenant import (
+    PERIOD_DAYS,
+    TENANT_SIZES,
+    ExpectedOutcome,
+    GeneratedTenant,
+    IdentifierForm,
+    IdentityTruth,
+    generate_tenant,
+)
 
 if TYPE_CHECKING:
     from ._sandbox import Sandbox
     from ._tls import TlsMaterial
+    from .defender import ClientCertificate
     from .servicenow import ServiceNowService, ServiceNowStore
 
 __all__ = [
     "FAULT_KINDS",
     "INFO_KEY",
+    "PERIOD_DAYS",
     "SERVICE_BUILDERS",
     "SERVICE_NAMES",
+    "TENANT_SIZES",
+    "TENANT_SIZE_NAMES",
+    "ClientCertificate",
+    "DefenderOptions",
+    "ExpectedOutcome",
     "FaultInjector",
     "FaultRule",
+    "GeneratedTenant",
+    "IdentifierForm",
+    "IdentityTruth",
     "RateLimit",
     "RequestInfo",
     "RequestLog",
@@ -40,12 +66,14 @@ __all__ = [
     "ServiceNowService",
     "ServiceNowStore",
     "TlsMaterial",
+    "generate_tenant",
 ]
 
 # these need werkzeug / trustme: load them on first use so the rest imports without the extra
 _LAZY = {
     "Sandbox": "._sandbox",
     "TlsMaterial": "._tls",
+    "ClientCertificate": ".defender",
     "ServiceNowService": ".servicenow",
     "ServiceNowStore": ".servicenow",
 }

@@ -12,10 +12,21 @@ from attrs import field, frozen
 
 from cisync_lib._errors import ConfigError
 
-__all__ = ["SERVICE_NAMES", "RateLimit", "SandboxConfig", "ServiceNowOptions"]
+from ._config_defender import DefenderOptions
+
+__all__ = [
+    "SERVICE_NAMES",
+    "TENANT_SIZE_NAMES",
+    "DefenderOptions",
+    "RateLimit",
+    "SandboxConfig",
+    "ServiceNowOptions",
+]
 
 #: every service the sandbox knows, in start order (part 2 adds the Defender services).
 SERVICE_NAMES = ("servicenow", "entra", "graph", "mdca")
+#: sizes of generated tenants (``SandboxConfig.size``); see ``generate_tenant``.
+TENANT_SIZE_NAMES = ("tiny", "small", "medium", "large")
 
 UnknownTables = Literal["error", "create"]
 IdentificationRule = Literal["correlation_id", "name"]
@@ -128,20 +139,24 @@ class SandboxConfig:
         services: the services to start, each on its own HTTPS port.
         ports: fixed ports per service name; others get an ephemeral port.
         servicenow: the ServiceNow instance's behaviour.
+        defender: the Defender side's behaviour (Entra, Graph, legacy REST).
     """
 
     state_dir: Path | None = field(default=None, converter=_optional_path)
     seed: int = 0
     size: str | None = None
-    services: tuple[str, ...] = ("servicenow",)
+    services: tuple[str, ...] = SERVICE_NAMES
     ports: Mapping[str, int] = field(factory=dict)
     servicenow: ServiceNowOptions = field(factory=ServiceNowOptions)
+    defender: DefenderOptions = field(factory=DefenderOptions)
 
     def __attrs_post_init__(self) -> None:
         allowed = ", ".join(SERVICE_NAMES)
         for name in self.services:
             if name not in SERVICE_NAMES:
                 raise _bad("services", f"unknown service {name!r}", allowed)
+        if self.size is not None and self.size not in TENANT_SIZE_NAMES:
+            raise _bad("size", f"unknown tenant size {self.size!r}", ", ".join(TENANT_SIZE_NAMES))
         if len(set(self.services)) != len(self.services):
             raise _bad("services", "a service is listed twice")
         for name, port in self.ports.items():

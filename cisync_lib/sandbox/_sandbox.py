@@ -17,6 +17,7 @@ from ._config import SandboxConfig
 from ._faults import FaultInjector
 from ._log import RequestLog
 from ._middleware import ServiceMiddleware
+from ._sandbox_defender import DefenderAccess
 from ._server import HttpsServer
 from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService
 from ._tls import TlsMaterial, make_tls
@@ -35,7 +36,7 @@ class _Running:
     server: HttpsServer
 
 
-class Sandbox:
+class Sandbox(DefenderAccess):
     """A local ServiceNow instance (and, with part 2, a Defender tenant) over real HTTPS.
 
     Use it as a context manager::

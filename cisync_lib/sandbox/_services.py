@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import attrs
 
@@ -31,6 +31,7 @@ from ._log import RequestLog
 from ._server import WsgiApp
 
 if TYPE_CHECKING:
+    from ._tenant import GeneratedTenant
     from ._tls import TlsMaterial
 
 __all__ = ["SERVICE_BUILDERS", "SandboxContext", "SandboxService", "ServiceBuilder"]
@@ -73,6 +74,9 @@ class SandboxContext:
         stopping: set when the sandbox closes; long waits should use ``stopping.wait``.
         work_dir: a temporary folder removed when the sandbox closes.
         services: the services built so far, by name.
+
+    The generated tenant of ``config.size`` is made once, on first use of
+    :meth:`tenant`, and shared by every service.
     """
 
     config: SandboxConfig
@@ -83,6 +87,7 @@ class SandboxContext:
     work_dir: Path
     services: dict[str, SandboxService] = attrs.field(factory=dict)
     _secrets_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+    _tenant: GeneratedTenant | None = attrs.field(default=None, init=False)
 
     @property
     def state_dir(self) -> Path | None:
@@ -108,6 +113,17 @@ class SandboxContext:
                 os.chmod(path, 0o600)
             return known[name]
 
+    def tenant(self) -> GeneratedTenant | None:
+        """The generated tenant of ``config.size`` and ``config.seed`` (``None`` without a size)."""
+        if self.config.size is None:
+            return None
+        with self._secrets_lock:
+            if self._tenant is None:
+                from ._tenant import generate_tenant
+
+                self._tenant = generate_tenant(self.config.size, self.config.seed)
+            return self._tenant
+
 
 ServiceBuilder = Callable[[SandboxContext], SandboxService]
 
@@ -115,12 +131,40 @@ ServiceBuilder = Callable[[SandboxContext], SandboxService]
 def _servicenow(context: SandboxContext) -> SandboxService:
     from .servicenow import ServiceNowService
 
-    return ServiceNowService(context)
+    service = ServiceNowService(context)
+    tenant = context.tenant()
+    if tenant is not None:
+        from .defender import UserStore, load_sys_users
+
+        # the store satisfies the loader's protocol (contract 4.2: get / insert)
+        load_sys_users(cast("UserStore", service.store), tenant)
+    return service
+
+
+def _entra(context: SandboxContext) -> SandboxService:
+    from .defender import EntraService
+
+    return EntraService(context)
+
+
+def _graph(context: SandboxContext) -> SandboxService:
+    from .defender import GraphService
+
+    return GraphService(context)
+
+
+def _mdca(context: SandboxContext) -> SandboxService:
+    from .defender import MdcaService
+
+    return MdcaService(context)
 
 
 #: the builder of every known service, by name.
 SERVICE_BUILDERS: Mapping[str, ServiceBuilder] = MappingProxyType(
     {
         "servicenow": _servicenow,
+        "entra": _entra,
+        "graph": _graph,
+        "mdca": _mdca,
     }
 )

@@ -1,0 +1,17 @@
+"""The sandbox's Defender side: an Entra authority, Microsoft Graph and the legacy MDCA API."""
+
+from ._certs import ClientCertificate
+from ._entra import EntraService
+from ._graph import GraphService
+from ._load import UserStore, load_sys_users, sys_user_values
+from ._mdca import MdcaService
+
+__all__ = [
+    "ClientCertificate",
+    "EntraService",
+    "GraphService",
+    "MdcaService",
+    "UserStore",
+    "load_sys_users",
+    "sys_user_values",
+]

@@ -1,0 +1,51 @@
+"""Loading a generated tenant's ``sys_user`` rows into the sandbox's ServiceNow store."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cisync_lib._records import SnUser
+from cisync_lib.sandbox._tenant import GeneratedTenant
+
+__all__ = ["UserStore", "load_sys_users", "sys_user_values"]
+
+
+class UserStore(Protocol):
+    """The part of the ServiceNow store API (contract 4.2) the loader needs."""
+
+    def get(self, table: str, sys_id: str) -> dict[str, str] | None:
+        """The row, or ``None``."""
+        ...
+
+    def insert(self, table: str, values: dict[str, str]) -> str:
+        """Insert a row and return its sys_id."""
+        ...
+
+
+def sys_user_values(user: SnUser) -> dict[str, str]:
+    """The ``sys_user`` column values of a generated user, as ServiceNow strings."""
+    values = {
+        "sys_id": user.sys_id,
+        "user_name": user.user_name,
+        "email": user.email,
+        "name": user.name,
+        "active": "true" if user.active else "false",
+        "web_service_access_only": "true" if user.web_service_access_only else "false",
+        "internal_integration_user": "true" if user.internal_integration_user else "false",
+    }
+    values.update(user.extra)
+    return values
+
+
+def load_sys_users(store: UserStore, tenant: GeneratedTenant) -> int:
+    """Insert the tenant's users that the store does not hold yet (a state folder keeps them).
+
+    Returns:
+        How many rows were inserted.
+    """
+    inserted = 0
+    for user in tenant.sys_users:
+        if store.get("sys_user", user.sys_id) is None:
+            store.insert("sys_user", sys_user_values(user))
+            inserted += 1
+    return inserted
