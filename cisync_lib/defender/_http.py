@@ -180,8 +180,8 @@ class HttpClient:
     def _status_error(
         self, response: requests.Response, name: str, where: Where
     ) -> DefenderHttpError | DefenderAuthError:
-        detail = _error_detail(response)
-        request_id = response.headers.get("request-id")
+        detail, inner_id = _error_detail(response)
+        request_id = response.headers.get("request-id") or inner_id
         if response.status_code in (401, 403):
             return DefenderAuthError(
                 error="unauthorized" if response.status_code == 401 else "forbidden",
@@ -215,9 +215,12 @@ def _entity(where: Where) -> str:
     return parts[0] + (" (" + ", ".join(parts[1:]) + ")" if len(parts) > 1 else "")
 
 
-def _error_detail(response: requests.Response) -> str:
-    """The server's explanation: Graph's ``error.message``, or the start of the body."""
-    text = ""
+def _error_detail(response: requests.Response) -> tuple[str, str | None]:
+    """The server's explanation, and the ``request-id`` Graph repeats in ``error.innerError``.
+
+    The explanation is Graph's ``error`` code and message, or the start of the body.
+    """
+    text, request_id = "", None
     try:
         payload = response.json()
     except ValueError:
@@ -226,11 +229,14 @@ def _error_detail(response: requests.Response) -> str:
         error = payload.get("error")
         if isinstance(error, Mapping):
             text = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+            inner = error.get("innerError")
+            if isinstance(inner, Mapping) and inner.get("request-id"):
+                request_id = str(inner["request-id"])
         elif error is not None:
             text = str(error)
     if not text:
         text = response.text.strip().replace("\n", " ")
-    return redact(text[:300]) or response.reason or ""
+    return redact(text[:300]) or response.reason or "", request_id
 
 
 def _cut_short(exc: requests.RequestException) -> bool:

@@ -180,10 +180,11 @@ def response(status, body, content_type="application/json"):
 
 def test_error_detail_prefers_graphs_error_message():
     """Graph's error code and message, else the start of the body, else the reason."""
-    graph = '{"error": {"code": "Forbidden", "message": "Missing role"}}'
-    assert _error_detail(response(403, graph)) == "Forbidden Missing role"
-    assert _error_detail(response(500, "boom\nthere", "text/plain")) == "boom there"
-    assert _error_detail(response(502, "")) == "Reason"
+    graph = '{"error": {"code": "Forbidden", "message": "Missing role",'
+    graph += ' "innerError": {"request-id": "r-1"}}}'
+    assert _error_detail(response(403, graph)) == ("Forbidden Missing role", "r-1")
+    assert _error_detail(response(500, "boom\nthere", "text/plain")) == ("boom there", None)
+    assert _error_detail(response(502, "")) == ("Reason", None)
 
 
 def test_only_bodies_cut_short_are_retried_above_urllib3():
