@@ -134,17 +134,22 @@ class HttpClient:
                 self._limiter.acquire()
             self._sent = next(self._counter)
             started = time.monotonic()
+            error: requests.RequestException | None = None
             try:
                 response = self.session.request(
                     method, url, params=params, json=body, headers=headers
                 )
             except requests.RequestException as exc:
-                if not _cut_short(exc):
-                    raise self._transport_error(exc, name, where) from exc
+                error = exc
+            finally:
+                self._release()  # even on an interrupt, or the budget would leak a slot
+            if error is not None:
+                if not _cut_short(error):
+                    raise self._transport_error(error, name, where) from error
                 try:
-                    retry = retry.increment(method, url, error=ProtocolError(str(exc)))
+                    retry = retry.increment(method, url, error=ProtocolError(str(error)))
                 except MaxRetryError:
-                    raise self._transport_error(exc, name, where) from exc
+                    raise self._transport_error(error, name, where) from error
                 retry.sleep()
                 continue
             logger.debug(
@@ -161,6 +166,10 @@ class HttpClient:
                 self._on_unauthorized()
                 continue
             return response
+
+    def _release(self) -> None:
+        if self._limiter is not None:
+            self._limiter.release()
 
     def _transport_error(
         self, exc: requests.RequestException, name: str, where: Where

@@ -21,6 +21,8 @@ SERVICES = ("entra", "graph", "mdca")
 
 def start(size, seed=0, **options):
     options.setdefault("graph_page_size", PAGE)
+    # distinctive, so the no-secrets test cannot confuse it with a folder name
+    options.setdefault("pfx_passphrase", "pfx-Passphrase-9f3b1c")
     config = SandboxConfig(
         services=SERVICES, size=size, seed=seed, defender=DefenderOptions(**options)
     )

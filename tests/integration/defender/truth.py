@@ -24,7 +24,7 @@ class Truth:
     observations: dict  # (stream id, app id) -> DiscoveredApp
     users: dict  # (stream id, app id) -> identifiers, for apps with userCount > 0
     devices: dict  # (stream id, app id) -> device names, endpoint streams
-    app_order: tuple  # merged apps in first-seen order
+    app_order: tuple  # merged apps ordered by id, numeric ids numerically
     floor: int  # Graph requests: stream pages + app pages + user pages + device pages
 
 
@@ -50,7 +50,8 @@ def truth(tenant, period="P30D", max_risk=10, streams=None, devices=True, page=P
                 names = tuple(tenant.devices(period, stream.id, app.id))
                 devs[(stream.id, app.id)] = names
                 calls += pages(len(names), page)
-    order = tuple(dict.fromkeys(app_id for (_, app_id) in observations))
+    ids = {app_id for (_, app_id) in observations}
+    order = tuple(sorted(ids, key=lambda i: (0, int(i), "") if i.isdigit() else (1, 0, i)))
     return Truth(tuple(chosen), observations, users, devs, order, calls)
 
 
