@@ -105,7 +105,8 @@ class DefenderData:
 
     Attributes:
         streams: the streams that were read, in the order read.
-        apps: the apps, merged across streams by id, in first-seen order.
+        apps: the apps, merged across streams by id, ordered by id (numeric ids
+            numerically), so the order never depends on how a server pages.
         users: app id -> its users across streams (one entry per identifier
             and stream, each with its stream's anonymization flag).
         devices: app id -> its devices (endpoint streams only).
@@ -166,13 +167,19 @@ class DefenderData:
 
 
 def merge_apps(observations: Iterable[DiscoveredApp]) -> tuple[MergedApp, ...]:
-    """Merge per-stream observations by app id, keeping first-seen order."""
+    """Merge per-stream observations by app id; observations keep their order, apps go by id."""
     groups: dict[str, list[DiscoveredApp]] = {}
     for obs in observations:
         groups.setdefault(obs.id, []).append(obs)
     return tuple(
-        MergedApp(app=_merged_view(obs), observations=tuple(obs)) for obs in groups.values()
+        MergedApp(app=_merged_view(groups[app_id]), observations=tuple(groups[app_id]))
+        for app_id in sorted(groups, key=app_id_key)
     )
+
+
+def app_id_key(app_id: str) -> tuple[int, int, str]:
+    """Sort key for app ids: catalog ids (digits) numerically, then any others as text."""
+    return (0, int(app_id), "") if app_id.isascii() and app_id.isdigit() else (1, 0, app_id)
 
 
 def _merged_view(observations: Sequence[DiscoveredApp]) -> DiscoveredApp:

@@ -134,17 +134,22 @@ class HttpClient:
                 self._limiter.acquire()
             self._sent = next(self._counter)
             started = time.monotonic()
+            error: requests.RequestException | None = None
             try:
                 response = self.session.request(
                     method, url, params=params, json=body, headers=headers
                 )
             except requests.RequestException as exc:
-                if not _cut_short(exc):
-                    raise self._transport_error(exc, name, where) from exc
+                error = exc
+            finally:
+                self._release()  # even on an interrupt, or the budget would leak a slot
+            if error is not None:
+                if not _cut_short(error):
+                    raise self._transport_error(error, name, where) from error
                 try:
-                    retry = retry.increment(method, url, error=ProtocolError(str(exc)))
+                    retry = retry.increment(method, url, error=ProtocolError(str(error)))
                 except MaxRetryError:
-                    raise self._transport_error(exc, name, where) from exc
+                    raise self._transport_error(error, name, where) from error
                 retry.sleep()
                 continue
             logger.debug(
@@ -161,6 +166,10 @@ class HttpClient:
                 self._on_unauthorized()
                 continue
             return response
+
+    def _release(self) -> None:
+        if self._limiter is not None:
+            self._limiter.release()
 
     def _transport_error(
         self, exc: requests.RequestException, name: str, where: Where
@@ -180,8 +189,8 @@ class HttpClient:
     def _status_error(
         self, response: requests.Response, name: str, where: Where
     ) -> DefenderHttpError | DefenderAuthError:
-        detail = _error_detail(response)
-        request_id = response.headers.get("request-id")
+        detail, inner_id = _error_detail(response)
+        request_id = response.headers.get("request-id") or inner_id
         if response.status_code in (401, 403):
             return DefenderAuthError(
                 error="unauthorized" if response.status_code == 401 else "forbidden",
@@ -215,9 +224,12 @@ def _entity(where: Where) -> str:
     return parts[0] + (" (" + ", ".join(parts[1:]) + ")" if len(parts) > 1 else "")
 
 
-def _error_detail(response: requests.Response) -> str:
-    """The server's explanation: Graph's ``error.message``, or the start of the body."""
-    text = ""
+def _error_detail(response: requests.Response) -> tuple[str, str | None]:
+    """The server's explanation, and the ``request-id`` Graph repeats in ``error.innerError``.
+
+    The explanation is Graph's ``error`` code and message, or the start of the body.
+    """
+    text, request_id = "", None
     try:
         payload = response.json()
     except ValueError:
@@ -226,11 +238,14 @@ def _error_detail(response: requests.Response) -> str:
         error = payload.get("error")
         if isinstance(error, Mapping):
             text = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+            inner = error.get("innerError")
+            if isinstance(inner, Mapping) and inner.get("request-id"):
+                request_id = str(inner["request-id"])
         elif error is not None:
             text = str(error)
     if not text:
         text = response.text.strip().replace("\n", " ")
-    return redact(text[:300]) or response.reason or ""
+    return redact(text[:300]) or response.reason or "", request_id
 
 
 def _cut_short(exc: requests.RequestException) -> bool:

@@ -55,6 +55,8 @@ class PolicyRetry(Retry):
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         status = response.status if response is not None else "an error"
         logger.debug("retrying after %s (%d retries so far)", status, len(self.history))
+        if self.limiter is not None:
+            self.limiter.release()  # the attempt that failed has its answer
         super().sleep(response)
         if self.limiter is not None:
             self.limiter.acquire()  # a retry spends the same request budget

@@ -82,19 +82,45 @@ class FakeClock:
         self.now += seconds
 
 
-def test_limiter_keeps_a_strict_sliding_window():
-    """No more than `calls` acquisitions fall within any `period` seconds."""
+def test_limiter_keeps_a_strict_sliding_window_counted_at_completion():
+    """A slot stays taken from send until one window after the response."""
     clock = FakeClock()
     limiter = RateLimiter(3, 60.0, clock=clock, sleep=clock.sleep)
-    stamps = []
+    sent = []
     for _ in range(7):
         limiter.acquire()
-        stamps.append(clock.now)
-        clock.now += 1.0
-    assert stamps == [0.0, 1.0, 2.0, 60.0, 61.0, 62.0, 120.0]
-    assert clock.slept == [57.0, 57.0]
-    for i, start in enumerate(stamps):
-        assert sum(start <= s < start + 60.0 for s in stamps[i:]) <= 3
+        sent.append(clock.now)
+        clock.now += 0.5  # the response takes half a second
+        limiter.release()
+        clock.now += 0.5
+    assert sent == [0.0, 1.0, 2.0, 60.5, 61.5, 62.5, 121.0]
+    assert clock.slept == [57.5, 57.5]
+    done = [t + 0.5 for t in sent]
+    for i, finished in enumerate(done):  # the server may count at any time in [sent, done]
+        assert all(s >= finished + 60.0 for s in sent[i + 3 :])
+
+
+def test_a_request_in_flight_holds_its_slot_until_released():
+    """With one slot, the next request waits for the previous response, not a timer."""
+    limiter = RateLimiter(1, 0.001)
+    order = []
+    started = threading.Event()
+
+    def second():
+        started.set()
+        limiter.acquire()
+        order.append("second sent")
+        limiter.release()
+
+    limiter.acquire()
+    thread = threading.Thread(target=second)
+    thread.start()
+    started.wait(5)
+    threading.Event().wait(0.05)  # give the second request every chance to jump the queue
+    order.append("first answered")
+    limiter.release()
+    thread.join(5)
+    assert order == ["first answered", "second sent"]
 
 
 def test_shared_limiters_are_per_key_and_resettable():
@@ -180,10 +206,11 @@ def response(status, body, content_type="application/json"):
 
 def test_error_detail_prefers_graphs_error_message():
     """Graph's error code and message, else the start of the body, else the reason."""
-    graph = '{"error": {"code": "Forbidden", "message": "Missing role"}}'
-    assert _error_detail(response(403, graph)) == "Forbidden Missing role"
-    assert _error_detail(response(500, "boom\nthere", "text/plain")) == "boom there"
-    assert _error_detail(response(502, "")) == "Reason"
+    graph = '{"error": {"code": "Forbidden", "message": "Missing role",'
+    graph += ' "innerError": {"request-id": "r-1"}}}'
+    assert _error_detail(response(403, graph)) == ("Forbidden Missing role", "r-1")
+    assert _error_detail(response(500, "boom\nthere", "text/plain")) == ("boom there", None)
+    assert _error_detail(response(502, "")) == ("Reason", None)
 
 
 def test_only_bodies_cut_short_are_retried_above_urllib3():

@@ -23,10 +23,10 @@ def test_merge_keeps_per_stream_observations_and_takes_latest_fields():
     """The merged view takes the latest observation's fields, max counts, union of domains."""
     a = app("s1", name="Box old", last_seen=ts(1), user_count=5, domains=("a",), tags=("X",))
     b = app("s2", name="Box", last_seen=ts(9), user_count=3, domains=("b", "a"), device_count=2)
-    c = app("s1", id="11", name="Other")
-    merged = merge_apps([a, c, b])
-    assert [m.id for m in merged] == ["10", "11"]
-    box = merged[0]
+    c = app("s1", id="9", name="Other")
+    merged = merge_apps([a, c, b, app("s2", id="x1"), app("s2", id="100")])
+    assert [m.id for m in merged] == ["9", "10", "100", "x1"]
+    box = merged[1]
     assert box.observations == (a, b)
     assert box.stream_ids == ("s1", "s2")
     assert box.app.name == "Box"
