@@ -30,6 +30,7 @@ from ._keys import CONNECTION_KEYS, CORRELATION_KEYS, DEPLOYMENT_SCHEMA, DESTINA
 from ._report import REPORT_VERSION, GuardDecision, SyncReport, UnmatchedUser
 from ._secrets import SECRET_KEYS, Secrets, env_var_name, load_secrets
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
+from ._sandbox_config import write_sandbox_config
 from ._template import EXAMPLE_CONFIG, EXAMPLE_SECRETS
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ __all__ = [
     "job_from_config",
     "load_deployment",
     "load_secrets",
+    "write_sandbox_config",
 ]
 
 # the job pulls in the Defender client (msal, requests) and the CMDB writer (pysnc):

@@ -129,6 +129,14 @@ class SyncJob:
         self.progress = progress
         self._memory_state = RunState()
 
+    def __repr__(self) -> str:
+        relationships = ", ".join(repr(r.value) for r in self.relationships)
+        return (
+            f"SyncJob(connection={self.settings.connection!r}, destination="
+            f"{self.destination.name!r} ({self.destination.environment.value.upper()}), "
+            f"relationships=({relationships}), dry_run_default=True)"
+        )
+
     # --- public API -------------------------------------------------------------
 
     @property
