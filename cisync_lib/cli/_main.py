@@ -7,6 +7,7 @@ guard, by missing consent, or because a reviewed plan is stale.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     handler = getattr(args, "handler", None)
-    if handler is not None:
+    if handler is None:  # pragma: no cover - every command sets its handler
+        return EXIT_OK
+    try:
         return int(handler(args))
-    return EXIT_OK  # pragma: no cover - every command returns its own code
+    except BrokenPipeError:
+        # the reader went away (``cisync report ... | head``): not an error of ours;
+        # point stdout at devnull so the interpreter's final flush stays quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

@@ -28,9 +28,9 @@ from ._checks import KeySpec
 from ._deploy import DEFAULT_STATE_DIR, DeploymentConfig, load_deployment
 from ._keys import CONNECTION_KEYS, CORRELATION_KEYS, DEPLOYMENT_SCHEMA, DESTINATION_KEYS, SYNC_KEYS
 from ._report import REPORT_VERSION, GuardDecision, SyncReport, UnmatchedUser
+from ._sandbox_config import write_sandbox_config
 from ._secrets import SECRET_KEYS, Secrets, env_var_name, load_secrets
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
-from ._sandbox_config import write_sandbox_config
 from ._template import EXAMPLE_CONFIG, EXAMPLE_SECRETS
 
 if TYPE_CHECKING:

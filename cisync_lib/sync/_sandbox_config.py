@@ -120,7 +120,12 @@ def write_sandbox_config(
         }
         document["connections"] = tomlkit.table(is_super_table=True)
         document["destinations"] = tomlkit.table(is_super_table=True)
-        document["correlation"] = tomlkit.table()
+        correlation = tomlkit.table()
+        correlation.add(
+            tomlkit.comment('alias_map = "aliases.csv"   # the filled-in unmatched report')
+        )
+        correlation.add(tomlkit.comment('chain = ["alias_map", "email_upn", "downlevel"]'))
+        document["correlation"] = correlation
     connections = document["connections"]
     if connection not in connections:
         connections[connection] = tomlkit.table()
