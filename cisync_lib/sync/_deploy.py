@@ -51,7 +51,7 @@ class DeploymentConfig:
     """A whole deployment as configured: what to read, where to write, and how.
 
     Load it with :func:`load_deployment`. Settings changes go through
-    :attr:`settings_file` (:meth:`~cisync_lib.settings.SettingsFile.save`
+    ``settings_file`` (:meth:`~cisync_lib.settings.SettingsFile.save`
     with a :class:`~cisync_lib.settings.Consent`).
 
     Attributes:

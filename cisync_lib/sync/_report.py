@@ -50,7 +50,8 @@ class SyncReport:
         mode: ``plan`` (nothing written), ``dry_run`` or ``apply``.
         outcome: ``planned``, ``applied``, ``refused`` (by the guard; nothing
             written) or ``failed``.
-        started_at, finished_at: when the job ran.
+        started_at: when the job started.
+        finished_at: when it finished.
         relationships: the relationships the job selected.
         settings: the effective settings, ``name -> {"value", "source"}``.
         source: facts about the read: ``kind``, ``period``, ``apps``, ``identifiers``.
@@ -163,7 +164,7 @@ class SyncReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready plain values (without :attr:`plan`)."""
+        """The report as JSON-ready plain values (without ``plan``)."""
         data: dict[str, Any] = _CONVERTER.unstructure(self)
         return {"version": REPORT_VERSION, **data}
 

@@ -46,11 +46,15 @@ class SourceSpec:
     Attributes:
         name: the connection's name.
         kind: ``graph``, ``legacy`` or ``snapshot``.
-        tenant_id, client_id: the Entra tenant and application.
+        tenant_id: the Entra tenant.
+        client_id: the Entra application (client) id.
         cloud: ``public``, ``us_gov`` or ``us_gov_dod``.
-        authority_host, graph_url, graph_scope: overrides of the cloud's endpoints.
+        authority_host: overrides the cloud's sign-in host.
+        graph_url: overrides the cloud's Graph root.
+        graph_scope: overrides the cloud's Graph scope.
         credential: ``secret``, ``certificate`` or ``token``.
-        certificate_path, thumbprint: the certificate credential's file and thumbprint.
+        certificate_path: the certificate credential's PEM or PFX file.
+        thumbprint: the certificate's SHA-1 thumbprint (PEM).
         url: the legacy API base URL.
         path: the snapshot file.
         streams: the stream ids or names to read (``None``: all).

@@ -1,12 +1,14 @@
 """Reference pages rendered from the code, so they cannot drift from it.
 
-Directives (usable from Markdown pages as ``{cisync-settings-reference}`` etc.):
+Directives (they produce reStructuredText, so a Markdown page calls them inside
+``{eval-rst}``: ``.. cisync-config-reference::``):
 
 * ``cisync-settings-reference``: every connection setting of the registry
   (``cisync_lib.settings.SETTINGS``): name, label, accepted values, default, meaning.
 * ``cisync-config-reference``: every table and key of the deployment config, from
   the key declarations the loader validates with (``cisync_lib.sync``), and the secrets.
 * ``cisync-cli-reference``: ``--help`` of every ``cisync`` command, from the argparse parser.
+* ``cisync-example-config``: the example config ``cisync init`` writes.
 """
 
 from __future__ import annotations
@@ -173,9 +175,20 @@ class CliReference(_RstDirective):
             self._emit(sub, f"{name} {sub_name}", out)
 
 
+class ExampleConfig(_RstDirective):
+    """The commented example config ``cisync init`` writes."""
+
+    def lines(self) -> list[str]:
+        """A TOML code block."""
+        from cisync_lib.sync import EXAMPLE_CONFIG
+
+        return [".. code-block:: toml", "", *(f"   {line}" for line in EXAMPLE_CONFIG.splitlines())]
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     """Register the directives."""
     app.add_directive("cisync-settings-reference", SettingsReference)
     app.add_directive("cisync-config-reference", ConfigReference)
     app.add_directive("cisync-cli-reference", CliReference)
+    app.add_directive("cisync-example-config", ExampleConfig)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
