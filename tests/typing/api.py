@@ -192,3 +192,41 @@ def correlate(names: list[str], users: list[SnUser], path: str) -> dict[str, str
         for r in results
         if r.status is Status.MATCHED
     }
+
+
+# --- sync: a scheduler or a notebook running jobs ------------------------------------
+
+
+def nightly_prod(path: str) -> int:
+    from cisync_lib.sync import SyncReport, job_from_config, load_deployment
+
+    config = load_deployment(path)
+    job = job_from_config(config, "prod", progress=lambda phase, done, total: None)
+    preview: SyncReport = job.plan()
+    rows: list[dict[str, object]] = preview.rows("unmatched")
+    print(preview.summary(), len(rows), preview.unmatched_by_reason)
+    report = job.run(dry_run=False, force=False)
+    if report.outcome == "refused":
+        return 3
+    report.save(config.state_folder(job.settings.connection, job.destination.name) / "r.json")
+    return 0 if report.ok else 1
+
+
+def job_in_code(source_path: str, conn: object) -> None:
+    from cisync_lib.correlation import Correlator, CorrelatorConfig
+    from cisync_lib.defender import SnapshotSource
+    from cisync_lib.servicenow import ServiceNowConnection
+    from cisync_lib.sync import CorrelationSpec, Destination, SyncJob, SyncReport
+
+    assert isinstance(conn, ServiceNowConnection)
+    job = SyncJob(
+        source=SnapshotSource(source_path),
+        destination=Destination(name="dev", environment=Environment.TEST, connection=conn),
+        settings=ConnectionSettings(connection="contoso"),
+        relationships=[RelationshipKind.APP_CI],
+        correlation=CorrelationSpec(config=CorrelatorConfig(), alias_map=None),
+    )
+    other = SyncJob(source=None, destination=job.destination, correlation=Correlator())
+    report: SyncReport = other.apply(job.plan().plan, force=True)
+    loaded = SyncReport.load("report.json")
+    print(report.writes, loaded.to_json(), loaded._repr_html_())
