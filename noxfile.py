@@ -44,7 +44,10 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package and on an embedder's use of the public API."""
-    session.install("-e", ".[sandbox,cli]", "mypy>=1.10", "types-requests", "types-PyYAML")
+    # pytest: the sandbox's pytest plugin (a public module) is type-checked too
+    session.install(
+        "-e", ".[sandbox,cli]", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest>=8.0"
+    )
     session.run("mypy", "--strict", "cisync_lib")
     session.run("mypy", "--strict", "tests/typing")
 
