@@ -87,6 +87,18 @@ def test_a_missing_secret_names_the_variable_and_the_env_var_works(tmp_path, sha
     assert cli.run(*cli.with_config("plan", "-q"), env=env).code == 0
 
 
+def test_a_service_error_exits_1(tmp_path, shared_sandbox):
+    cli = cli_for(shared_sandbox, tmp_path)
+    secrets = tmp_path / "cisync-secrets.toml"
+    text = secrets.read_text(encoding="utf-8")
+    password = tomllib.loads(text)["destinations"]["test"]["password"]
+    secrets.write_text(text.replace(password, "wrong-password"), encoding="utf-8")
+    result = cli.run(*cli.with_config("plan", "--json"))
+    assert result.code == 1
+    assert result.json()["error"]["type"] == "ServiceNowAuthError"
+    assert "wrong-password" not in result.stdout + result.stderr
+
+
 # --- plan, apply, sync ----------------------------------------------------------------
 
 

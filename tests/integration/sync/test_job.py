@@ -186,3 +186,16 @@ def test_a_job_in_python_without_a_config(tiny_sandbox, tmp_path):
     report = job.run(dry_run=False)
     assert stored_links(sb.store) == expected_links(sb.tenant)
     assert "no state folder" in " ".join(report.warnings)
+
+
+def test_the_ire_write_path_from_the_config(tiny_sandbox, tmp_path):
+    """``write_path = "ire"``: apps go through IRE (the sandbox has the rule and the source)."""
+    config = deployment(tiny_sandbox, tmp_path)
+    text = config.path.read_text(encoding="utf-8")
+    config.path.write_text(text.replace("[sync]\n", '[sync]\nwrite_path = "ire"\n'), "utf-8")
+    mark = tiny_sandbox.request_log.mark()
+    report = make_job(tiny_sandbox, tmp_path).run(dry_run=False)
+    assert report.written["create_app"] == len(expected_apps(tiny_sandbox.tenant))
+    assert set(stored_apps(tiny_sandbox.store)) == expected_apps(tiny_sandbox.tenant)
+    assert any("identifyreconcile" in e.path for e in tiny_sandbox.request_log.since(mark))
+    assert make_job(tiny_sandbox, tmp_path).run(dry_run=False).writes == 0
