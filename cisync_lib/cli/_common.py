@@ -166,9 +166,8 @@ class Output:
             yield lambda _phase, _done, _total: None
             return
         bars = Progress(
-            TextColumn("{task.description:<12}"),
+            TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
             console=Console(file=self.stderr),
             transient=True,
@@ -176,9 +175,11 @@ class Output:
         tasks: dict[str, Any] = {}
 
         def update(phase: str, done: int, total: int | None) -> None:
+            # an unknown total draws a pulsing bar and shows only the count
+            label = f"{phase:<10} {done}/{total}" if total else f"{phase:<10} {done}"
             if phase not in tasks:
-                tasks[phase] = bars.add_task(phase, total=total)
-            bars.update(tasks[phase], completed=done, total=total)
+                tasks[phase] = bars.add_task(label, total=total)
+            bars.update(tasks[phase], completed=done, total=total, description=label)
 
         with bars:
             yield update

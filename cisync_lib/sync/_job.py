@@ -37,6 +37,7 @@ from cisync_lib.settings import (
 )
 
 from ._apply import apply_plan
+from ._base_report import base_report
 from ._destination import Destination, JobProgress
 from ._pipeline import (
     guard_decisions,
@@ -44,8 +45,6 @@ from ._pipeline import (
     links_from,
     matching_summary,
     observed_names,
-    plan_counts,
-    plan_rows,
     unmatched_users,
 )
 from ._report import Mode, SyncReport
@@ -128,6 +127,7 @@ class SyncJob:
         self.streams = tuple(streams) if streams is not None else None
         self.progress = progress
         self._memory_state = RunState()
+        self._totals: dict[str, int] = {}
 
     def __repr__(self) -> str:
         relationships = ", ".join(repr(r.value) for r in self.relationships)
@@ -172,7 +172,7 @@ class SyncJob:
         Raises:
             StalePlanError: the instance changed since the plan was made; nothing written.
         """
-        report = self._report("apply", started=datetime.now(timezone.utc), plan=plan)
+        report = base_report(self, "apply", started=datetime.now(timezone.utc), plan=plan)
         return apply_plan(self, plan, report, force=force)
 
     # --- phases -----------------------------------------------------------------
@@ -193,9 +193,12 @@ class SyncJob:
             yield
         finally:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
-            self._tell(name, 1, 1)
+            total = self._totals.get(name) or 1  # a finished phase shows full, in its own units
+            self._tell(name, total, total)
 
     def _tell(self, phase: str, done: int, total: int | None) -> None:
+        if total:
+            self._totals[phase] = total
         if self.progress is not None:
             self.progress(phase, done, total)
 
@@ -259,7 +262,7 @@ class SyncJob:
         with self._phase("plan", timings):
             plan = make_plan(desired, state, self.cmdb_config, self._load_run_state())
         after = self._requests()
-        report = self._report(mode, started=started, plan=plan, desired=desired)
+        report = base_report(self, mode, started=started, plan=plan, desired=desired)
         report = attrs.evolve(
             report,
             source={
@@ -278,32 +281,3 @@ class SyncJob:
             warnings=(*plan.warnings, *job_warnings(self.relationships, desired, self.state_dir)),
         )
         return _Prepared(data=data, desired=desired, state=state, plan=plan, report=report)
-
-    def _report(
-        self,
-        mode: Mode,
-        *,
-        started: datetime,
-        plan: Plan,
-        desired: DesiredState | None = None,
-    ) -> SyncReport:
-        return SyncReport(
-            connection=self.settings.connection,
-            destination=self.destination.name,
-            environment=self.destination.environment.value,
-            mode=mode,
-            outcome="planned",
-            started_at=started,
-            finished_at=datetime.now(timezone.utc),
-            relationships=tuple(r.value for r in self.relationships),
-            settings={
-                name: {"value": item.value, "source": item.source}
-                for name, item in self.effective.values.items()
-            },
-            counts=plan_counts(plan),
-            actions=plan_rows(plan, desired or DesiredState()),
-            guard=guard_decisions(plan.guard, force=False),
-            plan_fingerprint=plan.fingerprint,
-            warnings=plan.warnings,
-            plan=plan,
-        )
