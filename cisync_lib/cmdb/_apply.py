@@ -33,7 +33,8 @@ class ApplyProgress:
     """Progress of an apply, given to the ``progress`` callback.
 
     Attributes:
-        phase: ``check``, ``apps`` or ``links``.
+        phase: ``check``, then ``write`` (Table API: apps and links in one stream) or,
+            with IRE, ``apps`` and ``links``.
         done: writes settled in this phase so far.
         total: writes in this phase.
     """
@@ -163,7 +164,7 @@ def apply(
         return report
 
     if config.write_path is WritePath.IRE:
-        apps = ire_write_apps(conn, plan, config, tally)
+        apps = ire_write_apps(conn, plan, config, tally, phase("apps"))
         ci_of = {o.app_id: o.sys_id for o in apps if o.kind is OpKind.CREATE and o.done}
         links = link_ops(plan, ci_of)
         execute(conn, links, config, tally, phase("links"))
@@ -171,7 +172,7 @@ def apply(
         # one ordered stream: apps precede their links, so batches stay full
         apps = app_ops(plan, config)
         links = link_ops(plan)
-        execute(conn, apps + links, config, tally, phase("apps"))
+        execute(conn, apps + links, config, tally, phase("write"))
     ops = apps + links
     failed = [o for o in ops if not o.done]
     if failed:

@@ -193,7 +193,9 @@ class CmdbConfig:
     retired_label: str = "Retired"
     vendor_table: str = "core_company"
     create_vendors: bool = False
-    field_policy: Mapping[str, FieldPolicy] = field(default=DEFAULT_FIELD_POLICY, converter=_policy)
+    field_policy: Mapping[str, FieldPolicy] = field(
+        factory=lambda: dict(DEFAULT_FIELD_POLICY), converter=_policy
+    )
     heartbeat: timedelta = timedelta(hours=24)
     link_table: str = "cmdb_rel_person"
     rel_type_table: str = "cmdb_rel_user_type"

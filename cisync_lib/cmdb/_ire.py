@@ -7,7 +7,7 @@ so it gets the same trust settings, timeouts and request counting.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
@@ -166,7 +166,11 @@ def _send(
 
 
 def ire_write_apps(
-    conn: ServiceNowConnection, plan: Plan, config: CmdbConfig, tally: Tally
+    conn: ServiceNowConnection,
+    plan: Plan,
+    config: CmdbConfig,
+    tally: Tally,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Op]:
     """Create, update and retire app CIs through IRE, ``config.ire_batch_size`` per call.
 
@@ -198,4 +202,6 @@ def ire_write_apps(
             tally.read_requests += conn.request_count - before
             tally.settled_by_reread += sum(1 for o in unknown if o.done)
         pending = resend + [o for o in unknown if not o.done]
+        if progress is not None:
+            progress(sum(1 for o in ops if o.done), len(ops))
     return vendors + ops

@@ -58,6 +58,11 @@ def plan_links(
     out = LinkPlan()
     if not state.links_read:
         out.missing = dict(run_state.missing_links)
+        if desired.sync_users:
+            out.warnings.append(
+                "user links were not read, so none is planned; read the state with the "
+                "desired state (read_state(conn, config, desired))"
+            )
         return out
     if state.rel_type is None:
         raise _missing_type(config)

@@ -31,7 +31,7 @@ _TOKEN_PATH = "/oauth_token.do"
 _REFRESH_MARGIN = 60.0  # seconds before expiry a token is renewed
 
 
-@frozen(kw_only=True)
+@frozen
 class BasicAuth:
     """HTTP Basic authentication with an integration user.
 
@@ -44,7 +44,7 @@ class BasicAuth:
     password: str = field(repr=False)
 
 
-@frozen(kw_only=True)
+@frozen
 class OAuthClientCredentials:
     """OAuth 2.0 client-credentials grant (``/oauth_token.do``).
 
@@ -57,7 +57,7 @@ class OAuthClientCredentials:
     client_secret: str = field(repr=False)
 
 
-@frozen(kw_only=True)
+@frozen
 class OAuthPassword:
     """OAuth 2.0 resource-owner password grant (``/oauth_token.do``).
 

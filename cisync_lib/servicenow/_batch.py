@@ -36,11 +36,11 @@ class BatchOutcome(str, enum.Enum):
 
     #: the instance answered the item (see ``status``)
     SERVICED = "serviced"
-    #: the instance did not run the item (``unserviced_requests``, or not sent)
+    #: the instance did not run the item (listed as unserviced, or never sent)
     NOT_RUN = "not_run"
-    #: the batch call failed after it was sent: the item may or may not have run
+    #: the batch call failed after it was sent, so the item may or may not have run
     UNKNOWN = "unknown"
-    #: the instance refuses Batch API calls; send the item on its own
+    #: the instance refuses Batch API calls, so send the item on its own
     REFUSED = "refused"
 
 

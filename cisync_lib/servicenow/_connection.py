@@ -15,7 +15,7 @@ from cisync_lib._errors import ConfigError, UnsafeQueryError
 from cisync_lib._errors_remote import ServiceNowRequestError
 
 from . import _pysnc
-from ._auth import Auth, BasicAuth, OAuthPassword, TokenAuth
+from ._auth import BasicAuth, OAuthClientCredentials, OAuthPassword, TokenAuth
 from ._batch import BatchItem, BatchResult, send_batches
 from ._http import Counter, build_session
 from ._query import q_and, q_gt
@@ -54,7 +54,7 @@ class ServiceNowConnection:
         self,
         instance_url: str,
         *,
-        auth: Auth,
+        auth: BasicAuth | OAuthClientCredentials | OAuthPassword,
         verify: bool | str = True,
         timeout: tuple[float, float] = (10.0, 60.0),
         proxies: Mapping[str, str] | None = None,

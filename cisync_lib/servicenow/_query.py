@@ -44,6 +44,9 @@ def _plain(field: str, value: str) -> str:
         raise UnsafeQueryError(field=field, value=value, problem="empty value (use q_is_empty)")
     if _CONTROL.search(value):
         raise UnsafeQueryError(field=field, value=value, problem="control character in value")
+    if value.casefold().lstrip().startswith("javascript:"):
+        # the instance evaluates such values as server-side script
+        raise UnsafeQueryError(field=field, value=value, problem="javascript: value")
     if value.startswith("^") or value.endswith("^"):
         # "^^^" next to a separator is ambiguous to some parsers: refuse rather than guess
         raise UnsafeQueryError(field=field, value=value, problem="value starts or ends with '^'")
@@ -89,11 +92,12 @@ def q_in(field: str, values: Iterable[str]) -> str:
     if not items:
         raise UnsafeQueryError(field=field, value="", problem="empty IN list would match every row")
     for item in items:
-        if not item or _IN_UNSAFE.search(item):
+        if not item or _IN_UNSAFE.search(item) or "javascript:" in item.casefold():
             raise UnsafeQueryError(
                 field=field,
                 value=item,
-                problem="IN-list value is empty or contains , ^ = or a control character",
+                problem="IN-list value is empty, contains , ^ = or a control character, "
+                "or is script",
             )
     return f"{_field(field)}IN{','.join(items)}"
 

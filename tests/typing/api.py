@@ -138,6 +138,46 @@ def sandbox_oracle() -> int:
         return sb.request_log.round_trips("servicenow", since=mark) + sb.request_log.writes()
 
 
+def cmdb_sync(url: str, secret: str, state_dir: str) -> int:
+    from cisync_lib import ApplyError, GuardRefusedError, ServiceNowRequestError
+    from cisync_lib.cmdb import (
+        ApplyProgress,
+        ApplyResult,
+        CmdbConfig,
+        DesiredState,
+        GracePolicy,
+        Plan,
+        RunStateStore,
+        WritePath,
+        apply,
+        make_plan,
+        read_state,
+        render_plan,
+    )
+    from cisync_lib.servicenow import OAuthClientCredentials, ServiceNowConnection, q_eq
+
+    conn = ServiceNowConnection(url, auth=OAuthClientCredentials("id", secret), verify="ca.pem")
+    rows: list[dict[str, str]] = list(conn.query("sys_user", query=q_eq("active", "true")))
+    config = CmdbConfig(write_path=WritePath.TABLE, grace=GracePolicy(runs=2))
+    links: dict[str, list[str]] = {"11114": [r["sys_id"] for r in rows]}
+    desired = DesiredState.build([], {}, links, allow_user_sync=True, config=config)
+    state = read_state(conn, config, desired)
+    store = RunStateStore(state_dir + "/cmdb-run-state.json")
+    plan: Plan = make_plan(desired, state, config, store.load())
+    print(render_plan(plan, limit=20))
+
+    def show(p: ApplyProgress) -> None:
+        print(p.phase, p.done, p.total)
+
+    try:
+        result: ApplyResult = apply(plan, conn, config, state=state, run_state=store, progress=show)
+    except GuardRefusedError as exc:
+        return exc.count
+    except (ApplyError, ServiceNowRequestError):
+        return -1
+    return result.requests + conn.request_count
+
+
 def sandbox_defender() -> int:
     from cisync_lib.correlation import ReasonCode, Status
     from cisync_lib.sandbox import (

@@ -32,8 +32,16 @@ def sync(sb, desired, config=DEFAULT, **kw):
 def test_tiny_tenant_converges_and_second_run_writes_nothing(sb):
     t = tenant("tiny")
     desired = desired_from(t)
-    _plan, result, _ = sync(sb, desired)
+    progress = []
+    plan, result, _ = sync(sb, desired, progress=progress.append)
     assert result.apps_created == len(desired.apps)
+    assert progress[0].phase == "check"
+    assert (progress[-1].phase, progress[-1].done, progress[-1].total) == (
+        "write",
+        plan.write_count,
+        plan.write_count,
+    )
+    assert result.write_requests == -(-plan.write_count // 100)  # ceil(writes / batch size)
     apps = store_apps(sb)
     assert sorted(apps) == sorted(f"mdca:app:{a}" for a in desired.apps)
     saas = sb.store.query(

@@ -153,3 +153,9 @@ def test_unknown_integration_user_removes_nothing():
     plan = make_plan(desired(APPS, _drop("2", {user(21)})), st, cfg0, rs, now=NOW)
     assert not plan.remove_links
     assert any("integration user" in w for w in plan.warnings)
+
+
+def test_links_not_read_is_a_warning():
+    plan = make_plan(desired(APPS, LINKS), state(links_read=False), CFG, now=NOW)
+    assert not plan.add_links
+    assert any("not read" in w for w in plan.warnings)

@@ -33,7 +33,9 @@ class TestEq:
     def test_caret_is_escaped(self):
         assert q_eq("name", "a^ORb") == "name=a^^ORb"
 
-    @pytest.mark.parametrize("value", ["", "a\nb", "x\x00", "^lead", "trail^"])
+    @pytest.mark.parametrize(
+        "value", ["", "a\nb", "x\x00", "^lead", "trail^", "javascript:gs.getUserID()"]
+    )
     def test_refused(self, value):
         with pytest.raises(UnsafeQueryError) as info:
             q_eq("name", value)
@@ -59,7 +61,9 @@ class TestIn:
     def test_plain(self):
         assert q_in("sys_id", ["a", "b"]) == "sys_idINa,b"
 
-    @pytest.mark.parametrize("values", [[], ["a,b"], ["a^b"], ["a=b"], [""], ["a\tb"]])
+    @pytest.mark.parametrize(
+        "values", [[], ["a,b"], ["a^b"], ["a=b"], [""], ["a\tb"], ["JavaScript:x"]]
+    )
     def test_refused(self, values):
         with pytest.raises(UnsafeQueryError):
             q_in("sys_id", values)
