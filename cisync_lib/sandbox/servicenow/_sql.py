@@ -36,6 +36,20 @@ def fold(value: str) -> str:
     return value.casefold()
 
 
+def _successor(prefix: str) -> str | None:
+    """The smallest string above every string starting with ``prefix`` (code-point order).
+
+    SQLite compares text as UTF-8 bytes, which orders like code points, so
+    ``prefix <= s < successor`` holds exactly for the strings starting with ``prefix``.
+    """
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:
+        last = 0xE000  # surrogates cannot be encoded
+    if last > 0x10FFFF:
+        return None
+    return prefix[:-1] + chr(last)
+
+
 @frozen
 class Compiled:
     """A compiled query: ``FROM {source} WHERE {where} ORDER BY {order}`` plus parameters."""
@@ -112,6 +126,11 @@ class _Builder:
         if op in ("STARTSWITH", "ENDSWITH"):
             if not value:
                 return "1"
+            upper = _successor(value) if op == "STARTSWITH" else None
+            if upper is not None:
+                # a range on the (folded) value, so an index on the expression serves it
+                params.extend((value, upper))
+                return f"({text} >= ? AND {text} < ?)"
             params.extend((value, value))
             if op == "STARTSWITH":
                 return f"substr({text}, 1, length(?)) = ?"

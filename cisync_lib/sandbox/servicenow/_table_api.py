@@ -56,19 +56,15 @@ def _table_or_error(instance: Instance, table: str, create: bool) -> Response | 
 
 
 def _links(call: Call, offset: int, limit: int, total: int) -> str:
-    base = call.request.base_url
-
-    def url(at: int) -> str:
-        args = [(k, v) for k, v in call.request.args.items(multi=True) if k != "sysparm_offset"]
-        return f"<{base}?{urlencode([*args, ('sysparm_offset', str(at))])}>"
-
+    args = [(k, v) for k, v in call.request.args.items(multi=True) if k != "sysparm_offset"]
+    base = f"{call.request.base_url}?{urlencode(args)}{'&' if args else ''}sysparm_offset="
     step = max(limit, 1)
-    links = [f'{url(0)};rel="first"']
+    links = [f'<{base}0>;rel="first"']
     if offset > 0:
-        links.append(f'{url(max(0, offset - step))};rel="prev"')
+        links.append(f'<{base}{max(0, offset - step)}>;rel="prev"')
     if offset + step < total:
-        links.append(f'{url(offset + step)};rel="next"')
-    links.append(f'{url(max(0, (total - 1) // step * step))};rel="last"')
+        links.append(f'<{base}{offset + step}>;rel="next"')
+    links.append(f'<{base}{max(0, (total - 1) // step * step)}>;rel="last"')
     return ",".join(links)
 
 
