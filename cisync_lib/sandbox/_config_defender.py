@@ -26,8 +26,8 @@ class DefenderOptions:
             answered with 429 beyond it (documented: 30 per minute). ``None``: no limit.
         mdca_rate_window: the sliding window of ``mdca_rate_limit``, in seconds.
         token_lifetime: seconds an Entra access token stays valid (``expires_in``).
-        tenant_id, client_id: the tenant and the registered app; derived from
-            the sandbox seed when ``None``.
+        tenant_id: the tenant id; derived from the sandbox seed when ``None``.
+        client_id: the registered app's id; derived from the seed when ``None``.
         client_secret: the app's client secret (generated when ``None``).
         mdca_token: the legacy API token (64 hex digits, generated when ``None``).
         pfx_passphrase: the passphrase of the client certificate's PFX file.

@@ -138,6 +138,36 @@ def sandbox_oracle() -> int:
         return sb.request_log.round_trips("servicenow", since=mark) + sb.request_log.writes()
 
 
+def sandbox_defender() -> int:
+    from cisync_lib.correlation import ReasonCode, Status
+    from cisync_lib.sandbox import (
+        ClientCertificate,
+        DefenderOptions,
+        GeneratedTenant,
+        IdentityTruth,
+        Sandbox,
+        SandboxConfig,
+        generate_tenant,
+    )
+
+    config = SandboxConfig(size="tiny", seed=1, defender=DefenderOptions(graph_page_size=50))
+    with Sandbox(config) as sb:
+        cert: ClientCertificate = sb.client_certificate
+        print(sb.authority, sb.tenant_id, sb.client_id, sb.client_secret, cert.thumbprint)
+        print(sb.graph_url, sb.graph_scope, sb.mdca_url, sb.mdca_token, str(cert.pfx_path))
+        expired: str = sb.issue_access_token("graph", lifetime=-60)
+        print(expired, sb.tenant is not None)
+    tenant: GeneratedTenant = generate_tenant("tiny", seed=2)
+    truth: IdentityTruth = tenant.identifiers("downlevel")[0]
+    status: Status = truth.configured.status
+    reason: ReasonCode = truth.default.reason
+    print(status is Status.MATCHED, reason is ReasonCode.DOMAIN_NOT_ALLOWED)
+    print(tenant.correlation_settings["netbios_domains"])
+    ids: frozenset[str] = tenant.app_ids("P7D")
+    users: tuple[str, ...] = tenant.users("P90D", tenant.streams[0].id, next(iter(ids)))
+    return len(users) + len(tenant.sys_users)
+
+
 def read_defender(tenant: str, client: str, secret: str, path: str) -> int:
     from cisync_lib.defender import (
         ClientSecret,

@@ -150,7 +150,7 @@ class Builder:
         """A new, unique device name such as ``LAPTOP-7F3KQ2M`` or ``PC-0042``."""
         while True:
             prefix = self.rng.choice(prefixes)
-            digits = "".join(self.rng.choice(chars) for _ in range(width - 1))
+            digits = "".join(self.rng.choices(chars, k=width - 1))
             name = f"{prefix}-{self.rng.randrange(10)}{digits}"
             if name not in self.devices:
                 self.devices.add(name)

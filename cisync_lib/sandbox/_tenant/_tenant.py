@@ -40,7 +40,7 @@ def generate_tenant(
     """Generate a synthetic tenant; the same ``size`` and ``seed`` always give the same tenant.
 
     Args:
-        size: ``tiny``, ``small``, ``medium`` or ``large`` (see :data:`TENANT_SIZES`).
+        size: ``tiny``, ``small``, ``medium`` or ``large`` (see ``TENANT_SIZES``).
         seed: seeds every random choice (an int or a string).
         as_of: the "now" of the data (last-seen dates count back from it).
 

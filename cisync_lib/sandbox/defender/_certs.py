@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-__all__ = ["ClientCertificate", "load_or_make_certificate"]
+__all__ = ["ClientCertificate", "load_or_make_certificate", "public_key"]
 
 
 @frozen(kw_only=True)
@@ -41,12 +41,13 @@ class ClientCertificate:
     pfx_path: Path
     pfx_passphrase: str = field(repr=False)
 
-    def public_key(self) -> rsa.RSAPublicKey:
-        """The certificate's public key, which verifies client assertions."""
-        key = x509.load_pem_x509_certificate(self.certificate_pem.encode()).public_key()
-        if not isinstance(key, rsa.RSAPublicKey):  # pragma: no cover - we only make RSA keys
-            raise TypeError("the client certificate must hold an RSA key")
-        return key
+
+def public_key(certificate: ClientCertificate) -> rsa.RSAPublicKey:
+    """The certificate's public key, which verifies client assertions."""
+    key = x509.load_pem_x509_certificate(certificate.certificate_pem.encode()).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):  # pragma: no cover - we only make RSA keys
+        raise TypeError("the client certificate must hold an RSA key")
+    return key
 
 
 def load_or_make_certificate(directory: Path, passphrase: str, name: str) -> ClientCertificate:

@@ -7,7 +7,7 @@ import base64
 import jwt
 from werkzeug.wrappers import Response
 
-from ._certs import ClientCertificate
+from ._certs import ClientCertificate, public_key
 from ._http import json_response, new_id, utc_now_text
 from ._tokens import RESOURCES, Resource
 
@@ -78,7 +78,7 @@ def check_assertion(
     try:
         claims = jwt.decode(
             assertion,
-            certificate.public_key(),
+            public_key(certificate),
             algorithms=["RS256", "PS256"],
             audience=list(audiences),
             options={"require": ["exp", "aud", "iss", "sub"]},

@@ -13,8 +13,8 @@ __all__ = ["UserStore", "load_sys_users", "sys_user_values"]
 class UserStore(Protocol):
     """The part of the ServiceNow store API (contract 4.2) the loader needs."""
 
-    def get(self, table: str, sys_id: str) -> dict[str, str] | None:
-        """The row, or ``None``."""
+    def query(self, table: str, encoded_query: str = "") -> list[dict[str, str]]:
+        """The rows matching an encoded query."""
         ...
 
     def insert(self, table: str, values: dict[str, str]) -> str:
@@ -43,9 +43,10 @@ def load_sys_users(store: UserStore, tenant: GeneratedTenant) -> int:
     Returns:
         How many rows were inserted.
     """
+    present = {row["sys_id"] for row in store.query("sys_user")}
     inserted = 0
     for user in tenant.sys_users:
-        if store.get("sys_user", user.sys_id) is None:
+        if user.sys_id not in present:
             store.insert("sys_user", sys_user_values(user))
             inserted += 1
     return inserted

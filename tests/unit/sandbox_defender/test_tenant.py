@@ -242,3 +242,30 @@ def test_correlation_settings_use_the_correlator_names(tiny):
     }
     settings["plus_tag_domains"].append("x")
     assert tiny.correlation_settings["plus_tag_domains"] == ["contoso.com"]
+
+
+def test_config_sizes_are_the_generator_sizes():
+    """SandboxConfig accepts exactly the sizes generate_tenant knows."""
+    from cisync_lib.sandbox import TENANT_SIZE_NAMES, TENANT_SIZES, SandboxConfig
+
+    assert tuple(TENANT_SIZES) == TENANT_SIZE_NAMES
+    with pytest.raises(ConfigError, match="size"):
+        SandboxConfig(size="huge")
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"graph_page_size": 0}, "graph_page_size"),
+        ({"mdca_page_limit": 101}, "mdca_page_limit"),
+        ({"mdca_rate_limit": 0}, "mdca_rate_limit"),
+        ({"mdca_rate_window": 0}, "mdca_rate_window"),
+        ({"token_lifetime": 0}, "token_lifetime"),
+    ],
+)
+def test_defender_options_are_checked(options, key):
+    """Bad Defender options name their key."""
+    from cisync_lib.sandbox import DefenderOptions
+
+    with pytest.raises(ConfigError, match=f"defender.{key}"):
+        DefenderOptions(**options)
