@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -150,6 +151,14 @@ def _proxies(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(value or {}))
 
 
+def _verify(value: bool | str | os.PathLike[str]) -> bool | str:
+    return value if isinstance(value, bool) else os.fspath(value)
+
+
+def _optional_path(value: str | os.PathLike[str] | None) -> str | None:
+    return None if value is None else os.fspath(value)
+
+
 def _tenant(_inst: object, _attr: object, value: str) -> None:
     if not value or "/" in value or value.strip() != value:
         raise ConfigError(key="tenant_id", problem=f"not a tenant id or domain: {value!r}")
@@ -187,10 +196,10 @@ class GraphConnection:
     authority_host: str | None = field(default=None, kw_only=True, validator=_https_url)
     graph_url: str | None = field(default=None, kw_only=True, validator=_https_url)
     graph_scope: str | None = field(default=None, kw_only=True)
-    verify: bool | str = field(default=True, kw_only=True)
+    verify: bool | str = field(default=True, kw_only=True, converter=_verify)
     proxies: Mapping[str, str] = field(factory=dict, converter=_proxies, kw_only=True)
     http: HttpPolicy = field(factory=HttpPolicy, kw_only=True)
-    token_cache_path: str | None = field(default=None, kw_only=True)
+    token_cache_path: str | None = field(default=None, kw_only=True, converter=_optional_path)
     instance_discovery: bool | None = field(default=None, kw_only=True)
 
     @property
@@ -243,11 +252,11 @@ class LegacyConnection:
     cloud: Cloud = field(default=PUBLIC_CLOUD, kw_only=True)
     authority_host: str | None = field(default=None, kw_only=True, validator=_https_url)
     scope: str = field(default=MDCA_RESOURCE_SCOPE, kw_only=True)
-    verify: bool | str = field(default=True, kw_only=True)
+    verify: bool | str = field(default=True, kw_only=True, converter=_verify)
     proxies: Mapping[str, str] = field(factory=dict, converter=_proxies, kw_only=True)
     http: HttpPolicy = field(default=LEGACY_HTTP_POLICY, kw_only=True)
     experimental_users: bool = field(default=False, kw_only=True)
-    token_cache_path: str | None = field(default=None, kw_only=True)
+    token_cache_path: str | None = field(default=None, kw_only=True, converter=_optional_path)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.credential, LegacyToken) and not (self.tenant_id and self.client_id):

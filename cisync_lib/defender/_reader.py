@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
+from functools import partial
 from typing import Protocol, TypeVar, cast
 
 import attrs
@@ -147,36 +148,38 @@ def run_read(
         counter.update(streams_read=number, apps_read=counter.progress.apps_read + len(apps))
     counter.update(phase="details", apps_total=counter.progress.apps_read)
 
-    tasks: list[tuple[str, Callable[[], object]]] = []
+    # (kind, app id, call): the per-app fan-out, in a fixed order
+    tasks: list[tuple[str, str, Callable[[], object]]] = []
     planned_info: set[str] = set()
     for stream, apps in per_stream:
         for app in apps:
             if include_users and app.user_count > 0:
-                tasks.append(("users", _bind(backend.list_users, stream, app, period)))
+                tasks.append(("users", app.id, partial(backend.list_users, stream, app, period)))
             if include_devices and (stream.is_endpoint or app.is_endpoint):
-                tasks.append(("devices", _bind(backend.list_devices, stream, app, period)))
+                call = partial(backend.list_devices, stream, app, period)
+                tasks.append(("devices", app.id, call))
             if include_app_info and app.id not in info_cache and app.id not in planned_info:
                 planned_info.add(app.id)
-                tasks.append(("info", _bind(backend.get_app_info, stream, app, period)))
+                tasks.append(("info", app.id, partial(backend.get_app_info, stream, app, period)))
     counter.update(requests_total=len(tasks))
 
-    def done(kind: str, result: object) -> None:
-        users = len(result) if kind == "users" and isinstance(result, list) else 0
+    def done(index: int, result: object) -> None:
+        found = len(result) if tasks[index][0] == "users" and isinstance(result, list) else 0
         counter.update(
             requests_done=counter.progress.requests_done + 1,
-            users_read=counter.progress.users_read + users,
+            users_read=counter.progress.users_read + found,
         )
 
-    results = run_tasks([fn for _, fn in tasks], concurrency, lambda i, r: done(tasks[i][0], r))
+    results = run_tasks([call for _, _, call in tasks], concurrency, done)
     users: list[AppUser] = []
     devices: list[AppDevice] = []
-    for (kind, fn), result in zip(tasks, results, strict=True):
+    for (kind, app_id, _), result in zip(tasks, results, strict=True):
         if kind == "users":
             users.extend(cast("list[AppUser]", result))
         elif kind == "devices":
             devices.extend(cast("list[AppDevice]", result))
         else:
-            info_cache[getattr(fn, "app_id", "")] = cast("AppInfo | None", result)
+            info_cache[app_id] = cast("AppInfo | None", result)
 
     observations = [app for _, apps in per_stream for app in apps]
     merged = merge_apps(observations)
@@ -200,22 +203,6 @@ def run_read(
     )
     counter.update(phase="done")
     return data
-
-
-class _Bound:
-    """A zero-argument call of a backend method, remembering its app id."""
-
-    def __init__(self, fn: Callable[..., object], *args: object) -> None:
-        self.fn = fn
-        self.args = args
-        self.app_id = getattr(args[1], "id", "")
-
-    def __call__(self) -> object:
-        return self.fn(*self.args)
-
-
-def _bind(fn: Callable[..., object], stream: object, app: object, period: str) -> _Bound:
-    return _Bound(fn, stream, app, period)
 
 
 def run_tasks(

@@ -270,3 +270,27 @@ def job_in_code(source_path: str, conn: object) -> None:
     report: SyncReport = other.apply(job.plan().plan, force=True)
     loaded = SyncReport.load("report.json")
     print(report.writes, loaded.to_json(), loaded._repr_html_())
+
+
+def read_defender(tenant: str, client: str, secret: str, path: str) -> int:
+    from cisync_lib.defender import (
+        ClientSecret,
+        DefenderData,
+        DefenderSource,
+        GraphConnection,
+        GraphSource,
+        HttpPolicy,
+        ReadProgress,
+        SnapshotSource,
+    )
+
+    def show(progress: ReadProgress) -> None:
+        print(progress.phase, progress.apps_read, progress.apps_total)
+
+    conn = GraphConnection(
+        tenant, client, credential=ClientSecret(secret=secret), http=HttpPolicy(concurrency=2)
+    )
+    sources: list[DefenderSource] = [GraphSource(conn), SnapshotSource(path)]
+    data: DefenderData = sources[0].read(period=30, max_risk_score=8, progress=show)
+    data.save(path)
+    return len(data.apps) + len(DefenderData.load(path).identifiers("20893"))

@@ -136,3 +136,19 @@ def test_legacy_bearer_needs_tenant_and_client():
     assert conn.graph_like().scope == "05a65629-4c1b-48c1-a78b-804c4abdd4af/.default"
     assert conn.http.rate_limit is not None
     assert (conn.http.rate_limit.calls, conn.http.rate_limit.period) == (30, 60.0)
+
+
+def test_paths_may_be_path_objects(tmp_path):
+    """verify and token_cache_path accept pathlib paths and keep them as strings."""
+    conn = GraphConnection(
+        "t",
+        "c",
+        credential=ClientSecret(secret="x"),
+        verify=tmp_path / "ca.pem",
+        token_cache_path=tmp_path / "cache.json",
+    )
+    assert conn.verify == str(tmp_path / "ca.pem")
+    assert conn.token_cache_path == str(tmp_path / "cache.json")
+    assert (
+        GraphConnection("t", "c", credential=ClientSecret(secret="x"), verify=False).verify is False
+    )
