@@ -1,6 +1,12 @@
 """Sphinx configuration (Markdown pages through myst-parser, furo theme)."""
 
+import sys
+from pathlib import Path
+
 from cisync_lib import __version__
+
+# the local extension that renders the settings, config and CLI references from the code
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "cisync_lib"
 author = "cisync_lib contributors"
@@ -11,9 +17,10 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
+    "cisync_reference",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "dev"]
+exclude_patterns = ["_build", "dev", "_ext"]
 html_theme = "furo"
 html_title = f"cisync_lib {version}"
 
@@ -37,6 +44,8 @@ nitpick_ignore_regex = [
     (r"py:class", r"(ClassVar|Self|Protocol|NoneType|Literal.*)"),
     # the sandbox: stdlib types and names imported only for type checking (no extra needed)
     (r"py:class", r"(threading|ssl)\..*|TlsMaterial|WsgiApp"),
+    # classes of other areas named in signatures before their API pages document them
+    (r"py:class", r"(Correlator|CmdbConfig|WritePath|Plan|DefenderSource|ServiceNowConnection)"),
     # type variables and aliases inside private modules
     (r"py:(class|obj|data)", r"cisync_lib(\.\w+)*\._\w+\.[A-Z_]\w*"),
 ]

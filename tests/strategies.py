@@ -129,3 +129,59 @@ connection_settings = st.builds(
         {Environment.TEST: env_overrides, Environment.PROD: env_overrides}
     ),
 )
+
+
+# --- cisync_lib.defender: one read's data (snapshot round trips) ----------------
+
+
+def _defender_data(draw):
+    import attrs
+
+    from cisync_lib.defender import AppDevice, DefenderData
+    from cisync_lib.defender._data import merge_apps
+
+    stream_list = draw(st.lists(streams, min_size=1, max_size=3, unique_by=lambda s: s.id))
+    stream_ids = [s.id for s in stream_list]
+    observations = draw(
+        st.lists(
+            st.builds(
+                lambda app, sid, period: attrs.evolve(app, stream_id=sid, period=period),
+                apps,
+                st.sampled_from(stream_ids),
+                st.sampled_from(["P7D", "P30D", "P90D"]),
+            ),
+            max_size=5,
+        )
+    )
+    merged = merge_apps(observations)
+    app_ids = [m.id for m in merged] or ["none"]
+    users = draw(
+        st.dictionaries(st.sampled_from(app_ids), st.lists(app_users, max_size=3).map(tuple))
+    )
+    devices = draw(
+        st.dictionaries(
+            st.sampled_from(app_ids),
+            st.lists(
+                st.builds(
+                    AppDevice, name=text, app_id=ids, stream_id=ids, anonymized=st.booleans()
+                ),
+                max_size=3,
+            ).map(tuple),
+        )
+    )
+    return DefenderData(
+        streams=tuple(stream_list),
+        apps=merged,
+        users=users,
+        devices=devices,
+        app_info=draw(st.dictionaries(st.sampled_from(app_ids), app_infos, max_size=2)),
+        complete=draw(st.booleans()),
+        read_at=draw(timestamps),
+        period=draw(st.sampled_from(["P7D", "P30D", "P90D"])),
+        max_risk_score=draw(st.integers(0, 10)),
+        users_read=draw(st.booleans()),
+        source=draw(st.sampled_from(["graph", "legacy"])),
+    )
+
+
+defender_data = st.composite(_defender_data)()

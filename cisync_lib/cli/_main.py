@@ -1,33 +1,49 @@
 """Entry point of the ``cisync`` console script.
 
 Exit codes: 0 done, 1 error, 2 usage or configuration error, 3 refused by a
-guard or by missing consent.
+guard, by missing consent, or because a reviewed plan is stale.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from cisync_lib._version import __version__
 
-from . import _sandbox
+from . import (
+    _cmd_correlate,
+    _cmd_demo,
+    _cmd_init,
+    _cmd_report,
+    _cmd_settings,
+    _cmd_sync,
+    _sandbox,
+)
+from ._common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_REFUSED = 3
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
         prog="cisync",
-        description="Sync Defender for Cloud Apps discovered apps and users into ServiceNow.",
+        description="Sync Defender for Cloud Apps discovered apps and users into ServiceNow. "
+        "Start with `cisync demo`; for a real deployment, `cisync init`.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _cmd_demo.register(subparsers)
+    _cmd_init.register(subparsers)
+    _cmd_sync.register(subparsers)
+    _cmd_settings.register(subparsers)
+    _cmd_correlate.register(subparsers)
+    _cmd_report.register(subparsers)
     _sandbox.register(subparsers)
     return parser
 
@@ -40,6 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     handler = getattr(args, "handler", None)
-    if handler is not None:
+    if handler is None:  # pragma: no cover - every command sets its handler
+        return EXIT_OK
+    try:
         return int(handler(args))
-    return EXIT_OK  # pragma: no cover - every command returns its own code
+    except BrokenPipeError:
+        # the reader went away (``cisync report ... | head``): not an error of ours;
+        # point stdout at devnull so the interpreter's final flush stays quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

@@ -62,32 +62,6 @@ def describe(user: AppUser, status: Status, reason: ReasonCode) -> str:
     return f"{user.identifier}: {status.value}/{reason.value} ({cisync_lib.__version__})"
 
 
-def correlate(names: list[str], users: list[SnUser], path: str) -> dict[str, str | None]:
-    from cisync_lib.correlation import (
-        AliasMap,
-        CorrelationReport,
-        Correlator,
-        CorrelatorConfig,
-        EmailStrategy,
-        InMemoryUserDirectory,
-        MatchResult,
-    )
-
-    config = CorrelatorConfig.from_mapping({"plus_tag_domains": ["contoso.com"]})
-    correlator = Correlator(
-        config, alias_map=AliasMap.load(path), strategies=["email_upn", EmailStrategy()]
-    )
-    results: list[MatchResult] = correlator.resolve(names, InMemoryUserDirectory(users))
-    CorrelationReport.from_results(results).write_csv(path + ".csv")
-    rate: float = CorrelationReport.from_results(results).summary().match_rate
-    assert rate >= 0
-    return {
-        r.input.raw: r.user.sys_id if r.user else None
-        for r in results
-        if r.status is Status.MATCHED
-    }
-
-
 # --- settings: what an embedder (a scheduler, a web UI, a notebook) does ------------
 
 
@@ -232,3 +206,91 @@ def sandbox_defender() -> int:
     ids: frozenset[str] = tenant.app_ids("P7D")
     users: tuple[str, ...] = tenant.users("P90D", tenant.streams[0].id, next(iter(ids)))
     return len(users) + len(tenant.sys_users)
+
+
+def correlate(names: list[str], users: list[SnUser], path: str) -> dict[str, str | None]:
+    from cisync_lib.correlation import (
+        AliasMap,
+        CorrelationReport,
+        Correlator,
+        CorrelatorConfig,
+        EmailStrategy,
+        InMemoryUserDirectory,
+        MatchResult,
+    )
+
+    config = CorrelatorConfig.from_mapping({"plus_tag_domains": ["contoso.com"]})
+    correlator = Correlator(
+        config, alias_map=AliasMap.load(path), strategies=["email_upn", EmailStrategy()]
+    )
+    results: list[MatchResult] = correlator.resolve(names, InMemoryUserDirectory(users))
+    CorrelationReport.from_results(results).write_csv(path + ".csv")
+    rate: float = CorrelationReport.from_results(results).summary().match_rate
+    assert rate >= 0
+    return {
+        r.input.raw: r.user.sys_id if r.user else None
+        for r in results
+        if r.status is Status.MATCHED
+    }
+
+
+# --- sync: a scheduler or a notebook running jobs ------------------------------------
+
+
+def nightly_prod(path: str) -> int:
+    from cisync_lib.sync import SyncReport, job_from_config, load_deployment
+
+    config = load_deployment(path)
+    job = job_from_config(config, "prod", progress=lambda phase, done, total: None)
+    preview: SyncReport = job.plan()
+    rows: list[dict[str, object]] = preview.rows("unmatched")
+    print(preview.summary(), len(rows), preview.unmatched_by_reason)
+    report = job.run(dry_run=False, force=False)
+    if report.outcome == "refused":
+        return 3
+    report.save(config.state_folder(job.settings.connection, job.destination.name) / "r.json")
+    return 0 if report.ok else 1
+
+
+def job_in_code(source_path: str, conn: object) -> None:
+    from cisync_lib.correlation import Correlator, CorrelatorConfig
+    from cisync_lib.defender import SnapshotSource
+    from cisync_lib.servicenow import ServiceNowConnection
+    from cisync_lib.sync import CorrelationSpec, Destination, SyncJob, SyncReport
+
+    assert isinstance(conn, ServiceNowConnection)
+    job = SyncJob(
+        source=SnapshotSource(source_path),
+        destination=Destination(name="dev", environment=Environment.TEST, connection=conn),
+        settings=ConnectionSettings(connection="contoso"),
+        relationships=[RelationshipKind.APP_CI],
+        correlation=CorrelationSpec(config=CorrelatorConfig(), alias_map=None),
+    )
+    other = SyncJob(source=None, destination=job.destination, correlation=Correlator())
+    report: SyncReport = other.apply(job.plan().plan, force=True)
+    loaded = SyncReport.load("report.json")
+    print(report.writes, loaded.to_json(), loaded._repr_html_())
+
+
+def read_defender(tenant: str, client: str, secret: str, path: str) -> int:
+    from cisync_lib.defender import (
+        ClientSecret,
+        DefenderData,
+        DefenderSource,
+        GraphConnection,
+        GraphSource,
+        HttpPolicy,
+        ReadProgress,
+        SnapshotSource,
+    )
+
+    def show(progress: ReadProgress) -> None:
+        print(progress.phase, progress.apps_read, progress.apps_total)
+
+    conn = GraphConnection(
+        tenant, client, credential=ClientSecret(secret=secret), http=HttpPolicy(concurrency=2)
+    )
+    sources: list[DefenderSource] = [GraphSource(conn), SnapshotSource(path)]
+    data: DefenderData = sources[0].read(period=30, max_risk_score=8, progress=show)
+    data.save(path)
+    return len(data.apps) + len(DefenderData.load(path).identifiers("20893"))

@@ -1,0 +1,194 @@
+"""``cisync plan``, ``cisync apply`` and ``cisync sync``: run a job from the deployment config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cisync_lib._errors import PlanError
+from cisync_lib.sync import SyncReport, load_deployment
+
+from ._common import (
+    EXIT_CODES_HELP,
+    EXIT_OK,
+    EXIT_REFUSED,
+    Output,
+    config_options,
+    output_options,
+    run_command,
+)
+
+if TYPE_CHECKING:
+    from cisync_lib.cmdb import Plan
+    from cisync_lib.sync import SyncJob
+
+__all__ = ["register"]
+
+_PLAN_FORMAT = "cisync-job-plan"
+
+
+def _parser(subparsers: Any, name: str, help_text: str, description: str) -> Any:
+    return subparsers.add_parser(
+        name,
+        parents=[config_options(), output_options()],
+        help=help_text,
+        description=description,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add ``plan``, ``apply`` and ``sync``."""
+    plan = _parser(
+        subparsers,
+        "plan",
+        "read Defender and the CMDB and show what a sync would change; writes nothing",
+        "Read Defender, correlate users, read the CMDB and print the plan. Nothing is "
+        "written. Save the plan with --out to apply exactly it later (cisync apply --plan).",
+    )
+    plan.add_argument("--out", type=Path, metavar="FILE", help="save the plan (JSON) to FILE")
+    plan.add_argument("--show", action="store_true", help="also list every planned change")
+    plan.set_defaults(handler=lambda a: run_command(a, _plan))
+
+    apply = _parser(
+        subparsers,
+        "apply",
+        "sync and WRITE to the destination (or apply a reviewed plan with --plan)",
+        "Plan and apply in one go, or apply a plan saved by `cisync plan --out`. A saved "
+        "plan is refused (exit 3) when the instance changed since it was made.",
+    )
+    apply.add_argument("--plan", type=Path, metavar="FILE", help="apply this reviewed plan")
+    apply.add_argument(
+        "--force", action="store_true", help="apply although the blast-radius guard refuses"
+    )
+    apply.set_defaults(handler=lambda a: run_command(a, _apply))
+
+    sync = _parser(
+        subparsers,
+        "sync",
+        "plan, and write only with --apply (a dry run otherwise)",
+        "Run a sync job: a dry run that writes nothing, unless --apply is given.",
+    )
+    sync.add_argument("--apply", action="store_true", help="write the changes")
+    sync.add_argument(
+        "--force", action="store_true", help="apply although the blast-radius guard refuses"
+    )
+    sync.set_defaults(handler=lambda a: run_command(a, _sync))
+    for parser in (plan, apply, sync):
+        parser.add_argument(
+            "--report", type=Path, metavar="FILE", help="also save the report (JSON) to FILE"
+        )
+
+
+def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -> SyncJob:
+    from cisync_lib.sync import job_from_config
+
+    config = load_deployment(args.config)
+    return job_from_config(
+        config,
+        args.env,
+        connection=args.connection,
+        destination=args.destination,
+        progress=progress,
+        with_source=with_source,
+    )
+
+
+def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncReport) -> int:
+    saved = _save_report(job, report, args.report)
+    out.data({**report.to_dict(), "report_file": str(saved)})
+    out.text(report.summary())
+    out.text(f"Report saved: {saved}")
+    if report.outcome == "refused":
+        out.text(f"Refused: {report.error}")
+        return EXIT_REFUSED
+    if report.outcome == "planned":
+        out.text(f"Nothing written. To write: cisync apply --config {args.config} --env {args.env}")
+    return EXIT_OK
+
+
+def _save_report(job: SyncJob, report: SyncReport, extra: Path | None) -> Path:
+    # every run leaves its report in the state folder, so `cisync report` can show the last one
+    folder = (job.state_dir or Path(".")) / "reports"
+    stamp = report.finished_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    saved = report.save(folder / f"{stamp}-{report.mode}.json")
+    report.save(folder / "last.json")
+    if extra is not None:
+        report.save(extra)
+    return saved
+
+
+def _plan(args: argparse.Namespace, out: Output) -> int:
+    with out.progress() as progress:
+        job = _job(args, progress)
+        report = job.plan()
+    if args.out is not None:
+        _write_plan(args.out, job, report.plan)
+        out.text(f"Plan saved: {args.out} (apply it with: cisync apply --plan {args.out} ...)")
+    if args.show and report.plan is not None:
+        from cisync_lib.cmdb import render_plan
+
+        out.text(render_plan(report.plan))
+    return _finish(args, out, job, report)
+
+
+def _sync(args: argparse.Namespace, out: Output) -> int:
+    with out.progress() as progress:
+        job = _job(args, progress)
+        report = job.run(dry_run=not args.apply, force=args.force)
+    return _finish(args, out, job, report)
+
+
+def _apply(args: argparse.Namespace, out: Output) -> int:
+    with out.progress() as progress:
+        job = _job(args, progress, with_source=args.plan is None)
+        if args.plan is None:
+            report = job.run(dry_run=False, force=args.force)
+        else:
+            report = job.apply(_read_plan(args.plan, job), force=args.force)
+    return _finish(args, out, job, report)
+
+
+def _write_plan(path: Path, job: SyncJob, plan: Plan | None) -> None:
+    from cisync_lib.cmdb import plan_to_json
+
+    if plan is None:  # pragma: no cover - plan() always attaches its plan
+        raise PlanError(message="no plan to save")
+    document = {
+        "format": _PLAN_FORMAT,
+        "connection": job.settings.connection,
+        "destination": job.destination.name,
+        "environment": job.destination.environment.value,
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "cmdb": plan_to_json(plan),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def _read_plan(path: Path, job: SyncJob) -> Plan:
+    from cisync_lib.cmdb import plan_from_json
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlanError(message=f"{path}: cannot read: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise PlanError(message=f"{path}: not JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != _PLAN_FORMAT:
+        raise PlanError(message=f"{path}: not a plan saved by `cisync plan --out`")
+    wanted = {
+        "connection": job.settings.connection,
+        "destination": job.destination.name,
+        "environment": job.destination.environment.value,
+    }
+    for key, value in wanted.items():
+        if document.get(key) != value:
+            raise PlanError(
+                message=f"{path}: the plan is for {key} {document.get(key)!r}, not {value!r}"
+            )
+    return plan_from_json(document.get("cmdb"), source=str(path))

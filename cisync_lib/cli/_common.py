@@ -1,0 +1,199 @@
+"""What every ``cisync`` command shares: exit codes, errors, output modes, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from cisync_lib._errors import (
+    CisyncError,
+    ConfigError,
+    ConsentRequiredError,
+    CorrelationError,
+    GuardRefusedError,
+    PlanError,
+    RelationshipNotAvailableError,
+    StalePlanError,
+)
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "EXIT_CODES_HELP",
+    "Output",
+    "config_options",
+    "exit_code_for",
+    "output_options",
+    "run_command",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  done
+  1  error (a service failed, a write failed, an unexpected problem)
+  2  usage or configuration error (bad option, invalid config, missing secret)
+  3  refused: by the blast-radius guard, for missing consent (--i-consent),
+     or because a reviewed plan is stale; nothing was written
+"""
+
+DEFAULT_CONFIG = "cisync.toml"
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code an error maps to (see :data:`EXIT_CODES_HELP`)."""
+    if isinstance(exc, (GuardRefusedError, ConsentRequiredError, StalePlanError)):
+        return EXIT_REFUSED
+    if isinstance(exc, (ConfigError, RelationshipNotAvailableError, CorrelationError)):
+        return EXIT_USAGE
+    if type(exc) is PlanError:  # an unreadable or foreign plan file
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
+def output_options() -> argparse.ArgumentParser:
+    """Options every command takes: ``--json`` and ``--quiet``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout (for scripts)"
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars and no summary text"
+    )
+    return parent
+
+
+def config_options(*, env: bool = True, env_required: bool = True) -> argparse.ArgumentParser:
+    """Options of the commands that read a deployment config."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("deployment")
+    group.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("CISYNC_CONFIG", DEFAULT_CONFIG)),
+        metavar="FILE",
+        help=f"the deployment config (default: $CISYNC_CONFIG or {DEFAULT_CONFIG})",
+    )
+    if env:
+        group.add_argument(
+            "--env",
+            choices=("test", "prod"),
+            required=env_required,
+            help="the environment: picks the destination tagged so and its settings",
+        )
+        group.add_argument("--destination", metavar="NAME", help="the destination by name")
+    group.add_argument("--connection", metavar="NAME", help="the source connection by name")
+    return parent
+
+
+class Output:
+    """Where a command's results go: text for people, JSON for scripts, progress on stderr.
+
+    Args:
+        json_mode: print exactly one JSON document on stdout.
+        quiet: no progress bars and no text beyond errors.
+        stdout, stderr: the streams (the real ones by default).
+    """
+
+    def __init__(
+        self,
+        *,
+        json_mode: bool = False,
+        quiet: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Output:
+        """The output the parsed options ask for."""
+        return cls(json_mode=bool(getattr(args, "json", False)), quiet=bool(args.quiet))
+
+    def text(self, message: str = "") -> None:
+        """Print text for people (nothing in JSON or quiet mode)."""
+        if not (self.json_mode or self.quiet):
+            print(message, file=self.stdout, flush=True)
+
+    def note(self, message: str) -> None:
+        """Print a side note on stderr (not in quiet mode)."""
+        if not self.quiet:
+            print(message, file=self.stderr, flush=True)
+
+    def data(self, document: Any) -> None:
+        """Print the JSON document (JSON mode only)."""
+        if self.json_mode:
+            print(json.dumps(document, indent=2, ensure_ascii=False, default=str), file=self.stdout)
+
+    def error(self, exc: BaseException, code: int) -> None:
+        """Report an error: on stderr, and as JSON on stdout in JSON mode."""
+        kind = type(exc).__name__
+        print(f"cisync: {kind}: {exc}", file=self.stderr, flush=True)
+        if self.json_mode:
+            self.data({"error": {"type": kind, "message": str(exc), "exit_code": code}})
+
+    @property
+    def interactive(self) -> bool:
+        """Whether progress bars may be drawn (a terminal, not quiet, not JSON)."""
+        return not (self.quiet or self.json_mode) and self.stderr.isatty()
+
+    @contextmanager
+    def progress(self) -> Iterator[Callable[[str, int, int | None], None]]:
+        """A progress callback drawing one bar per phase (a no-op when not interactive)."""
+        if not self.interactive:
+            yield lambda _phase, _done, _total: None
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        except ImportError:  # the cli extra is not installed: no bars
+            yield lambda _phase, _done, _total: None
+            return
+        bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=self.stderr),
+            transient=True,
+        )
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, done: int, total: int | None) -> None:
+            # an unknown total draws a pulsing bar and shows only the count
+            label = f"{phase:<10} {done}/{total}" if total else f"{phase:<10} {done}"
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(label, total=total)
+            bars.update(tasks[phase], completed=done, total=total, description=label)
+
+        with bars:
+            yield update
+
+
+def run_command(args: argparse.Namespace, body: Callable[[argparse.Namespace, Output], int]) -> int:
+    """Run a command body, turning errors into messages and exit codes."""
+    out = Output.from_args(args)
+    try:
+        return body(args, out)
+    except CisyncError as exc:
+        code = exit_code_for(exc)
+        out.error(exc, code)
+        return code
+    except KeyboardInterrupt:
+        out.error(KeyboardInterrupt("interrupted"), EXIT_ERROR)
+        return EXIT_ERROR

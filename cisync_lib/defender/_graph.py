@@ -1,0 +1,236 @@
+"""The Microsoft Graph beta ``cloudAppDiscovery`` source (the default)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+import attrs
+
+from cisync_lib._converter import make_converter
+from cisync_lib._errors_remote import DefenderHttpError, DefenderPayloadError
+from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
+from cisync_lib._payload import structure_payload
+
+from ._auth import TokenProvider
+from ._config import GraphConnection
+from ._data import AppDevice, DefenderData, ProgressCallback
+from ._http import HttpClient, Where
+from ._limiter import RateLimiter, shared_limiter
+from ._reader import run_read
+
+__all__ = ["GraphSource"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_BASE = "/beta/security/dataDiscovery/cloudAppDiscovery/uploadedStreams"
+
+
+class GraphSource:
+    """Reads discovered apps and their users from Microsoft Graph (beta ``cloudAppDiscovery``).
+
+    One :class:`requests.Session` per source; use it as a context manager or
+    call :meth:`close`. Catalog info read with ``include_app_info`` is cached
+    per app id for the life of the source.
+
+    Args:
+        connection: tenant, app registration, credential, endpoints and HTTP policy.
+    """
+
+    kind = "graph"
+
+    def __init__(self, connection: GraphConnection) -> None:
+        self.connection = connection
+        self._tokens = TokenProvider(connection)
+        rate = connection.http.rate_limit
+        limiter: RateLimiter | None = None
+        if rate is not None:  # Graph throttles per app and tenant: share the budget
+            key = f"graph|{connection.graph_root}|{connection.tenant_id}|{connection.client_id}"
+            limiter = shared_limiter(key, rate.calls, rate.period)
+        self._http = HttpClient(
+            connection.http,
+            verify=connection.verify,
+            proxies=connection.proxies,
+            authorization=self._tokens.authorization,
+            on_unauthorized=self._tokens.invalidate,
+            limiter=limiter,
+        )
+        self._api = _GraphApi(self._http, connection.graph_root)
+        self._info_cache: dict[str, AppInfo | None] = {}
+
+    @property
+    def requests_sent(self) -> int:
+        """Graph requests sent by this source (retries inside urllib3 not counted)."""
+        return self._http.requests_sent
+
+    def read(
+        self,
+        *,
+        period: str | int = "P30D",
+        max_risk_score: int = 10,
+        streams: Sequence[str] | None = None,
+        include_users: bool = True,
+        include_devices: bool = True,
+        include_app_info: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> DefenderData:
+        """Read streams, their apps, and each app's users (and devices, catalog info).
+
+        Args:
+            period: ``P7D``/``P30D``/``P90D``, or the ``report_time_frame`` setting (7/30/90).
+            max_risk_score: read only apps with a risk score at or below it
+                (filtered by Graph: ``$filter=riskScore le N``); 10 reads all.
+            streams: stream ids or names; ``None`` reads every non-snapshot stream.
+            include_users: read the users of each app (apps with no users are skipped).
+            include_devices: read the devices of apps in endpoint streams.
+            include_app_info: read catalog info (vendor, compliance) per app id.
+            progress: called with a :class:`ReadProgress` after each step.
+
+        Returns:
+            Complete data; a read never returns part of what was asked for.
+
+        Raises:
+            DefenderHttpError: a page still failed after its retries (names
+                stream, app and page).
+            DefenderPayloadError: a page was malformed (names request and JSON path).
+            DefenderAuthError: Entra ID or Graph refused the credential.
+            ConfigError: an unknown period, risk score or stream.
+        """
+        return run_read(
+            self._api,
+            period=period,
+            max_risk_score=max_risk_score,
+            streams=streams,
+            include_users=include_users,
+            include_devices=include_devices,
+            include_app_info=include_app_info,
+            progress=progress,
+            concurrency=self.connection.http.concurrency,
+            info_cache=self._info_cache,
+        )
+
+    def close(self) -> None:
+        """Close the source's HTTP connections."""
+        self._http.close()
+
+    def __enter__(self) -> GraphSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _GraphApi:
+    """Graph's endpoints G1, G2, G4, G5 and G7, each followed through every page."""
+
+    kind = "graph"
+
+    def __init__(self, http: HttpClient, root: str) -> None:
+        self._http = http
+        self._root = root
+        self._host = urlsplit(root).netloc.lower()
+        self._conv = make_converter()
+
+    def list_streams(self) -> list[DiscoveryStream]:
+        return self._collect(self._root + _BASE, Where(entity="streams"), DiscoveryStream)
+
+    def list_apps(
+        self, stream: DiscoveryStream, period: str, max_risk_score: int
+    ) -> list[DiscoveredApp]:
+        url = self._apps_url(stream.id, period)
+        if max_risk_score < 10:
+            url += "?" + urlencode({"$filter": f"riskScore le {max_risk_score}"}, quote_via=quote)
+        apps = self._collect(url, Where(entity="apps", stream_id=stream.id), DiscoveredApp)
+        return [attrs.evolve(a, stream_id=stream.id, period=period) for a in apps]
+
+    def list_users(self, stream: DiscoveryStream, app: DiscoveredApp, period: str) -> list[AppUser]:
+        url = f"{self._apps_url(stream.id, period)}/{quote(app.id, safe='')}/users"
+        where = Where(entity="users", stream_id=stream.id, app_id=app.id)
+        return [
+            attrs.evolve(u, app_id=app.id, stream_id=stream.id, anonymized=stream.anonymize_users)
+            for u in self._collect(url, where, AppUser)
+        ]
+
+    def list_devices(
+        self, stream: DiscoveryStream, app: DiscoveredApp, period: str
+    ) -> list[AppDevice]:
+        url = f"{self._apps_url(stream.id, period)}/{quote(app.id, safe='')}/devices"
+        where = Where(entity="devices", stream_id=stream.id, app_id=app.id)
+        return [
+            attrs.evolve(d, app_id=app.id, stream_id=stream.id, anonymized=stream.anonymize_devices)
+            for d in self._collect(url, where, AppDevice)
+        ]
+
+    def get_app_info(
+        self, stream: DiscoveryStream, app: DiscoveredApp, period: str
+    ) -> AppInfo | None:
+        url = f"{self._apps_url(stream.id, period)}/{quote(app.id, safe='')}/appInfo"
+        where = Where(entity="app info", stream_id=stream.id, app_id=app.id, page=1)
+        try:
+            payload = self._http.fetch_json("GET", url, where)
+        except DefenderHttpError as exc:
+            if exc.status == 404:  # not every discovered app is in the catalog
+                logger.debug("no catalog info for app %s", app.id)
+                return None
+            raise
+        return structure_payload(
+            payload, AppInfo, converter=self._conv, request=f"GET {url}", entity="app info"
+        )
+
+    def _apps_url(self, stream_id: str, period: str) -> str:
+        fn = f"microsoft.graph.security.aggregatedAppsDetails(period=duration'{period}')"
+        return f"{self._root}{_BASE}/{quote(stream_id, safe='')}/{fn}"
+
+    def _collect(self, url: str, where: Where, cls: type[T]) -> list[T]:
+        out: list[T] = []
+        for request, page, items in self._pages(url, where):
+            out.extend(
+                structure_payload(
+                    items,
+                    list[cls],  # type: ignore[valid-type]
+                    converter=self._conv,
+                    request=request,
+                    entity=f"{where.entity} page {page}",
+                    path="$.value",
+                )
+            )
+        return out
+
+    def _pages(self, url: str, where: Where) -> Iterator[tuple[str, int, list[Any]]]:
+        """Yield ``(request, page number, items)``, following ``@odata.nextLink`` verbatim."""
+        page, next_url = 1, url
+        while True:
+            current = attrs.evolve(where, page=page)
+            payload = self._http.fetch_json("GET", next_url, current)
+            request = f"GET {next_url}"
+            items, link = self._page_parts(payload, request, current)
+            yield request, page, items
+            if link is None:
+                return
+            next_url, page = link, page + 1
+
+    def _page_parts(
+        self, payload: object, request: str, where: Where
+    ) -> tuple[list[Any], str | None]:
+        entity = f"{where.entity} page {where.page}"
+        if not isinstance(payload, Mapping):
+            problem = f"expected a JSON object, got {type(payload).__name__} @ $"
+            raise DefenderPayloadError(request=request, entity=entity, problems=[problem])
+        items = payload.get("value")
+        if not isinstance(items, list):
+            problem = "required key missing" if items is None else "expected a list"
+            raise DefenderPayloadError(
+                request=request, entity=entity, problems=[f"{problem} @ $.value"]
+            )
+        link = payload.get("@odata.nextLink")
+        if link is None:
+            return items, None
+        parts = urlsplit(link) if isinstance(link, str) else None
+        if parts is None or parts.scheme != "https" or parts.netloc.lower() != self._host:
+            # never send our token to another host, whatever the page says
+            problem = f"not a link to {self._host}: {str(link)[:200]!r} @ $['@odata.nextLink']"
+            raise DefenderPayloadError(request=request, entity=entity, problems=[problem])
+        return items, link

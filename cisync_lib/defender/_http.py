@@ -1,0 +1,258 @@
+"""One logical Defender request: budget, auth, retries of cut-short bodies, named errors.
+
+The session (see :mod:`._session`) retries connection errors, timeouts and
+429/5xx inside urllib3. A body cut off after the headers arrived surfaces
+above urllib3, so it is retried here with the same :class:`PolicyRetry`
+(urllib3's counting, backoff and jitter). A 401 drops the cached token and
+the request is sent once more.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+
+import requests
+from attrs import frozen
+from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
+
+from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
+
+from ._config import HttpPolicy
+from ._limiter import RateLimiter
+from ._session import make_retry, make_session, redact
+
+__all__ = ["HttpClient", "Where"]
+
+logger = logging.getLogger(__name__)
+
+
+@frozen(kw_only=True)
+class Where:
+    """What a request was reading, for error messages.
+
+    Attributes:
+        entity: ``streams``, ``apps``, ``users``, ``devices`` or ``app info``.
+        stream_id: the stream being read.
+        app_id: the app being read.
+        page: the 1-based page within that collection.
+    """
+
+    entity: str
+    stream_id: str | None = None
+    app_id: str | None = None
+    page: int | None = None
+
+
+class HttpClient:
+    """Sends one logical request (with its retries) and decodes the JSON reply.
+
+    Args:
+        policy: timeouts, retries and concurrency.
+        verify: ``True`` or a CA bundle path.
+        proxies: requests-style proxies.
+        authorization: returns the ``Authorization`` header value for each request.
+        on_unauthorized: drops a cached token after a 401; the request is then
+            sent once more.
+        limiter: the request budget, or ``None``.
+    """
+
+    def __init__(
+        self,
+        policy: HttpPolicy,
+        *,
+        verify: bool | str,
+        proxies: Mapping[str, str],
+        authorization: Callable[[], str] | None = None,
+        on_unauthorized: Callable[[], None] | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.policy = policy
+        self.session = make_session(policy, verify=verify, proxies=proxies, limiter=limiter)
+        self._authorization = authorization
+        self._on_unauthorized = on_unauthorized
+        self._limiter = limiter
+        self._counter = itertools.count(1)
+        self._sent = 0
+
+    @property
+    def requests_sent(self) -> int:
+        """Logical requests sent so far (urllib3's retries not counted)."""
+        return self._sent
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self.session.close()
+
+    def fetch_json(
+        self,
+        method: str,
+        url: str,
+        where: Where,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+    ) -> object:
+        """Send the request and return the decoded JSON body.
+
+        Raises:
+            DefenderHttpError: the request still failed after its retries.
+            DefenderAuthError: the service refused our token (401 twice, or 403).
+            DefenderPayloadError: the body is not JSON.
+        """
+        name = f"{method} {url}"
+        response = self._send(method, url, name, where, params, body)
+        if response.status_code >= 400:
+            raise self._status_error(response, name, where)
+        try:
+            return response.json()
+        except ValueError as exc:
+            problem = f"not valid JSON ({type(exc).__name__}: {redact(str(exc))[:120]}) @ $"
+            raise DefenderPayloadError(
+                request=name, entity=_entity(where), problems=[problem]
+            ) from exc
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        name: str,
+        where: Where,
+        params: Mapping[str, str] | None,
+        body: object,
+    ) -> requests.Response:
+        retry = make_retry(self.policy)  # for bodies cut short; the adapter has its own
+        refreshed = False
+        while True:
+            headers = {"client-request-id": str(uuid.uuid4()), "return-client-request-id": "true"}
+            if self._authorization is not None:
+                headers["Authorization"] = self._authorization()
+            if self._limiter is not None:
+                self._limiter.acquire()
+            self._sent = next(self._counter)
+            started = time.monotonic()
+            error: requests.RequestException | None = None
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=body, headers=headers
+                )
+            except requests.RequestException as exc:
+                error = exc
+            finally:
+                self._release()  # even on an interrupt, or the budget would leak a slot
+            if error is not None:
+                if not _cut_short(error):
+                    raise self._transport_error(error, name, where) from error
+                try:
+                    retry = retry.increment(method, url, error=ProtocolError(str(error)))
+                except MaxRetryError:
+                    raise self._transport_error(error, name, where) from error
+                retry.sleep()
+                continue
+            logger.debug(
+                "%s -> %d in %.0f ms (request-id %s, client-request-id %s)",
+                name,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                response.headers.get("request-id", "-"),
+                response.headers.get("client-request-id", headers["client-request-id"]),
+            )
+            if response.status_code == 401 and not refreshed and self._on_unauthorized:
+                logger.info("%s answered 401: dropping the cached token and retrying once", name)
+                refreshed = True
+                self._on_unauthorized()
+                continue
+            return response
+
+    def _release(self) -> None:
+        if self._limiter is not None:
+            self._limiter.release()
+
+    def _transport_error(
+        self, exc: requests.RequestException, name: str, where: Where
+    ) -> DefenderHttpError:
+        reason: object = exc.args[0] if exc.args else exc
+        reason = getattr(reason, "reason", None) or reason  # MaxRetryError keeps the last error
+        return DefenderHttpError(
+            request=name,
+            status=None,
+            stream_id=where.stream_id,
+            app_id=where.app_id,
+            page=where.page,
+            detail=f"no response after {self.policy.retries} retries "
+            f"({type(reason).__name__}: {redact(str(reason))[:300]})",
+        )
+
+    def _status_error(
+        self, response: requests.Response, name: str, where: Where
+    ) -> DefenderHttpError | DefenderAuthError:
+        detail, inner_id = _error_detail(response)
+        request_id = response.headers.get("request-id") or inner_id
+        if response.status_code in (401, 403):
+            return DefenderAuthError(
+                error="unauthorized" if response.status_code == 401 else "forbidden",
+                error_description=f"{name} answered HTTP {response.status_code}: {detail}",
+                correlation_id=request_id,
+            )
+        if response.status_code in self.policy.retry_statuses:
+            detail = f"still failing after {self.policy.retries} retries: {detail}"
+        return DefenderHttpError(
+            request=name,
+            status=response.status_code,
+            stream_id=where.stream_id,
+            app_id=where.app_id,
+            page=where.page,
+            request_id=request_id,
+            detail=detail,
+        )
+
+
+def _entity(where: Where) -> str:
+    parts = [where.entity + " page"]
+    parts.extend(
+        f"{label} {value}"
+        for label, value in (
+            ("stream", where.stream_id),
+            ("app", where.app_id),
+            ("page", where.page),
+        )
+        if value is not None
+    )
+    return parts[0] + (" (" + ", ".join(parts[1:]) + ")" if len(parts) > 1 else "")
+
+
+def _error_detail(response: requests.Response) -> tuple[str, str | None]:
+    """The server's explanation, and the ``request-id`` Graph repeats in ``error.innerError``.
+
+    The explanation is Graph's ``error`` code and message, or the start of the body.
+    """
+    text, request_id = "", None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, Mapping):
+        error = payload.get("error")
+        if isinstance(error, Mapping):
+            text = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+            inner = error.get("innerError")
+            if isinstance(inner, Mapping) and inner.get("request-id"):
+                request_id = str(inner["request-id"])
+        elif error is not None:
+            text = str(error)
+    if not text:
+        text = response.text.strip().replace("\n", " ")
+    return redact(text[:300]) or response.reason or "", request_id
+
+
+def _cut_short(exc: requests.RequestException) -> bool:
+    """Whether the headers arrived but the body broke off (urllib3's Retry never saw it)."""
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return True
+    inner = exc.args[0] if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        inner, (ProtocolError, ReadTimeoutError)
+    )

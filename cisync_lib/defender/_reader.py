@@ -1,0 +1,252 @@
+"""One read, whatever the backend: streams, apps per stream, then the per-app fan-out.
+
+The fan-out (users, devices, catalog info) runs on a bounded thread pool;
+results are put back in plan order so a read is deterministic, and the first
+failure cancels what has not started and fails the whole read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timezone
+from functools import partial
+from typing import Protocol, TypeVar, cast
+
+import attrs
+
+from cisync_lib._errors import ConfigError
+from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
+
+from ._data import (
+    AppDevice,
+    DefenderData,
+    ProgressCallback,
+    ReadProgress,
+    merge_apps,
+    merge_by_app,
+)
+
+__all__ = ["Backend", "normalize_period", "run_read", "select_streams"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_PERIODS = {"P7D": "P7D", "P30D": "P30D", "P90D": "P90D", "7": "P7D", "30": "P30D", "90": "P90D"}
+
+
+class Backend(Protocol):
+    """The primitives a source offers; :func:`run_read` composes them into a read."""
+
+    kind: str
+
+    def list_streams(self) -> list[DiscoveryStream]:
+        """Every stream of the tenant."""
+
+    def list_apps(
+        self, stream: DiscoveryStream, period: str, max_risk_score: int
+    ) -> list[DiscoveredApp]:
+        """Every app of one stream in the period (``stream_id`` and ``period`` set)."""
+
+    def list_users(self, stream: DiscoveryStream, app: DiscoveredApp, period: str) -> list[AppUser]:
+        """Every user of one app in one stream (``app_id``, ``stream_id``, ``anonymized`` set)."""
+
+    def list_devices(
+        self, stream: DiscoveryStream, app: DiscoveredApp, period: str
+    ) -> list[AppDevice]:
+        """Every device of one app in one endpoint stream."""
+
+    def get_app_info(
+        self, stream: DiscoveryStream, app: DiscoveredApp, period: str
+    ) -> AppInfo | None:
+        """Catalog information of one app, or ``None`` when the catalog has none."""
+
+
+def normalize_period(value: str | int) -> str:
+    """``7``/``30``/``90`` (a report time frame in days) or ``P7D``/``P30D``/``P90D``."""
+    found = _PERIODS.get(str(value).strip().upper())
+    if found is None:
+        raise ConfigError(
+            key="period", problem=f"unknown period {value!r}", allowed="7, 30, 90, P7D, P30D, P90D"
+        )
+    return found
+
+
+def check_risk_score(value: int) -> int:
+    """Validate ``max_risk_score`` (0 to 10)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ConfigError(key="max_risk_score", problem=f"got {value!r}", allowed="0 to 10")
+    return value
+
+
+def select_streams(
+    streams: Sequence[DiscoveryStream], selectors: Sequence[str] | None
+) -> tuple[DiscoveryStream, ...]:
+    """All non-snapshot streams, or those named by id or display name (in the given order)."""
+    if selectors is None:
+        return tuple(s for s in streams if not s.is_snapshot)
+    if isinstance(selectors, str):
+        selectors = [selectors]
+    chosen: dict[str, DiscoveryStream] = {}
+    for selector in selectors:
+        matches = [s for s in streams if selector in (s.id, s.display_name)]
+        if not matches:
+            known = ", ".join(f"{s.display_name} ({s.id})" for s in streams) or "none"
+            raise ConfigError(
+                key="streams", problem=f"no stream with id or name {selector!r}", allowed=known
+            )
+        for stream in matches:
+            chosen.setdefault(stream.id, stream)
+    return tuple(chosen.values())
+
+
+@attrs.define
+class _Counter:
+    progress: ReadProgress
+    callback: ProgressCallback | None
+
+    def update(self, **changes: object) -> None:
+        self.progress = attrs.evolve(self.progress, **changes)  # type: ignore[arg-type]
+        if self.callback is not None:
+            self.callback(self.progress)
+
+
+def run_read(
+    backend: Backend,
+    *,
+    period: str | int,
+    max_risk_score: int,
+    streams: Sequence[str] | None,
+    include_users: bool,
+    include_devices: bool,
+    include_app_info: bool,
+    progress: ProgressCallback | None,
+    concurrency: int,
+    info_cache: dict[str, AppInfo | None],
+) -> DefenderData:
+    """Read everything asked for, or raise; see :meth:`GraphSource.read`."""
+    period = normalize_period(period)
+    check_risk_score(max_risk_score)
+    read_at = datetime.now(timezone.utc)
+    counter = _Counter(ReadProgress(phase="streams"), progress)
+    counter.update()
+    selected = select_streams(backend.list_streams(), streams)
+    counter.update(phase="apps", streams_total=len(selected))
+
+    per_stream: list[tuple[DiscoveryStream, list[DiscoveredApp]]] = []
+    for number, stream in enumerate(selected, 1):
+        apps = backend.list_apps(stream, period, max_risk_score)
+        riskier = [a.id for a in apps if a.risk_score > max_risk_score]
+        if riskier:  # the server ignored the filter: keep the promise client-side
+            logger.warning(
+                "stream %s returned %d apps above the risk filter", stream.id, len(riskier)
+            )
+            apps = [a for a in apps if a.risk_score <= max_risk_score]
+        per_stream.append((stream, apps))
+        counter.update(streams_read=number, apps_read=counter.progress.apps_read + len(apps))
+    counter.update(phase="details", apps_total=counter.progress.apps_read)
+
+    # (kind, app id, call): the per-app fan-out, in a fixed order
+    tasks: list[tuple[str, str, Callable[[], object]]] = []
+    planned_info: set[str] = set()
+    for stream, apps in per_stream:
+        for app in apps:
+            if include_users and app.user_count > 0:
+                tasks.append(("users", app.id, partial(backend.list_users, stream, app, period)))
+            if include_devices and (stream.is_endpoint or app.is_endpoint):
+                call = partial(backend.list_devices, stream, app, period)
+                tasks.append(("devices", app.id, call))
+            if include_app_info and app.id not in info_cache and app.id not in planned_info:
+                planned_info.add(app.id)
+                tasks.append(("info", app.id, partial(backend.get_app_info, stream, app, period)))
+    counter.update(requests_total=len(tasks))
+
+    def done(index: int, result: object) -> None:
+        found = len(result) if tasks[index][0] == "users" and isinstance(result, list) else 0
+        counter.update(
+            requests_done=counter.progress.requests_done + 1,
+            users_read=counter.progress.users_read + found,
+        )
+
+    results = run_tasks([call for _, _, call in tasks], concurrency, done)
+    users: list[AppUser] = []
+    devices: list[AppDevice] = []
+    for (kind, app_id, _), result in zip(tasks, results, strict=True):
+        if kind == "users":
+            users.extend(cast("list[AppUser]", result))
+        elif kind == "devices":
+            devices.extend(cast("list[AppDevice]", result))
+        else:
+            info_cache[app_id] = cast("AppInfo | None", result)
+
+    observations = [app for _, apps in per_stream for app in apps]
+    merged = merge_apps(observations)
+    info = {
+        m.id: found
+        for m in merged
+        if include_app_info and (found := info_cache.get(m.id)) is not None
+    }
+    data = DefenderData(
+        streams=selected,
+        apps=merged,
+        users=merge_by_app(users, lambda u: u.identifier) if include_users else {},
+        devices=merge_by_app(devices, lambda d: d.name) if include_devices else {},
+        app_info=info,
+        complete=True,
+        read_at=read_at,
+        period=period,
+        max_risk_score=max_risk_score,
+        users_read=include_users,
+        source=backend.kind,
+    )
+    counter.update(phase="done")
+    return data
+
+
+def run_tasks(
+    tasks: Sequence[Callable[[], T]],
+    concurrency: int,
+    on_done: Callable[[int, T], None] | None = None,
+) -> list[T]:
+    """Run ``tasks`` on at most ``concurrency`` threads; results in task order.
+
+    The first failure stops tasks that have not started and is re-raised;
+    ``on_done`` is called on the calling thread as tasks finish.
+    """
+    if concurrency <= 1 or len(tasks) <= 1:
+        out: list[T] = []
+        for index, task in enumerate(tasks):
+            out.append(task())
+            if on_done is not None:
+                on_done(index, out[-1])
+        return out
+    stop = threading.Event()
+
+    def guarded(task: Callable[[], T]) -> T:
+        if stop.is_set():
+            raise _Cancelled
+        return task()
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cisync-defender") as pool:
+        futures: list[Future[T]] = [pool.submit(guarded, task) for task in tasks]
+        index_of = {id(f): i for i, f in enumerate(futures)}
+        pending: set[Future[T]] = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            failed = [f for f in finished if f.exception() is not None]
+            if failed:
+                stop.set()
+                for future in pending:
+                    future.cancel()
+                first = min(failed, key=lambda f: index_of[id(f)])
+                raise first.exception()  # type: ignore[misc]
+            if on_done is not None:
+                for future in sorted(finished, key=lambda f: index_of[id(f)]):
+                    on_done(index_of[id(future)], future.result())
+    return [f.result() for f in futures]
+
+
+class _Cancelled(Exception):
+    """A task skipped because another one failed (never seen by callers)."""

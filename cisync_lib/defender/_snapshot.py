@@ -1,0 +1,202 @@
+"""Snapshots: one read saved as versioned JSON, and replayed as a source.
+
+Layout (version 1)::
+
+    {"format": "cisync-defender-snapshot", "version": 1, "writtenBy": "cisync-lib 0.1.0",
+     "data": {"streams": [...], "apps": [{"app": {...}, "observations": [...]}],
+              "users": {"<app id>": [...]}, "devices": {...}, "appInfo": {...},
+              "complete": true, "readAt": "...Z", "period": "P30D", "maxRiskScore": 10,
+              "usersRead": true, "source": "graph"}}
+
+Models are written with the library's converter (Graph's camelCase names),
+so a snapshot reads like the API's own payloads. No connection details,
+secrets or tokens are ever part of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import TypeVar
+
+import attrs
+
+from cisync_lib._converter import make_converter
+from cisync_lib._errors_remote import DefenderPayloadError, SnapshotError
+from cisync_lib._models import AppUser
+from cisync_lib._payload import structure_payload
+from cisync_lib._version import __version__
+
+from ._data import AppDevice, DefenderData, ProgressCallback, ReadProgress, merge_apps
+from ._files import atomic_write_text
+from ._reader import check_risk_score, normalize_period, select_streams
+
+__all__ = ["SNAPSHOT_VERSION", "SnapshotSource", "load_snapshot", "save_snapshot"]
+
+FORMAT = "cisync-defender-snapshot"
+SNAPSHOT_VERSION = 1
+_CONVERTER = make_converter()
+_Item = TypeVar("_Item", AppUser, AppDevice)
+
+
+def save_snapshot(data: DefenderData, path: str | os.PathLike[str]) -> None:
+    """Write ``data`` to ``path`` as a version-1 snapshot (atomic, owner-only)."""
+    document = {
+        "format": FORMAT,
+        "version": SNAPSHOT_VERSION,
+        "writtenBy": f"cisync-lib {__version__}",
+        "data": _CONVERTER.unstructure(data),
+    }
+    try:
+        atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    except OSError as exc:
+        raise SnapshotError(path=os.fspath(path), problem=f"cannot write: {exc.strerror}") from exc
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> DefenderData:
+    """Read a snapshot written by :func:`save_snapshot`.
+
+    Raises:
+        SnapshotError: naming the file and, for a bad value, its JSON path.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as exc:
+        raise SnapshotError(path=name, problem=f"cannot read: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise SnapshotError(path=name, problem=f"not JSON ({exc}) @ $") from exc
+    if not isinstance(document, dict):
+        raise SnapshotError(path=name, problem="expected a JSON object @ $")
+    if document.get("format") != FORMAT:
+        raise SnapshotError(path=name, problem=f"not a {FORMAT} file @ $.format")
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SnapshotError(path=name, problem=f"bad version {version!r} @ $.version")
+    if version > SNAPSHOT_VERSION:
+        raise SnapshotError(
+            path=name,
+            problem=f"format version {version} is newer than this cisync-lib reads "
+            f"({SNAPSHOT_VERSION}); upgrade cisync-lib @ $.version",
+        )
+    if "data" not in document:
+        raise SnapshotError(path=name, problem="required key missing @ $.data")
+    try:
+        return structure_payload(
+            document["data"], DefenderData, converter=_CONVERTER, request=name, path="$.data"
+        )
+    except DefenderPayloadError as exc:
+        raise SnapshotError(path=name, problem="; ".join(exc.problems)) from exc
+
+
+class SnapshotSource:
+    """Replays a snapshot as a source: offline runs, notebooks, incidents, support cases.
+
+    Args:
+        path: the snapshot file.
+    """
+
+    kind = "snapshot"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+
+    def read(
+        self,
+        *,
+        period: str | int | None = None,
+        max_risk_score: int = 10,
+        streams: Sequence[str] | None = None,
+        include_users: bool = True,
+        include_devices: bool = True,
+        include_app_info: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> DefenderData:
+        """Return the recorded data, narrowed by the same options as a live read.
+
+        Asking for more than was recorded (another period, a higher risk
+        score, users or catalog info that were not read) raises instead of
+        returning less.
+
+        Raises:
+            SnapshotError: the file is bad, incomplete, or does not hold what is asked for.
+        """
+        data = load_snapshot(self.path)
+        if not data.complete:
+            raise SnapshotError(
+                path=self.path, problem="holds an incomplete read @ $.data.complete"
+            )
+        if period is not None and normalize_period(period) != data.period:
+            self._refuse(f"holds {data.period}, not {normalize_period(period)} @ $.data.period")
+        if check_risk_score(max_risk_score) > data.max_risk_score:
+            self._refuse(f"holds apps up to risk score {data.max_risk_score} @ $.data.maxRiskScore")
+        if include_users and not data.users_read:
+            self._refuse("was recorded without users @ $.data.usersRead")
+        if include_app_info and data.apps and not data.app_info:
+            self._refuse("was recorded without catalog info @ $.data.appInfo")
+        narrowed = _narrow(data, max_risk_score, streams, include_users, include_devices)
+        if not include_app_info:
+            narrowed = attrs.evolve(narrowed, app_info={})
+        if progress is not None:
+            observations = sum(len(m.observations) for m in narrowed.apps)
+            progress(
+                ReadProgress(
+                    phase="done",
+                    streams_read=len(narrowed.streams),
+                    streams_total=len(narrowed.streams),
+                    apps_read=observations,
+                    apps_total=observations,
+                    users_read=sum(len(u) for u in narrowed.users.values()),
+                )
+            )
+        return narrowed
+
+    def _refuse(self, problem: str) -> None:
+        raise SnapshotError(path=self.path, problem=problem)
+
+
+def _narrow(
+    data: DefenderData,
+    max_risk_score: int,
+    streams: Sequence[str] | None,
+    include_users: bool,
+    include_devices: bool,
+) -> DefenderData:
+    chosen = data.streams if streams is None else select_streams(data.streams, streams)
+    if (
+        chosen == data.streams
+        and max_risk_score >= data.max_risk_score
+        and include_users
+        and include_devices
+    ):
+        return data
+    ids = {s.id for s in chosen}
+    observations = [
+        o
+        for m in data.apps
+        for o in m.observations
+        if o.stream_id in ids and o.risk_score <= max_risk_score
+    ]
+    merged = merge_apps(observations)
+    kept = {m.id for m in merged}
+
+    users = {a: _in(u, ids) for a, u in data.users.items() if a in kept} if include_users else {}
+    devices = (
+        {a: _in(d, ids) for a, d in data.devices.items() if a in kept} if include_devices else {}
+    )
+    return attrs.evolve(
+        data,
+        streams=tuple(chosen),
+        apps=merged,
+        users={a: u for a, u in users.items() if u},
+        devices={a: d for a, d in devices.items() if d},
+        app_info={a: i for a, i in data.app_info.items() if a in kept},
+        max_risk_score=min(max_risk_score, data.max_risk_score),
+        users_read=include_users,
+    )
+
+
+def _in(items: tuple[_Item, ...], stream_ids: set[str]) -> tuple[_Item, ...]:
+    return tuple(i for i in items if i.stream_id in stream_ids)

@@ -1,0 +1,64 @@
+"""A :class:`SyncJob` from a deployment config, an environment and the secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cisync_lib.cmdb import CmdbConfig, WritePath
+from cisync_lib.settings import Environment
+
+from ._deploy import DeploymentConfig
+from ._factory import build_correlator, build_servicenow, build_source
+from ._job import Destination, JobProgress, SyncJob
+from ._secrets import Secrets
+
+__all__ = ["job_from_config"]
+
+
+def job_from_config(
+    config: DeploymentConfig,
+    environment: Environment | str,
+    *,
+    connection: str | None = None,
+    destination: str | None = None,
+    secrets: Secrets | None = None,
+    environ: Mapping[str, str] | None = None,
+    progress: JobProgress | None = None,
+    with_source: bool = True,
+) -> SyncJob:
+    """Build the job a deployment config describes for one environment.
+
+    Args:
+        config: the loaded deployment config.
+        environment: TEST or PROD: picks the destination tagged so (or checks ``destination``).
+        connection: the source connection (default: ``sync.connection`` or the only one).
+        destination: the destination's name (default: the only one tagged ``environment``).
+        secrets: the secrets (default: loaded from the environment and the secrets file).
+        environ: environment variables to read secrets from (default: ``os.environ``).
+        progress: told about progress per phase.
+        with_source: build the Defender source; ``False`` makes a job that can only
+            apply saved plans (and needs no Defender secret).
+
+    Raises:
+        ConfigError: an unknown connection or destination, or a missing secret.
+        RelationshipNotAvailableError: ``sync.relationships`` names one the settings
+            of ``environment`` do not make available.
+    """
+    source_spec = config.connection(connection)
+    dest_spec = config.destination(environment, destination)
+    secrets = secrets or config.load_secrets(environ)
+    conn = build_servicenow(dest_spec, secrets)
+    source = build_source(source_spec, secrets) if with_source else None
+    return SyncJob(
+        source=source,
+        destination=Destination(
+            name=dest_spec.name, environment=dest_spec.environment, connection=conn
+        ),
+        settings=config.settings_file.connection(source_spec.name, missing_ok=True),
+        relationships=config.relationships,
+        correlation=build_correlator(config.correlation),
+        cmdb=CmdbConfig(write_path=WritePath(config.write_path)),
+        state_dir=config.state_folder(source_spec.name, dest_spec.name),
+        streams=source_spec.streams,
+        progress=progress,
+    )

@@ -1,0 +1,225 @@
+"""The deployment config: one TOML file for connections, destinations, settings and the sync.
+
+It is the settings file of :mod:`cisync_lib.settings` (same layout, same
+loader, same consent log) with more keys, which the settings loader validates
+through :data:`DEPLOYMENT_SCHEMA`. Secrets never appear in it: they come from
+environment variables or the secrets file it names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from attrs import field, frozen
+
+from cisync_lib._errors import ConfigError
+from cisync_lib.settings import (
+    ConnectionSettings,
+    Environment,
+    RelationshipKind,
+    SettingsFile,
+    load_settings,
+)
+
+from ._keys import DEPLOYMENT_SCHEMA
+from ._secrets import Secrets, load_secrets
+from ._specs import (
+    CorrelationSpec,
+    DestinationSpec,
+    SourceSpec,
+    correlation_spec,
+    destination_spec,
+    resolve_path,
+    source_spec,
+)
+
+__all__ = ["DEFAULT_STATE_DIR", "DeploymentConfig", "load_deployment"]
+
+DEFAULT_STATE_DIR = ".cisync/state"
+
+
+def _frozen(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+@frozen(kw_only=True)
+class DeploymentConfig:
+    """A whole deployment as configured: what to read, where to write, and how.
+
+    Load it with :func:`load_deployment`. Settings changes go through
+    ``settings_file`` (:meth:`~cisync_lib.settings.SettingsFile.save`
+    with a :class:`~cisync_lib.settings.Consent`).
+
+    Attributes:
+        path: the config file.
+        settings_file: the file as the settings layer sees it (settings, consent logs).
+        connections: source connections by name.
+        destinations: ServiceNow destinations by name.
+        correlation: the correlation chain, rules and alias map.
+        write_path: ``table`` or ``ire``.
+        state_dir: the folder for run state and reports.
+        secrets_file: the secrets file, if named.
+        default_connection: the connection used when none is named.
+        relationships: the relationships jobs select (``None``: every available one).
+    """
+
+    path: Path
+    settings_file: SettingsFile = field(repr=False)
+    connections: Mapping[str, SourceSpec] = field(converter=_frozen)
+    destinations: Mapping[str, DestinationSpec] = field(converter=_frozen)
+    correlation: CorrelationSpec = field(factory=CorrelationSpec)
+    write_path: str = "table"
+    state_dir: Path = Path(DEFAULT_STATE_DIR)
+    secrets_file: Path | None = None
+    default_connection: str | None = None
+    relationships: tuple[RelationshipKind, ...] | None = None
+
+    def _fail(self, key: str, problem: str, allowed: str | None = None) -> ConfigError:
+        return ConfigError(file=str(self.path), key=key, problem=problem, allowed=allowed)
+
+    def connection(self, name: str | None = None) -> SourceSpec:
+        """The named source connection, or the default one.
+
+        Raises:
+            ConfigError: no such connection, or none named while several exist.
+        """
+        name = name or self.default_connection
+        if name is None:
+            if len(self.connections) == 1:
+                return next(iter(self.connections.values()))
+            raise self._choose("connections", "sync.connection", self.connections)
+        if name not in self.connections:
+            listed = ", ".join(self.connections) or "none defined"
+            raise self._fail(f"connections.{name}", "no such connection", listed)
+        return self.connections[name]
+
+    def destination(
+        self, environment: Environment | str | None = None, name: str | None = None
+    ) -> DestinationSpec:
+        """The destination with ``name``, or the only one tagged ``environment``.
+
+        Raises:
+            ConfigError: no such destination; none or several tagged ``environment``;
+                or the named one carries another tag.
+        """
+        env = Environment(environment) if environment is not None else None
+        if name is not None:
+            found = self.destinations.get(name)
+            if found is None:
+                listed = ", ".join(self.destinations) or "none defined"
+                raise self._fail(f"destinations.{name}", "no such destination", listed)
+            if env is not None and found.environment is not env:
+                raise self._fail(
+                    f"destinations.{name}.environment",
+                    f"is {found.environment.value}, not {env.value}",
+                )
+            return found
+        matching = {
+            n: d for n, d in self.destinations.items() if env is None or d.environment is env
+        }
+        if len(matching) == 1:
+            return next(iter(matching.values()))
+        what = f"tagged environment = {env.value!r}" if env else "defined"
+        if not matching:
+            tags = ", ".join(f"{n} ({d.environment.value})" for n, d in self.destinations.items())
+            raise self._fail("destinations", f"no destination {what}", tags or "none defined")
+        raise self._choose("destinations", "--destination", matching)
+
+    def _choose(self, key: str, how: str, options: Mapping[str, object]) -> ConfigError:
+        return self._fail(key, f"several to choose from; name one ({how})", ", ".join(options))
+
+    def settings(self, connection: str | None = None) -> ConnectionSettings:
+        """The named (or default) connection's settings overrides."""
+        return self.settings_file.connection(self.connection(connection).name, missing_ok=True)
+
+    def load_secrets(self, environ: Mapping[str, str] | None = None) -> Secrets:
+        """The deployment's secrets: environment variables, then the secrets file.
+
+        Raises:
+            ConfigError: the secrets file is missing, invalid or has unknown keys.
+        """
+        return load_secrets(self.secrets_file, environ=environ)
+
+    def state_folder(self, connection: str, destination: str) -> Path:
+        """The state folder of jobs from ``connection`` into ``destination``."""
+        return self.state_dir / f"{connection}--{destination}"
+
+    def reload(self) -> DeploymentConfig:
+        """Load the file again (after a settings change saved through it)."""
+        return load_deployment(self.path)
+
+
+def _relationships(file: Path, raw: list[str]) -> tuple[RelationshipKind, ...]:
+    known = {kind.value: kind for kind in RelationshipKind}
+    out = []
+    for index, name in enumerate(raw):
+        if name not in known:
+            allowed = " | ".join(f'"{k}"' for k in known)
+            raise ConfigError(
+                file=str(file),
+                key=f"sync.relationships[{index}]",
+                problem=f"unknown relationship {name!r}",
+                allowed=allowed,
+            )
+        out.append(known[name])
+    return tuple(out)
+
+
+def _check_names(file: Path, data: Mapping[str, Any]) -> None:
+    # environment variables for secrets are named after connections and destinations
+    # (CISYNC_<NAME>_<KEY>): one name must not mean both
+    clash = sorted(set(data.get("connections", {})) & set(data.get("destinations", {})))
+    if clash:
+        raise ConfigError(
+            file=str(file),
+            key=f"destinations.{clash[0]}",
+            problem="a connection has the same name; secrets' variable names would clash",
+        )
+
+
+def load_deployment(path: str | os.PathLike[str]) -> DeploymentConfig:
+    """Load and validate a deployment config.
+
+    Args:
+        path: the TOML file.
+
+    Raises:
+        ConfigError: naming the file, the dotted key, the line when known and
+            the allowed values: a syntax error, an unknown key, a wrong type,
+            a value not allowed, a missing required key, or a secret written
+            into the file.
+    """
+    file = Path(path)
+    settings_file = load_settings(file, schema=DEPLOYMENT_SCHEMA)
+    data = settings_file.data
+    _check_names(file, data)
+    sync = data.get("sync", {})
+    base = file.parent
+    relationships = sync.get("relationships")
+    connections = data.get("connections", {})
+    if "connection" in sync and sync["connection"] not in connections:
+        raise ConfigError(
+            file=str(file),
+            key="sync.connection",
+            problem=f"no connection named {sync['connection']!r}",
+            allowed=", ".join(connections) or "none defined",
+        )
+    return DeploymentConfig(
+        path=file,
+        settings_file=settings_file,
+        connections={name: source_spec(file, name, raw) for name, raw in connections.items()},
+        destinations={
+            name: destination_spec(file, name, raw)
+            for name, raw in data.get("destinations", {}).items()
+        },
+        correlation=correlation_spec(file, data.get("correlation", {})),
+        write_path=sync.get("write_path", "table"),
+        state_dir=resolve_path(base, sync.get("state_dir", DEFAULT_STATE_DIR)),
+        secrets_file=resolve_path(base, sync["secrets_file"]) if "secrets_file" in sync else None,
+        default_connection=sync.get("connection"),
+        relationships=_relationships(file, relationships) if relationships is not None else None,
+    )

@@ -1,0 +1,199 @@
+"""Live objects from a deployment config: Defender source, ServiceNow connection, correlator."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import attrs
+
+from cisync_lib._errors import ConfigError
+from cisync_lib.correlation import AliasMap, Correlator, StrategyFactory
+from cisync_lib.defender import (
+    CLOUDS,
+    ClientCertificate,
+    ClientSecret,
+    DefenderSource,
+    GraphConnection,
+    GraphSource,
+    HttpPolicy,
+    LegacyConnection,
+    LegacySource,
+    LegacyToken,
+    RateLimit,
+    SnapshotSource,
+)
+from cisync_lib.defender._config import LEGACY_HTTP_POLICY
+from cisync_lib.servicenow import (
+    BasicAuth,
+    OAuthClientCredentials,
+    OAuthPassword,
+    ServiceNowConnection,
+)
+
+from ._secrets import Secrets
+from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
+
+__all__ = ["build_correlator", "build_servicenow", "build_source"]
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
+
+
+def _certificate(spec: SourceSpec, secrets: Secrets) -> ClientCertificate:
+    path = spec.certificate_path
+    assert path is not None  # checked when the config was loaded
+    passphrase = secrets.get("connections", spec.name, "certificate_passphrase")
+    if path.suffix.lower() in (".pfx", ".p12"):
+        return ClientCertificate.from_pfx(str(path), passphrase=passphrase)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            key=f"connections.{spec.name}.certificate_path",
+            problem=f"cannot read {path}: {exc.strerror}",
+        ) from exc
+    blocks = {m.group(1): m.group(0) for m in _PEM_BLOCK.finditer(text)}
+    key = next((b for name, b in blocks.items() if "PRIVATE KEY" in name), None)
+    key = key or secrets.get("connections", spec.name, "private_key")
+    if key is None:
+        raise ConfigError(
+            key=f"connections.{spec.name}.certificate_path",
+            problem=f"{path} holds no private key (and the secrets have no private_key)",
+        )
+    return ClientCertificate.from_pem(
+        key,
+        thumbprint=spec.thumbprint,
+        certificate_pem=blocks.get("CERTIFICATE"),
+        passphrase=passphrase,
+    )
+
+
+def _entra_credential(spec: SourceSpec, secrets: Secrets) -> ClientSecret | ClientCertificate:
+    if spec.credential == "certificate":
+        return _certificate(spec, secrets)
+    why = f"credential = {spec.credential!r}"
+    return ClientSecret(secret=secrets.require("connections", spec.name, "client_secret", why=why))
+
+
+def _http(spec: SourceSpec, base: HttpPolicy) -> HttpPolicy:
+    policy = base
+    if spec.requests_per_second is not None:
+        rps = spec.requests_per_second
+        # a budget below one call per second is kept as whole calls over a longer window
+        limit = RateLimit(calls=max(1, round(rps)), period=max(1.0, 1.0 / rps)) if rps else None
+        policy = attrs.evolve(policy, rate_limit=limit)
+    if spec.concurrency is not None:
+        policy = attrs.evolve(policy, concurrency=spec.concurrency)
+    return policy
+
+
+def build_source(spec: SourceSpec, secrets: Secrets) -> DefenderSource:
+    """The Defender source a connection's config describes.
+
+    Raises:
+        ConfigError: a secret it needs is in neither the environment nor the secrets file.
+    """
+    if spec.kind == "snapshot":
+        assert spec.path is not None
+        return SnapshotSource(spec.path)
+    cloud = CLOUDS[spec.cloud]
+    if spec.kind == "legacy":
+        assert spec.url is not None
+        credential: Any
+        if spec.credential == "token":
+            token = secrets.require("connections", spec.name, "api_token", why="a legacy token")
+            credential = LegacyToken(key=token)
+        else:
+            credential = _entra_credential(spec, secrets)
+        return LegacySource(
+            LegacyConnection(
+                spec.url,
+                credential=credential,
+                tenant_id=spec.tenant_id,
+                client_id=spec.client_id,
+                cloud=cloud,
+                authority_host=spec.authority_host,
+                verify=spec.verify,
+                proxies=dict(spec.proxies),
+                http=_http(spec, LEGACY_HTTP_POLICY),
+            )
+        )
+    return GraphSource(
+        GraphConnection(
+            spec.tenant_id or "",
+            spec.client_id or "",
+            credential=_entra_credential(spec, secrets),
+            cloud=cloud,
+            authority_host=spec.authority_host,
+            graph_url=spec.graph_url,
+            graph_scope=spec.graph_scope,
+            verify=spec.verify,
+            proxies=dict(spec.proxies),
+            http=_http(spec, HttpPolicy()),
+        )
+    )
+
+
+def build_servicenow(spec: DestinationSpec, secrets: Secrets) -> ServiceNowConnection:
+    """The ServiceNow connection a destination's config describes.
+
+    Raises:
+        ConfigError: a secret it needs is in neither the environment nor the secrets file.
+    """
+    auth: BasicAuth | OAuthClientCredentials | OAuthPassword
+
+    def secret(key: str) -> str:
+        return secrets.require("destinations", spec.name, key, why=f"auth = {spec.auth!r}")
+
+    if spec.auth == "basic":
+        auth = BasicAuth(username=spec.username or "", password=secret("password"))
+    elif spec.auth == "oauth_client_credentials":
+        auth = OAuthClientCredentials(
+            client_id=spec.client_id or "", client_secret=secret("client_secret")
+        )
+    else:
+        auth = OAuthPassword(
+            client_id=spec.client_id or "",
+            client_secret=secret("client_secret"),
+            username=spec.username or "",
+            password=secret("password"),
+        )
+    return ServiceNowConnection(
+        spec.instance_url,
+        auth=auth,
+        verify=spec.verify,
+        proxies=dict(spec.proxies) or None,
+        page_size=spec.page_size,
+    )
+
+
+def _import_factory(target: str) -> StrategyFactory:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        factory: StrategyFactory = getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            key="correlation.chain",
+            problem=f"cannot import strategy {target!r}: {exc}",
+            allowed='a registered name or "package.module:factory"',
+        ) from exc
+    return factory
+
+
+def build_correlator(spec: CorrelationSpec) -> Correlator:
+    """The correlator a correlation section describes (alias map loaded, imported strategies).
+
+    ``"package.module:factory"`` items of the chain are imported; each is a
+    strategy factory taking a :class:`~cisync_lib.correlation.StrategyContext`.
+
+    Raises:
+        ConfigError: an imported strategy cannot be loaded.
+        AliasMapError: the alias map is invalid.
+        UnknownStrategyError: a chain name is not registered.
+    """
+    chain = spec.config.strategies or ()
+    extra = {item: _import_factory(item) for item in chain if ":" in item}
+    alias_map = AliasMap.load(spec.alias_map) if spec.alias_map is not None else None
+    return Correlator(config=spec.config, alias_map=alias_map, extra_strategies=extra or None)

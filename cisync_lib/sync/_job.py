@@ -1,0 +1,283 @@
+"""A sync job: read Defender, correlate users, plan against the CMDB, and apply only when asked."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from cisync_lib._errors import ConfigError
+from cisync_lib.cmdb import (
+    CmdbConfig,
+    CurrentState,
+    DesiredState,
+    Plan,
+    RunState,
+    RunStateStore,
+    WritePath,
+    make_plan,
+    read_state,
+)
+from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
+from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
+from cisync_lib.settings import (
+    ConnectionSettings,
+    EffectiveSettings,
+    RelationshipKind,
+    available_relationships,
+    check_relationships,
+)
+
+from ._apply import apply_plan
+from ._base_report import base_report
+from ._destination import Destination, JobProgress
+from ._pipeline import (
+    guard_decisions,
+    job_warnings,
+    links_from,
+    matching_summary,
+    observed_names,
+    unmatched_users,
+)
+from ._report import Mode, SyncReport
+from ._specs import CorrelationSpec
+
+__all__ = ["Destination", "JobProgress", "SyncJob"]  # Destination, JobProgress: re-exported
+
+logger = logging.getLogger(__name__)
+
+RUN_STATE_FILE = "cmdb-run-state.json"
+
+
+@frozen(kw_only=True)
+class _Prepared:
+    data: DefenderData | None
+    desired: DesiredState
+    state: CurrentState
+    plan: Plan
+    report: SyncReport
+
+
+class SyncJob:
+    """One source connection synced into one destination, with the settings of its environment.
+
+    A job refuses, when it is made, a relationship the environment's effective
+    settings do not make available ("User uses Cloud App" needs
+    ``allow_user_sync``). :meth:`plan` and :meth:`run` (a dry run unless
+    ``dry_run=False``) return a :class:`SyncReport`; only ``run(dry_run=False)``
+    writes.
+
+    Args:
+        source: where Defender data comes from (Graph, legacy or a snapshot);
+            ``None`` for a job that only applies saved plans.
+        destination: the ServiceNow instance and its environment tag.
+        settings: the connection's settings (product defaults if ``None``).
+        relationships: the relationships to sync; ``None`` selects every available one.
+        correlation: the chain, alias map and rules, or a ready :class:`Correlator`.
+        cmdb: how apps and links map onto the instance (grace, guard and heartbeat
+            come from the effective settings).
+        write_path: ``table`` or ``ire`` (ignored when ``cmdb`` is given).
+        state_dir: the job's state folder (run state for grace periods); ``None``
+            keeps the run state in memory for this object's lifetime only.
+        streams: the discovery streams to read (``None``: all).
+        progress: told about progress per phase.
+
+    Raises:
+        RelationshipNotAvailableError: a selected relationship is not available.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: DefenderSource | None,
+        destination: Destination,
+        settings: ConnectionSettings | None = None,
+        relationships: Iterable[RelationshipKind | str] | None = None,
+        correlation: CorrelationSpec | Correlator | None = None,
+        cmdb: CmdbConfig | None = None,
+        write_path: WritePath | str = WritePath.TABLE,
+        state_dir: str | os.PathLike[str] | None = None,
+        streams: Iterable[str] | None = None,
+        progress: JobProgress | None = None,
+    ) -> None:
+        self.source = source
+        self.destination = destination
+        self.settings = settings or ConnectionSettings(connection="default")
+        self.effective: EffectiveSettings = self.settings.effective(destination.environment)
+        chosen = available_relationships(self.effective) if relationships is None else relationships
+        check_relationships(chosen, self.effective, connection=self.settings.connection)
+        self.relationships = tuple(RelationshipKind(r) for r in chosen)
+        if isinstance(correlation, Correlator):
+            self.correlator = correlation
+        else:
+            from ._factory import build_correlator
+
+            self.correlator = build_correlator(correlation or CorrelationSpec())
+        base = cmdb or CmdbConfig(write_path=WritePath(write_path))
+        self.cmdb_config = base.with_settings(self.effective)
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.streams = tuple(streams) if streams is not None else None
+        self.progress = progress
+        self._memory_state = RunState()
+        self._totals: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        relationships = ", ".join(repr(r.value) for r in self.relationships)
+        return (
+            f"SyncJob(connection={self.settings.connection!r}, destination="
+            f"{self.destination.name!r} ({self.destination.environment.value.upper()}), "
+            f"relationships=({relationships}), dry_run_default=True)"
+        )
+
+    # --- public API -------------------------------------------------------------
+
+    @property
+    def syncs_users(self) -> bool:
+        """Whether this job links users (relationship selected and user sync on)."""
+        return (
+            RelationshipKind.USER_USES_APP in self.relationships and self.effective.allow_user_sync
+        )
+
+    def plan(self) -> SyncReport:
+        """Read, correlate and plan; write nothing. The report's ``plan`` can be applied later."""
+        return self._prepare("plan").report
+
+    def run(self, *, dry_run: bool = True, force: bool = False) -> SyncReport:
+        """Plan and, unless ``dry_run``, apply the plan.
+
+        Args:
+            dry_run: only plan (the default, so a notebook never writes by accident).
+            force: apply even when the blast-radius guard would refuse.
+
+        Returns:
+            The report; ``outcome`` is ``refused`` (nothing written) when the guard
+            refused, ``applied`` after writing. See :meth:`SyncReport.raise_for_outcome`.
+        """
+        prepared = self._prepare("dry_run" if dry_run else "apply", force=force)
+        if dry_run:
+            return prepared.report
+        return apply_plan(self, prepared.plan, prepared.report, force=force, state=prepared.state)
+
+    def apply(self, plan: Plan, *, force: bool = False) -> SyncReport:
+        """Apply a plan made earlier (e.g. reviewed from ``cisync plan --out``).
+
+        Raises:
+            StalePlanError: the instance changed since the plan was made; nothing written.
+        """
+        report = base_report(self, "apply", started=datetime.now(timezone.utc), plan=plan)
+        return apply_plan(self, plan, report, force=force)
+
+    # --- phases -----------------------------------------------------------------
+
+    @property
+    def _run_state_store(self) -> RunStateStore | None:
+        return RunStateStore(self.state_dir / RUN_STATE_FILE) if self.state_dir else None
+
+    def _load_run_state(self) -> RunState:
+        store = self._run_state_store
+        return store.load() if store is not None else self._memory_state
+
+    @contextmanager
+    def _phase(self, name: str, timings: dict[str, float]) -> Iterator[None]:
+        self._tell(name, 0, None)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+            total = self._totals.get(name) or 1  # a finished phase shows full, in its own units
+            self._tell(name, total, total)
+
+    def _tell(self, phase: str, done: int, total: int | None) -> None:
+        if total:
+            self._totals[phase] = total
+        if self.progress is not None:
+            self.progress(phase, done, total)
+
+    def _read_progress(self) -> Callable[[ReadProgress], None]:
+        def report(p: ReadProgress) -> None:
+            if p.requests_total:
+                self._tell("read", p.requests_done, p.requests_total)
+            else:
+                self._tell("read", p.apps_read, p.apps_total)
+
+        return report
+
+    def _requests(self) -> dict[str, int]:
+        return {
+            "defender": int(getattr(self.source, "requests_sent", 0) or 0),
+            "servicenow": self.destination.connection.request_count,
+        }
+
+    def _prepare(self, mode: Mode, *, force: bool = False) -> _Prepared:
+        started = datetime.now(timezone.utc)
+        timings: dict[str, float] = {}
+        before = self._requests()
+        eff, users = self.effective, self.syncs_users
+        if self.source is None:
+            raise ConfigError(
+                key="source", problem="this job has no Defender source; it can only apply plans"
+            )
+        with self._phase("read", timings):
+            data = self.source.read(
+                period=eff.report_time_frame,
+                max_risk_score=eff.max_risk_score,
+                streams=self.streams,
+                include_users=users,
+                include_devices=False,
+                progress=self._read_progress(),
+            )
+        scoped = DesiredState.from_defender(
+            data, None, settings=eff, config=self.cmdb_config, user_relationship_selected=False
+        )
+        links: dict[str, set[str]] | None = None
+        unmatched: tuple[Any, ...] = ()
+        matching: dict[str, Any] = {}
+        names = {a.id: a.app.name for a in data.apps}
+        if users:
+            with self._phase("correlate", timings):
+                observed, owners = observed_names(data, scoped.apps)
+                directory = ServiceNowUserDirectory(self.destination.connection)
+                results = self.correlator.resolve_each(observed, directory)
+                links = links_from(results, owners)
+                unmatched = unmatched_users(results, owners, names)
+                matching = matching_summary(results)
+        desired = DesiredState.from_defender(
+            data,
+            links,
+            settings=eff,
+            config=self.cmdb_config,
+            user_relationship_selected=RelationshipKind.USER_USES_APP in self.relationships,
+        )
+        with self._phase("read_cmdb", timings):
+            state = read_state(self.destination.connection, self.cmdb_config, desired)
+        with self._phase("plan", timings):
+            plan = make_plan(desired, state, self.cmdb_config, self._load_run_state())
+        after = self._requests()
+        report = base_report(self, mode, started=started, plan=plan, desired=desired)
+        report = attrs.evolve(
+            report,
+            source={
+                "kind": getattr(self.source, "kind", type(self.source).__name__),
+                "period": data.period,
+                "apps": len(data.apps),
+                "apps_in_scope": len(desired.apps),
+                **({"identifiers": sum(len(u) for u in data.users.values())} if users else {}),
+                "complete": data.complete,
+            },
+            matching=matching,
+            unmatched=unmatched,
+            guard=guard_decisions(plan.guard, force=force),
+            timings=timings,
+            requests={k: after[k] - before[k] for k in after},
+            warnings=(*plan.warnings, *job_warnings(self.relationships, desired, self.state_dir)),
+        )
+        return _Prepared(data=data, desired=desired, state=state, plan=plan, report=report)

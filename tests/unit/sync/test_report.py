@@ -1,0 +1,129 @@
+"""SyncReport: round trips, rows for DataFrames, text and HTML."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from cisync_lib import ConfigError, GuardRefusedError
+from cisync_lib.sync import GuardDecision, SyncReport, UnmatchedUser
+
+AT = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+
+
+def make_report(**changes) -> SyncReport:
+    values = {
+        "connection": "contoso",
+        "destination": "test",
+        "environment": "test",
+        "mode": "dry_run",
+        "outcome": "planned",
+        "started_at": AT,
+        "finished_at": AT,
+        "relationships": ("Cloud App", "User uses Cloud App"),
+        "settings": {"allow_user_sync": {"value": True, "source": "override"}},
+        "source": {"kind": "graph", "period": "P30D", "apps": 3, "apps_in_scope": 2,
+                "identifiers": 5},
+        "counts": {"create_app": 2, "add_link": 3, "unchanged_app": 0},
+        "matching": {"total": 4, "match_rate": 0.5, "by_reason": {"MATCHED": 2}},
+        "unmatched": (
+            UnmatchedUser(identifier="jdoe\\desktop-1", status="SKIPPED", reason="LOCAL_ACCOUNT",
+                          apps=("Dropbox",), raw_examples=("jdoe\\DESKTOP-1",)),
+            UnmatchedUser(identifier="x@fabrikam.com", status="UNMATCHED", reason="NO_CANDIDATE",
+                          apps=("Dropbox", "Box")),
+        ),
+        "guard": (GuardDecision(what="retire apps", count=1, managed=4, limit_percent=10.0,
+                             verdict="refused"),),
+        "timings": {"read": 0.5, "plan": 0.01},
+        "requests": {"defender": 7, "servicenow": 4},
+        "warnings": ("something to look at",),
+        "actions": ({"action": "create_app", "app_id": "1", "name": "Dropbox", "ci": "a",
+                  "user": "", "detail": ""},),
+        "plan_fingerprint": "abc",
+    }  # fmt: skip
+    values.update(changes)
+    return SyncReport(**values)
+
+
+def test_json_round_trip_and_file_round_trip(tmp_path):
+    report = make_report()
+    assert SyncReport.from_dict(json.loads(report.to_json())) == report
+    path = report.save(tmp_path / "r" / "report.json")
+    assert SyncReport.load(path) == report
+
+
+def test_the_plan_is_not_saved_with_the_report():
+    report = make_report(plan=object())
+    assert "plan" not in report.to_dict()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"version": 99}, [1, 2], {"version": 1, "connection": "x"}],
+)
+def test_foreign_documents_are_refused(tmp_path, data):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        SyncReport.load(path)
+    assert info.value.file == str(path)
+
+
+def test_rows_are_plain_dicts_per_table():
+    report = make_report()
+    assert report.rows()[0]["name"] == "Dropbox"
+    unmatched = report.rows("unmatched")
+    assert [r["reason"] for r in unmatched] == ["LOCAL_ACCOUNT", "NO_CANDIDATE"]
+    assert unmatched[1]["apps"] == "Dropbox, Box"
+    assert {r["action"]: r["planned"] for r in report.rows("counts")}["add_link"] == 3
+    assert report.rows("guard")[0]["percent"] == 25.0
+    assert report.rows("requests") == [
+        {"service": "defender", "requests": 7},
+        {"service": "servicenow", "requests": 4},
+    ]
+    with pytest.raises(ConfigError):
+        report.rows("nonsense")  # type: ignore[arg-type]
+    json.dumps([report.rows(t) for t in ("actions", "unmatched", "counts", "timings")])
+
+
+def test_summary_names_counts_reasons_guard_and_time():
+    text = make_report().summary()
+    assert "nothing written" in text
+    assert "2 apps created, 3 links created" in text
+    assert "LOCAL_ACCOUNT" in text
+    assert "jdoe\\DESKTOP-1" in text
+    assert "retire apps: 1 of 4 (25.0%, limit 10%): refused" in text
+    assert "requests: defender 7, servicenow 4" in text
+    assert "Warning: something to look at" in text
+
+
+def test_summary_of_an_applied_run_shows_writes():
+    report = make_report(outcome="applied", mode="apply", written={"create_app": 2})
+    assert report.writes == 2
+    assert "applied, 2 write(s)" in report.summary()
+    assert "Changes (written): 2 apps created" in report.summary()
+
+
+def test_html_escapes_everything():
+    report = make_report(warnings=("<script>alert(1)</script>",))
+    html = report._repr_html_()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<table>" in html
+    assert "LOCAL_ACCOUNT" in html
+
+
+def test_outcomes():
+    assert make_report().raise_for_outcome().ok
+    refused = make_report(outcome="refused", error="too much")
+    assert not refused.ok
+    with pytest.raises(GuardRefusedError, match="too much"):
+        refused.raise_for_outcome()
+
+
+def test_unmatched_by_reason_and_changes():
+    report = make_report()
+    assert report.unmatched_by_reason == {"LOCAL_ACCOUNT": 1, "NO_CANDIDATE": 1}
+    assert report.changes == 5
