@@ -65,7 +65,10 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"cisync sandbox: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Install both handlers explicitly: a process started in the background by a
+        # non-interactive shell inherits SIGINT as ignored, and Ctrl+C must still stop it.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
     try:
         info = sandbox.connection_info()
         if args.json:
