@@ -86,6 +86,9 @@ class DesiredState:
         links: app id -> ``sys_user`` sys_ids to link (only for apps in ``apps``).
         sync_users: user links are created (user sync allowed and selected).
         source_complete: the source read succeeded in full; False blocks removals.
+        links_complete: every user identifier was looked up; False (a failed
+            ``sys_user`` lookup) blocks link removals, as a partial read must never
+            look like users who stopped using an app.
         source_app_count: apps the source returned, before filters.
         source_user_count: user links the source gave, before filters.
         excluded: app id -> why it was filtered out.
@@ -95,6 +98,7 @@ class DesiredState:
     links: Mapping[str, frozenset[str]] = field(factory=dict)
     sync_users: bool = False
     source_complete: bool = True
+    links_complete: bool = True
     source_app_count: int = 0
     source_user_count: int = 0
     excluded: Mapping[str, str] = field(factory=dict)
@@ -110,6 +114,7 @@ class DesiredState:
         config: CmdbConfig | None = None,
         user_relationship_selected: bool = True,
         source_complete: bool = True,
+        links_complete: bool = True,
         max_risk_score: int | None = None,
         app_scope: str | None = None,
         allow_user_sync: bool | None = None,
@@ -127,6 +132,7 @@ class DesiredState:
             config: the CMDB config (description length).
             user_relationship_selected: the job selected "User uses Cloud App".
             source_complete: the source read succeeded in full.
+            links_complete: every user identifier could be looked up.
             max_risk_score: apps with a higher score are left out.
             app_scope: ``all``, ``sanctioned`` or ``sanctioned_or_monitored``.
             allow_user_sync: the connection's "Allow User Synchronization".
@@ -188,6 +194,7 @@ class DesiredState:
             links=wanted,
             sync_users=sync,
             source_complete=source_complete,
+            links_complete=links_complete,
             source_app_count=len(merged),
             source_user_count=total,
             excluded=excluded,
@@ -202,6 +209,7 @@ class DesiredState:
         settings: SettingsLike | None = None,
         config: CmdbConfig | None = None,
         user_relationship_selected: bool = True,
+        links_complete: bool = True,
     ) -> DesiredState:
         """:meth:`build` from a Defender source read (``DefenderData``)."""
         apps = [getattr(item, "app", item) for item in data.apps]
@@ -213,6 +221,7 @@ class DesiredState:
             config=config,
             user_relationship_selected=user_relationship_selected,
             source_complete=bool(data.complete),
+            links_complete=links_complete,
         )
 
     def read_scope(self, config: CmdbConfig, *, read_links: bool | None = None) -> ReadScope:

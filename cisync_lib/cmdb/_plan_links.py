@@ -140,11 +140,11 @@ def _plan_stale(
 ) -> None:
     """Links in scope the source no longer justifies: remove ours after the grace period."""
     counting = desired.source_complete and desired.source_app_count > 0
-    counting = counting and desired.source_user_count > 0
+    counting = counting and desired.source_user_count > 0 and desired.links_complete
     if not counting and left:
         out.warnings.append(
-            "the source gave no users (or the read was incomplete): no link is removed and "
-            "no grace period advances"
+            "the source gave no users, the read was incomplete or some user lookups failed: "
+            "no link is removed and no grace period advances"
         )
     run = run_state.current_run
     for (ci, user), row in sorted(left.items()):

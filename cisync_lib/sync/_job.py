@@ -26,7 +26,7 @@ from cisync_lib.cmdb import (
     make_plan,
     read_state,
 )
-from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
+from cisync_lib.correlation import Correlator, ServiceNowUserDirectory, Status
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
 from cisync_lib.settings import (
     ConnectionSettings,
@@ -239,6 +239,7 @@ class SyncJob:
             data, None, settings=eff, config=self.cmdb_config, user_relationship_selected=False
         )
         links: dict[str, set[str]] | None = None
+        lookups_failed = False
         unmatched: tuple[Any, ...] = ()
         matching: dict[str, Any] = {}
         names = {a.id: a.app.name for a in data.apps}
@@ -248,6 +249,7 @@ class SyncJob:
                 directory = ServiceNowUserDirectory(self.destination.connection)
                 results = self.correlator.resolve_each(observed, directory)
                 links = links_from(results, owners)
+                lookups_failed = any(r.status is Status.ERROR for r in results)
                 unmatched = unmatched_users(results, owners, names)
                 matching = matching_summary(results)
         desired = DesiredState.from_defender(
@@ -256,6 +258,7 @@ class SyncJob:
             settings=eff,
             config=self.cmdb_config,
             user_relationship_selected=RelationshipKind.USER_USES_APP in self.relationships,
+            links_complete=not lookups_failed,
         )
         with self._phase("read_cmdb", timings):
             state = read_state(self.destination.connection, self.cmdb_config, desired)

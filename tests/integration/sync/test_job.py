@@ -139,6 +139,26 @@ def test_guard_refusal_writes_nothing_and_says_so(tiny_sandbox, tmp_path):
     assert forced.written["retire_app"] == len(retired)
 
 
+def test_failed_user_lookups_never_remove_links_even_when_forced(tiny_sandbox, tmp_path):
+    from cisync_lib.sandbox import FaultRule
+
+    make_job(tiny_sandbox, tmp_path, allow_user_sync=True, grace_runs=0).run(dry_run=False)
+    linked = stored_links(tiny_sandbox.store)
+    assert linked == expected_links(tiny_sandbox.tenant)
+    # the first sys_user lookup answers, every later one fails: those users are unknown,
+    # not gone, so none of their links may go (grace 0 and force would otherwise allow it)
+    tiny_sandbox.faults.add(
+        FaultRule(service="servicenow", method="GET", path=r"/table/sys_user", status=500, after=1)
+    )
+    job = make_job(tiny_sandbox, tmp_path, allow_user_sync=True, grace_runs=0)
+    report = job.run(dry_run=False, force=True)
+    tiny_sandbox.faults.clear()
+    assert "LOOKUP_ERROR" in {u.reason for u in report.unmatched}
+    assert report.counts["unchanged_link"] > 0  # the first lookup's users still resolved
+    assert report.written.get("remove_link", 0) == 0
+    assert stored_links(tiny_sandbox.store) == linked
+
+
 def test_a_saved_plan_applies_once_and_then_is_stale(tiny_sandbox, tmp_path):
     from cisync_lib import StalePlanError
 

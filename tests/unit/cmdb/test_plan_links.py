@@ -125,6 +125,22 @@ def test_empty_user_source_removes_nothing():
     assert not plan.pending
 
 
+def test_failed_user_lookups_remove_nothing():
+    """A sys_user lookup that failed must not look like users who left the app."""
+    _, st, rs = _base()
+    cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
+    d = desired(APPS, _drop("2", {user(21), user(22)}), links_complete=False)
+    plan = make_plan(d, st, cfg0, rs, now=NOW)
+    assert not plan.remove_links
+    assert not plan.pending
+    assert any("lookups failed" in w for w in plan.warnings)
+    complete = desired(APPS, _drop("2", {user(21), user(22)}))
+    assert {r.user for r in make_plan(complete, st, cfg0, rs, now=NOW).remove_links} == {
+        user(21),
+        user(22),
+    }
+
+
 def test_guard_on_links():
     _, st, rs = _base()
     cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
