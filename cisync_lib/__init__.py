@@ -8,19 +8,21 @@ topics (:mod:`cisync_lib.settings`, :mod:`cisync_lib.correlation`,
 from ._converter import configure_converter, make_converter
 from ._errors import (
     AliasMapError,
-    ApplyError,
     CisyncError,
-    CmdbSetupError,
     ConfigError,
     ConsentRequiredError,
     CorrelationError,
-    GuardRefusedError,
-    PlanError,
     RelationshipNotAvailableError,
     SandboxError,
     SandboxQueryError,
-    StalePlanError,
     UnknownStrategyError,
+)
+from ._errors_cmdb import (
+    ApplyError,
+    CmdbSetupError,
+    GuardRefusedError,
+    PlanError,
+    StalePlanError,
     UnsafeQueryError,
 )
 from ._errors_remote import (

@@ -19,20 +19,14 @@ import attrs
 
 __all__ = [
     "AliasMapError",
-    "ApplyError",
     "CisyncError",
-    "CmdbSetupError",
     "ConfigError",
     "ConsentRequiredError",
     "CorrelationError",
-    "GuardRefusedError",
-    "PlanError",
     "RelationshipNotAvailableError",
     "SandboxError",
     "SandboxQueryError",
-    "StalePlanError",
     "UnknownStrategyError",
-    "UnsafeQueryError",
 ]
 
 
@@ -144,120 +138,6 @@ class RelationshipNotAvailableError(CisyncError):
             f"{self.connection!r} in {self.environment.upper()}: turn on {self.setting!r} "
             f"for {self.environment.upper()} (tick 'override default' and set it to true)"
         )
-
-
-# --- planning and applying -------------------------------------------------------
-
-
-@attrs.define(auto_exc=True, kw_only=True, eq=False)
-class PlanError(CisyncError):
-    """Base for errors about a plan and its application."""
-
-
-@attrs.define(auto_exc=True, kw_only=True, eq=False)
-class StalePlanError(PlanError):
-    """The instance changed since the plan was made; the plan was not applied.
-
-    Attributes:
-        expected: the fingerprint the plan was computed from.
-        actual: the fingerprint of the state read now.
-    """
-
-    expected: str = ""
-    actual: str = ""
-
-    def _describe(self) -> str:
-        return (
-            f"the plan was computed from state {self.expected[:12]} but the instance is now at "
-            f"{self.actual[:12]}; plan again (or apply with on_stale='replan')"
-        )
-
-
-@attrs.define(auto_exc=True, kw_only=True, eq=False)
-class GuardRefusedError(PlanError):
-    """A blast-radius guard refused a run that would remove too much.
-
-    Attributes:
-        what: ``retire apps`` or ``remove links``.
-        count: how many the run would retire or remove.
-        managed: how many are managed in total.
-        limit_percent: the configured limit.
-        force_hint: how to go ahead anyway.
-    """
-
-    what: str = ""
-    count: int = 0
-    managed: int = 0
-    limit_percent: float = 0.0
-    force_hint: str = "pass force=True (CLI: --force)"
-
-    def _describe(self) -> str:
-        share = 100.0 * self.count / self.managed if self.managed else 100.0
-        return (
-            f"refused to {self.what}: {self.count} of {self.managed} managed "
-            f"({share:.1f}%) is over the {self.limit_percent:g}% limit; nothing was written. "
-            f"If this is intended, {self.force_hint}"
-        )
-
-
-@attrs.define(auto_exc=True, kw_only=True, eq=False)
-class ApplyError(PlanError):
-    """Apply finished with writes that failed or whose outcome could not be settled.
-
-    Everything else in the plan was applied; re-running converges (a new plan
-    contains exactly what is still missing).
-
-    Attributes:
-        done: writes that succeeded.
-        failed: writes that failed or stayed unresolved.
-        problems: one line per failed write (table, sys_id, status, detail).
-    """
-
-    done: int = 0
-    failed: int = 0
-    problems: Sequence[str] = ()
-
-    def _describe(self) -> str:
-        shown = "; ".join(self.problems[:5])
-        more = f" (+{len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        return (
-            f"apply incomplete: {self.failed} write(s) failed, {self.done} succeeded: "
-            f"{shown}{more}. Run again to converge."
-        )
-
-
-@attrs.define(auto_exc=True, kw_only=True, eq=False)
-class CmdbSetupError(CisyncError):
-    """The instance lacks something the CMDB writer needs; nothing was written.
-
-    Attributes:
-        problem: what is missing.
-        fix: how an administrator sets it up.
-    """
-
-    problem: str = ""
-    fix: str = ""
-
-    def _describe(self) -> str:
-        return f"{self.problem}. To fix: {self.fix}"
-
-
-@attrs.define(auto_exc=True, kw_only=True, eq=False)
-class UnsafeQueryError(CisyncError, ValueError):
-    """A value cannot be put into a ServiceNow encoded query without changing its meaning.
-
-    Attributes:
-        field: the field the condition is on.
-        value: the offending value.
-        problem: why it was refused.
-    """
-
-    field: str = ""
-    value: str = ""
-    problem: str = ""
-
-    def _describe(self) -> str:
-        return f"encoded query on {self.field!r}: {self.problem} (value {self.value!r})"
 
 
 # --- correlation ---------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cisync_lib._errors import PlanError
+from cisync_lib._errors_cmdb import PlanError
 from cisync_lib.sync import SyncReport, load_deployment
 
 from ._common import (

@@ -16,11 +16,9 @@ from cisync_lib._errors import (
     ConfigError,
     ConsentRequiredError,
     CorrelationError,
-    GuardRefusedError,
-    PlanError,
     RelationshipNotAvailableError,
-    StalePlanError,
 )
+from cisync_lib._errors_cmdb import GuardRefusedError, PlanError, StalePlanError
 
 __all__ = [
     "EXIT_ERROR",

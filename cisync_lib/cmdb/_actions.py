@@ -7,7 +7,7 @@ from datetime import datetime
 
 from attrs import field, frozen
 
-from cisync_lib._errors import GuardRefusedError
+from cisync_lib._errors_cmdb import GuardRefusedError
 
 from ._runstate import RunState
 from ._state import ReadScope

@@ -9,7 +9,8 @@ from typing import Literal
 
 from attrs import frozen
 
-from cisync_lib._errors import ApplyError, ConfigError, StalePlanError
+from cisync_lib._errors import ConfigError
+from cisync_lib._errors_cmdb import ApplyError, StalePlanError
 from cisync_lib.servicenow import ServiceNowConnection
 
 from ._actions import Plan

@@ -10,7 +10,7 @@ from typing import Any
 
 import cattrs
 
-from cisync_lib._errors import PlanError
+from cisync_lib._errors_cmdb import PlanError
 
 from ._actions import Plan
 

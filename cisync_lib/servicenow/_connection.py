@@ -11,7 +11,8 @@ from typing import Any
 
 import requests
 
-from cisync_lib._errors import ConfigError, UnsafeQueryError
+from cisync_lib._errors import ConfigError
+from cisync_lib._errors_cmdb import UnsafeQueryError
 from cisync_lib._errors_remote import ServiceNowRequestError
 
 from . import _pysnc

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from cisync_lib._errors import GuardRefusedError
+from cisync_lib._errors_cmdb import GuardRefusedError
 from cisync_lib.cmdb import ApplyProgress, ApplyResult, CurrentState, Plan, apply
 
 from ._pipeline import guard_decisions, plan_counts
