@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
 from cisync_lib.settings import Consent
 from cisync_lib.sync import DeploymentConfig, SyncReport, load_deployment
@@ -62,7 +63,7 @@ def _choose(args: argparse.Namespace) -> tuple[str, int]:
             f"{saved.get('seed')!r}; add --reset to start over with size {size!r}, seed {seed}",
         )
     args.state.mkdir(parents=True, exist_ok=True)
-    meta.write_text(json.dumps({"size": size, "seed": seed}) + "\n", encoding="utf-8")
+    write_atomic(meta, json.dumps({"size": size, "seed": seed}) + "\n")
     return size, seed
 
 

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
 from cisync_lib.sync import EXAMPLE_CONFIG, EXAMPLE_SECRETS, load_deployment
-from cisync_lib.sync._sandbox_config import write_private, write_sandbox_config
+from cisync_lib.sync._sandbox_config import write_sandbox_config
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
 
@@ -70,10 +71,10 @@ def _init(args: argparse.Namespace, out: Output) -> int:
         if config.exists() and not args.force:
             raise ConfigError(file=str(config), problem="exists already (--force overwrites it)")
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+        write_atomic(config, EXAMPLE_CONFIG)
         secrets = config.parent / "cisync-secrets.toml"
         if not secrets.exists():
-            write_private(secrets, EXAMPLE_SECRETS)
+            write_atomic(secrets, EXAMPLE_SECRETS, mode=0o600)
     load_deployment(config)  # what we wrote must load
     out.data({"config": str(config.resolve()), "secrets_file": str(secrets.resolve())})
     out.text(f"Wrote {config} and {secrets}.")

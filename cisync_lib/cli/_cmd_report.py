@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib.sync import SyncReport
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
@@ -64,7 +65,7 @@ def _report(args: argparse.Namespace, out: Output) -> int:
         out.note(f"unmatched users: {args.unmatched_csv} ({len(report.unmatched)} rows)")
     text = _render(report, args)
     if args.out is not None:
-        args.out.write_text(text + "\n", encoding="utf-8")
+        write_atomic(args.out, text + "\n")
         out.note(f"written: {args.out}")
     elif args.json:
         out.data(report.to_dict())

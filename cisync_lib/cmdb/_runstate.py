@@ -16,10 +16,8 @@ Why this survives a crash:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +25,7 @@ from pathlib import Path
 import attrs
 from attrs import field, frozen
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
 
 __all__ = ["MissEntry", "RunState", "RunStateStore"]
@@ -166,21 +165,4 @@ class RunStateStore:
     def save(self, state: RunState) -> None:
         """Replace the file atomically with ``state``."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(state.to_json(), indent=1, sort_keys=True) + "\n"
-        temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            with open(temp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        if os.name == "posix":  # make the rename itself durable
-            fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        write_atomic(self.path, json.dumps(state.to_json(), indent=1, sort_keys=True) + "\n")

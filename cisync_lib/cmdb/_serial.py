@@ -10,6 +10,7 @@ from typing import Any
 
 import cattrs
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors_cmdb import PlanError
 
 from ._actions import Plan
@@ -64,7 +65,7 @@ def plan_from_json(data: object, *, source: str = "<plan>") -> Plan:
 
 def dump_plan(plan: Plan, path: str | Path) -> None:
     """Write a plan file (JSON)."""
-    Path(path).write_text(json.dumps(plan_to_json(plan), indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(plan_to_json(plan), indent=1) + "\n")
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -29,7 +29,7 @@ from ._directory import (
     UserIndex,
 )
 from ._parse import ObservedName, ParsedName, normalize, parse
-from ._report import REPORT_FIELDNAMES, CorrelationReport, ReportSummary
+from ._report import REPORT_FIELDNAMES, CorrelationReport, ReportSummary, write_report_csv
 from ._result import MatchResult, confidence_band
 from ._servicenow import QueryConnection, ServiceNowUserDirectory, is_query_safe
 from ._strategies import (
@@ -77,9 +77,9 @@ __all__ = [
     "ObservedName",
     "ParsedName",
     "Plan",
-    "QueryConnection",
     "PlusTagStripStrategy",
     "ProxyAddressStrategy",
+    "QueryConnection",
     "ReasonCode",
     "ReportSummary",
     "ServiceNowUserDirectory",
@@ -101,4 +101,5 @@ __all__ = [
     "is_query_safe",
     "normalize",
     "parse",
+    "write_report_csv",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections import Counter
@@ -11,6 +12,7 @@ from typing import Any
 
 from attrs import frozen
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._records import SnUser
 
 from ._aliasmap import ALIAS_COLUMNS
@@ -18,7 +20,7 @@ from ._codes import Status
 from ._result import MatchResult
 from ._types import StrategyTrace
 
-__all__ = ["REPORT_FIELDNAMES", "CorrelationReport", "ReportSummary"]
+__all__ = ["REPORT_FIELDNAMES", "CorrelationReport", "ReportSummary", "write_report_csv"]
 
 #: the unmatched report's columns, in order; the last ones are the blank alias-map columns.
 REPORT_FIELDNAMES = (
@@ -163,18 +165,27 @@ class CorrelationReport:
         Cells a spreadsheet would run as a formula get a leading ``'``, which the
         alias-map loader removes again.
         """
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=REPORT_FIELDNAMES)
-            writer.writeheader()
-            for row in self.rows():
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+        write_report_csv(self.rows(), path)
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
         """Write ``{"summary": ..., "rows": [...]}`` as UTF-8 JSON."""
         data = {"summary": self.summary().as_dict(), "rows": self.rows()}
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2)
-            handle.write("\n")
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_report_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLike[str]) -> None:
+    """Write unmatched-report rows (keys from :data:`REPORT_FIELDNAMES`) as UTF-8 CSV.
+
+    Missing columns are left blank. Cells a spreadsheet would run as a formula
+    get a leading ``'``, which the alias-map loader removes again. The file is
+    replaced atomically.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=REPORT_FIELDNAMES, restval="")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    write_atomic(path, buffer.getvalue())
 
 
 def _cell(value: object) -> str:

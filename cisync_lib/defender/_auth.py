@@ -23,12 +23,12 @@ import msal
 import requests
 from attrs import frozen
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
 from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError
 
 from ._config import GraphConnection
 from ._credentials import ClientAssertion, ClientCertificate, ClientSecret
-from ._files import atomic_write_text
 from ._session import make_session, redact
 
 __all__ = ["TokenProvider", "reset_token_providers"]
@@ -154,7 +154,7 @@ class TokenProvider:
     @staticmethod
     def _persist(entry: _Entry) -> None:
         if entry.cache_path and entry.cache.has_state_changed:
-            atomic_write_text(entry.cache_path, entry.cache.serialize(), mode=0o600)
+            write_atomic(entry.cache_path, entry.cache.serialize(), mode=0o600)
             entry.cache.has_state_changed = False
 
 

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import attrs
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._converter import make_converter
 from cisync_lib._errors_remote import DefenderPayloadError, SnapshotError
 from cisync_lib._models import AppUser
@@ -29,7 +30,6 @@ from cisync_lib._payload import structure_payload
 from cisync_lib._version import __version__
 
 from ._data import AppDevice, DefenderData, ProgressCallback, ReadProgress, merge_apps
-from ._files import atomic_write_text
 from ._reader import check_risk_score, normalize_period, select_streams
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotSource", "load_snapshot", "save_snapshot"]
@@ -49,7 +49,8 @@ def save_snapshot(data: DefenderData, path: str | os.PathLike[str]) -> None:
         "data": _CONVERTER.unstructure(data),
     }
     try:
-        atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        # private: a snapshot holds user identifiers
+        write_atomic(path, json.dumps(document, ensure_ascii=False, indent=1) + "\n", mode=0o600)
     except OSError as exc:
         raise SnapshotError(path=os.fspath(path), problem=f"cannot write: {exc.strerror}") from exc
 

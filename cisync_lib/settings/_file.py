@@ -13,9 +13,9 @@ import tomlkit
 from attrs import field, frozen
 from tomlkit.exceptions import ParseError, TOMLKitError
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError, ConsentRequiredError
 
-from ._atomic import write_atomic
 from ._connection import ConnectionSettings
 from ._consent import Consent, ConsentRecord
 from ._edit import apply_changes

@@ -14,10 +14,10 @@ from typing import Any
 
 import tomlkit
 
+from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
-from cisync_lib.settings._atomic import write_atomic
 
-__all__ = ["write_private", "write_sandbox_config"]
+__all__ = ["write_sandbox_config"]
 
 _HEADER = """\
 # cisync deployment config for local sandboxes (written by cisync; the URLs and
@@ -146,14 +146,5 @@ def write_sandbox_config(
             if info is not None
         },
     }
-    write_private(root / "cisync-secrets.toml", tomlkit.dumps(secrets))
+    write_atomic(root / "cisync-secrets.toml", tomlkit.dumps(secrets), mode=0o600)
     return path
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (created 0600, so never readable in between)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    if os.name == "posix":
-        os.chmod(path, 0o600)  # an existing file keeps its old mode through os.open

@@ -22,8 +22,11 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically, keeping the file's mode.
+def write_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically.
+
+    Every file cisync_lib saves (settings, snapshots, token caches, run state,
+    plans, reports) goes through here, so a crash never leaves half a file.
 
     The text goes to a temporary file in the same directory (same file
     system, so the final :func:`os.replace` is atomic), is flushed and
@@ -31,17 +34,26 @@ def write_atomic(path: Path, text: str) -> None:
     is removed and the original is untouched. A symbolic link is followed, so
     the file it points to is replaced and the link stays.
 
+    Args:
+        path: the file to replace or create.
+        text: its new content.
+        mode: the permission bits to give the file (``0o600`` for files holding
+            user identifiers or tokens); by default an existing file keeps its
+            mode and a new one gets the usual ``0o666`` minus the umask.
+
     Raises:
         OSError: the file could not be written; the original is unchanged.
     """
     target = Path(os.path.realpath(path))
-    try:
-        mode: int | None = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
+    if mode is None:
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = None
     temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    # a new file gets 0o666 minus the umask, as an ordinary open() would give it
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    # a new file gets 0o666 minus the umask, as an ordinary open() would give it;
+    # a private one is private from its first byte
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             if mode is not None:
