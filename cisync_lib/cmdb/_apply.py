@@ -168,7 +168,7 @@ def apply(
         apps = ire_write_apps(conn, plan, config, tally, phase("apps"))
         ci_of = {o.app_id: o.sys_id for o in apps if o.kind is OpKind.CREATE and o.done}
         links = link_ops(plan, ci_of)
-        execute(conn, links, config, tally, phase("links"))
+        execute(conn, [o for o in links if not o.error], config, tally, phase("links"))
     else:
         # one ordered stream: apps precede their links, so batches stay full
         apps = app_ops(plan, config)

@@ -78,7 +78,12 @@ def app_ops(plan: Plan, config: CmdbConfig) -> list[Op]:
 
 
 def link_ops(plan: Plan, ci_of: Mapping[str, str] | None = None) -> list[Op]:
-    """Link removals, then additions (``ci_of`` maps app ids to CIs created elsewhere, e.g. IRE)."""
+    """Link removals, then additions.
+
+    ``ci_of`` maps app ids to the CIs created elsewhere (IRE, which assigns their
+    sys_ids). With it, a link to a new app missing from ``ci_of`` is not sent: its
+    op carries an error instead, since the CI it would point at never exists.
+    """
     ops: list[Op] = []
     table = plan.link_table
     for r in plan.remove_links:
@@ -87,7 +92,14 @@ def link_ops(plan: Plan, ci_of: Mapping[str, str] | None = None) -> list[Op]:
         )
     rel_type = plan.rel_type or ""
     for a in plan.add_links:
-        ci = (ci_of or {}).get(a.app_id, a.ci) if a.new_app else a.ci
+        ci = a.ci
+        if a.new_app and ci_of is not None:
+            if a.app_id not in ci_of:
+                error = f"its app {a.app_id} was not created"
+                ops.append(Op(f"l{len(ops)}", OpKind.ADD_LINK, "POST", table, "", None, a.app_id,
+                              error=error))  # fmt: skip
+                continue
+            ci = ci_of[a.app_id]
         sys_id = record_sys_id(table, ci, a.user, rel_type)
         body = {"sys_id": sys_id, "ci": ci, "user": a.user, "type": rel_type}
         ops.append(Op(f"l{len(ops)}", OpKind.ADD_LINK, "POST", table, sys_id, body, a.app_id))

@@ -94,3 +94,26 @@ def test_preflight_stops_with_instructions(cisync_sandbox_factory, options, miss
     assert "identification rule" in text
     assert "To fix" in text
     assert sb.request_log.writes(since=mark) == 0
+
+
+def test_links_of_apps_ire_did_not_create_are_not_written(cisync_sandbox_factory):
+    """IRE assigns a new CI's sys_id, so a link to an app whose create failed would point at
+    a CI that never exists (and, once IRE creates it under another sys_id, stay an orphan)."""
+    from cisync_lib import ApplyError
+    from cisync_lib.sandbox import FaultRule
+
+    sb = start(cisync_sandbox_factory)
+    desired = desired_from(tenant("tiny"))
+    sb.faults.add(FaultRule(service="servicenow", path="identifyreconcile", status=400))
+    with pytest.raises(ApplyError):
+        sync(sb, desired, IRE)
+    sb.faults.clear()
+    cis = {r["sys_id"] for r in sb.store.query("cmdb_ci_business_app")}
+    dangling = [r for r in sb.store.query("cmdb_rel_person") if r["ci"] not in cis]
+    assert dangling == []
+    sync(sb, desired, IRE)  # the next run creates the apps and then their links
+    assert sorted(store_links(sb)) == sorted(
+        (f"mdca:app:{a}", u) for a, users in desired.links.items() for u in users
+    )
+    assert all(r["ci"] in {x["sys_id"] for x in sb.store.query("cmdb_ci_business_app")}
+               for r in sb.store.query("cmdb_rel_person"))  # fmt: skip
