@@ -107,8 +107,9 @@ def apply(
 
     First the blast-radius guard, then the fingerprint: the plan's rows are
     read again (or ``state`` is used, when the caller read it in this process
-    just before planning) and compared with ``plan.fingerprint``. On a mismatch
-    apply refuses (:class:`~cisync_lib.StalePlanError`) or, with
+    just before planning) and compared with ``plan.fingerprint``, and the
+    run-state file's completed runs with the plan's. On a mismatch apply
+    refuses (:class:`~cisync_lib.StalePlanError`) or, with
     ``on_stale="replan"``, plans again from ``desired``. The pending run state
     is saved before the first write and committed after the last.
 
@@ -130,7 +131,8 @@ def apply(
 
     Raises:
         GuardRefusedError: the plan removes too much and ``force`` is not set.
-        StalePlanError: the instance changed and ``on_stale="refuse"``.
+        StalePlanError: the instance, or the run state (runs committed since the
+            plan was made), changed and ``on_stale="refuse"``.
         CmdbSetupError: IRE preflight failed (nothing written).
         ApplyError: some writes failed; everything else was applied.
     """
@@ -143,12 +145,19 @@ def apply(
         progress(ApplyProgress(phase="check", done=0, total=1))
     current = state if state is not None else read_state(conn, config, plan.scope)
     replanned = False
-    if current.fingerprint != plan.fingerprint:
+    stored = run_state.load() if run_state is not None else None
+    # a plan made before other runs were committed would rewind their grace-period counts
+    runs_moved = stored is not None and stored.completed_runs != plan.run_state.completed_runs
+    if current.fingerprint != plan.fingerprint or runs_moved:
         if on_stale != "replan" or desired is None:
-            raise StalePlanError(expected=plan.fingerprint, actual=current.fingerprint)
-        logger.info("the instance changed since planning; planning again")
-        previous = run_state.load() if run_state is not None else None
-        plan = make_plan(desired, current, config, previous)
+            raise StalePlanError(
+                expected=plan.fingerprint,
+                actual=current.fingerprint,
+                expected_runs=plan.run_state.completed_runs,
+                actual_runs=stored.completed_runs if stored is not None else None,
+            )
+        logger.info("the instance or the run state changed since planning; planning again")
+        plan = make_plan(desired, current, config, stored)
         plan.guard.check(force)
         replanned = True
     if config.write_path is WritePath.IRE and (plan.creates or plan.updates or plan.retires):
