@@ -171,7 +171,21 @@ class SyncJob:
 
         Raises:
             StalePlanError: the instance changed since the plan was made; nothing written.
+            RelationshipNotAvailableError: the plan adds user links but the effective
+                settings no longer allow user sync (consent withdrawn); nothing written.
+            ConfigError: the plan adds user links but this job does not select them.
         """
+        if plan.add_links and not self.syncs_users:
+            check_relationships(
+                [RelationshipKind.USER_USES_APP],
+                self.effective,
+                connection=self.settings.connection,
+            )
+            raise ConfigError(
+                key="sync.relationships",
+                problem=f"the plan adds {len(plan.add_links)} user link(s) but this job does not "
+                f"select {RelationshipKind.USER_USES_APP.value!r}; plan again",
+            )
         report = base_report(self, "apply", started=datetime.now(timezone.utc), plan=plan)
         return apply_plan(self, plan, report, force=force)
 
