@@ -12,10 +12,9 @@ from typing import Any
 
 from cisync_lib._errors import CisyncError
 
-__all__ = ["register"]
+from ._common import EXIT_ERROR, EXIT_OK, exit_code_for
 
-EXIT_OK = 0
-EXIT_ERROR = 1
+__all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
@@ -63,7 +62,7 @@ def serve_command(args: argparse.Namespace) -> int:
         sandbox = Sandbox(config).start()
     except CisyncError as exc:
         print(f"cisync sandbox: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return exit_code_for(exc)  # a bad --size or --state is a usage error (2)
     if threading.current_thread() is threading.main_thread():
         # Install both handlers explicitly: a process started in the background by a
         # non-interactive shell inherits SIGINT as ignored, and Ctrl+C must still stop it.

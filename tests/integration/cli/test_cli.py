@@ -25,7 +25,16 @@ def test_help_lists_every_command_and_the_exit_codes(tmp_path):
     assert "3  refused" in result.stdout
 
 
-@pytest.mark.parametrize("args", [(), ("plan", "--env", "staging"), ("frobnicate",), ("settings",)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("plan", "--env", "staging"),
+        ("frobnicate",),
+        ("settings",),
+        ("sandbox", "serve", "--size", "huge"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, args):
     assert Cli(tmp_path).run(*args).code == 2
 
