@@ -222,7 +222,9 @@ def correlation_spec(file: Path, raw: Mapping[str, Any]) -> CorrelationSpec:
     try:
         config = CorrelatorConfig.from_mapping(options, file=str(file))
     except ConfigError as exc:
-        name = "chain" if exc.key == "strategies" else f"options.{exc.key}"
+        name = "options"  # a value of the wrong shape names no key of its own
+        if exc.key:
+            name = "chain" if exc.key == "strategies" else f"options.{exc.key}"
         raise attrs.evolve(exc, key=f"correlation.{name}", message="") from None
     alias = resolve_path(file.parent, raw["alias_map"]) if "alias_map" in raw else None
     return CorrelationSpec(config=config, alias_map=alias)

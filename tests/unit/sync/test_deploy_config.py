@@ -165,6 +165,12 @@ def test_bad_correlation_option_names_its_key(tmp_path):
     assert "prefer_active" in (error.allowed or "")
 
 
+def test_a_malformed_correlation_option_names_the_options_table(tmp_path):
+    error = error_of(tmp_path, BASE + '[correlation.options]\ndomain_aliases = "contoso.com"\n')
+    assert error.key == "correlation.options"
+    assert "None" not in str(error)
+
+
 def test_destination_choice(tmp_path):
     config = load_deployment(write(tmp_path, BASE))
     assert config.destination("test").name == "test"
