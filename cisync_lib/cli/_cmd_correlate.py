@@ -56,16 +56,11 @@ def register(subparsers: Any) -> None:
 def _names(args: argparse.Namespace) -> list[ObservedName]:
     from cisync_lib.correlation import ObservedName
     from cisync_lib.defender import DefenderData
+    from cisync_lib.sync._pipeline import observed_names
 
     if args.snapshot is not None:
         data = DefenderData.load(args.snapshot)
-        names = []
-        for merged in data.apps:
-            for user in data.users.get(merged.id, ()):
-                context = {"app": merged.app.name, "stream": user.stream_id}
-                names.append(
-                    ObservedName(raw=user.identifier, anonymized=user.anonymized, context=context)
-                )
+        names, _apps = observed_names(data, [merged.id for merged in data.apps])
         return names
     try:
         lines = args.input.read_text(encoding="utf-8").splitlines()

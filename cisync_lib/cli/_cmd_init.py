@@ -45,9 +45,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=lambda a: run_command(a, _init))
 
 
-_NOT_INFO = "not the JSON line of `cisync sandbox serve --json`"
-
-
 def _read_info(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8").strip().splitlines()

@@ -269,6 +269,33 @@ def test_correlate_writes_the_unmatched_report_and_the_alias_map_fixes_rows(
     assert summary["by_status"] == {"MATCHED": len(fixable)}
 
 
+def test_correlate_reads_the_identifiers_of_a_snapshot(tmp_path, shared_sandbox):
+    from cisync_lib.sync import job_from_config
+
+    cli = cli_for(shared_sandbox, tmp_path)
+    source = job_from_config(load_deployment(cli.config), "test").source
+    source.read(period="P30D", include_users=True).save(tmp_path / "snapshot.json")
+    result = cli.run(
+        *cli.with_config("correlate", "--snapshot", "snapshot.json", "--out", "u.json", "--json")
+    )
+    assert result.code == 0, result.stderr
+    rows = json.loads((tmp_path / "u.json").read_text(encoding="utf-8"))["rows"]
+    truth = shared_sandbox.tenant.truth
+    raws = {raw for row in rows for raw in row["raw_examples"]}
+    assert raws
+    for row in rows:  # each unmatched identifier with the reason its ground truth gives
+        assert {truth[raw].default.reason.value for raw in row["raw_examples"]} == {
+            row["reason_code"]
+        }
+        assert row["app"], "a snapshot's identifiers carry the app they were seen in"
+    tenant = shared_sandbox.tenant
+    reported = {raw for s in tenant.streams if not s.is_snapshot for a in tenant.apps("P30D", s.id)
+                for raw in tenant.users("P30D", s.id, a.id)}  # fmt: skip
+    unmatched = {raw for raw in reported if truth[raw].default.status.value != "MATCHED"}
+    assert raws <= unmatched
+    assert {truth[r].default.reason for r in raws} == {truth[r].default.reason for r in unmatched}
+
+
 # --- report ----------------------------------------------------------------------------
 
 
