@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cisync_lib._atomic import write_atomic
+from cisync_lib._errors import CisyncError
 from cisync_lib._errors_cmdb import PlanError
 from cisync_lib.sync import SyncReport, load_deployment
+from cisync_lib.sync._report import Mode
 
 from ._common import (
     EXIT_CODES_HELP,
@@ -18,6 +22,7 @@ from ._common import (
     EXIT_REFUSED,
     Output,
     config_options,
+    exit_code_for,
     output_options,
     run_command,
 )
@@ -123,10 +128,33 @@ def _save_report(job: SyncJob, report: SyncReport, extra: Path | None) -> Path:
     return saved
 
 
+@contextmanager
+def _reported(args: argparse.Namespace, job: SyncJob, mode: Mode) -> Iterator[None]:
+    """Save a report for a run that raises, so ``reports/last.json`` never shows an older run."""
+    started = datetime.now(timezone.utc)
+    try:
+        yield
+    except CisyncError as exc:
+        report = SyncReport(
+            connection=job.settings.connection,
+            destination=job.destination.name,
+            environment=job.destination.environment.value,
+            mode=mode,
+            outcome="refused" if exit_code_for(exc) == EXIT_REFUSED else "failed",
+            started_at=started,
+            finished_at=datetime.now(timezone.utc),
+            relationships=tuple(r.value for r in job.relationships),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        _save_report(job, report, args.report)
+        raise
+
+
 def _plan(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress)
-        report = job.plan()
+        with _reported(args, job, "plan"):
+            report = job.plan()
     if args.out is not None:
         _write_plan(args.out, job, report.plan)
         out.text(f"Plan saved: {args.out} (apply it with: cisync apply --plan {args.out} ...)")
@@ -140,17 +168,20 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
 def _sync(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress)
-        report = job.run(dry_run=not args.apply, force=args.force)
+        with _reported(args, job, "apply" if args.apply else "dry_run"):
+            report = job.run(dry_run=not args.apply, force=args.force)
     return _finish(args, out, job, report)
 
 
 def _apply(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress, with_source=args.plan is None)
-        if args.plan is None:
-            report = job.run(dry_run=False, force=args.force)
-        else:
-            report = job.apply(_read_plan(args.plan, job), force=args.force)
+        plan = _read_plan(args.plan, job) if args.plan is not None else None
+        with _reported(args, job, "apply"):
+            if plan is None:
+                report = job.run(dry_run=False, force=args.force)
+            else:
+                report = job.apply(plan, force=args.force)
     return _finish(args, out, job, report)
 
 

@@ -43,6 +43,8 @@ def _verb(report: SyncReport) -> str:
 
 
 def _count_lines(report: SyncReport) -> list[str]:
+    if report.outcome == "failed" and not report.counts:
+        return []  # failed before planning: there is nothing to count
     source = report.counts if report.outcome != "applied" else {**report.counts, **report.written}
     kept = ("unchanged_app", "unchanged_link", "pending_removal")
     changes = [
@@ -60,7 +62,8 @@ def _count_lines(report: SyncReport) -> list[str]:
 def _source_line(report: SyncReport) -> str:
     src = report.source
     if not src:
-        return "Source: not read (a saved plan was applied)"
+        applied = " (a saved plan was applied)" if report.outcome == "applied" else ""
+        return f"Source: not read{applied}"
     text = f"Source: {src.get('kind', '?')}, {src.get('period', '?')}"
     text += f", {src.get('apps', 0)} apps read, {src.get('apps_in_scope', 0)} within the filters"
     if "identifiers" in src:

@@ -106,6 +106,15 @@ def test_a_service_error_exits_1(tmp_path, shared_sandbox):
     assert result.code == 1
     assert result.json()["error"]["type"] == "ServiceNowAuthError"
     assert "wrong-password" not in result.stdout + result.stderr
+    # the failed run leaves its own report: last.json never shows an older run after an alert
+    last = tmp_path / "state" / "sandbox--test" / "reports" / "last.json"
+    report = json.loads(last.read_text(encoding="utf-8"))
+    assert (report["mode"], report["outcome"]) == ("plan", "failed")
+    assert report["error"].startswith("ServiceNowAuthError")
+    assert "wrong-password" not in last.read_text(encoding="utf-8")
+    shown = cli.run("report", str(last))
+    assert shown.code == 0
+    assert "FAILED" in shown.stdout
 
 
 # --- plan, apply, sync ----------------------------------------------------------------
@@ -160,6 +169,8 @@ def test_a_reviewed_plan_applies_once_then_is_refused_as_stale(tmp_path, fresh_s
     stale = cli.run(*cli.with_config("apply", "--plan", str(plan_file), "--json"))
     assert stale.code == 3
     assert stale.json()["error"]["type"] == "StalePlanError"
+    last = tmp_path / "state" / "sandbox--test" / "reports" / "last.json"
+    assert json.loads(last.read_text(encoding="utf-8"))["outcome"] == "refused"
     other = cli.run(*cli.with_config("apply", "--plan", str(tmp_path / "cisync.toml")))
     assert other.code == 2  # not a plan file
 
