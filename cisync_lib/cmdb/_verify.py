@@ -53,7 +53,8 @@ def verify(conn: ServiceNowConnection, ops: Sequence[Op], config: CmdbConfig) ->
         by_table.setdefault(o.table, []).append(o)
     for table, table_ops in by_table.items():
         for group in _chunks(table_ops, size):
-            fields = sorted({k for o in group for k in (o.body or {})})
+            # deletes have no body: ask for sys_id alone, not every field of the rows
+            fields = sorted({k for o in group for k in (o.body or {})}) or ["sys_id"]
             found = {
                 row["sys_id"]: row
                 for row in conn.query(
