@@ -23,6 +23,7 @@ __all__ = [
     "LinkOwnership",
     "SettingsLike",
     "WritePath",
+    "setting_or",
 ]
 
 
@@ -135,6 +136,16 @@ class SettingsLike(Protocol):
     def __getitem__(self, name: str) -> object: ...
 
 
+def setting_or(settings: SettingsLike | None, name: str, default: object) -> object:
+    """The value of setting ``name``, or ``default`` when there are no settings or no such one."""
+    if settings is None:
+        return default
+    try:
+        return settings[name]
+    except LookupError:  # KeyError included
+        return default
+
+
 def _policy(value: Mapping[str, FieldPolicy | str]) -> Mapping[str, FieldPolicy]:
     try:
         return MappingProxyType({k: FieldPolicy(v) for k, v in value.items()})
@@ -223,10 +234,7 @@ class CmdbConfig:
         """
 
         def get(name: str, default: object) -> object:
-            try:
-                return settings[name]
-            except (KeyError, LookupError):
-                return default
+            return setting_or(settings, name, default)
 
         grace = GracePolicy(
             runs=int(str(get("grace_runs", self.grace.runs))),

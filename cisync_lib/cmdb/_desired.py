@@ -12,7 +12,7 @@ from cisync_lib._converter import make_converter
 from cisync_lib._errors import ConfigError
 from cisync_lib._models import AppInfo, DiscoveredApp, SanctionState
 
-from ._config import CmdbConfig, SettingsLike
+from ._config import CmdbConfig, SettingsLike, setting_or
 from ._state import ReadScope
 
 __all__ = ["DefenderDataLike", "DesiredApp", "DesiredState", "describe_app"]
@@ -140,14 +140,7 @@ class DesiredState:
         config = config or CmdbConfig()
 
         def setting(name: str, given: object, default: object) -> object:
-            if given is not None:
-                return given
-            if settings is not None:
-                try:
-                    return settings[name]
-                except (KeyError, LookupError):
-                    pass
-            return default
+            return given if given is not None else setting_or(settings, name, default)
 
         max_score = int(str(setting("max_risk_score", max_risk_score, 10)))
         scope = str(setting("app_scope", app_scope, "all"))
