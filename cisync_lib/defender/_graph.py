@@ -143,7 +143,9 @@ class _GraphApi:
         url = self._apps_url(stream.id, period)
         if max_risk_score < 10:
             url += "?" + urlencode({"$filter": f"riskScore le {max_risk_score}"}, quote_via=quote)
-        apps = self._collect(url, Where(entity="apps", stream_id=stream.id), DiscoveredApp)
+        # a missing userCount would read as 0 and skip the app's users without a word
+        where = Where(entity="apps", stream_id=stream.id)
+        apps = self._collect(url, where, DiscoveredApp, required=("userCount",))
         return [attrs.evolve(a, stream_id=stream.id, period=period) for a in apps]
 
     def list_users(self, stream: DiscoveryStream, app: DiscoveredApp, period: str) -> list[AppUser]:
@@ -184,9 +186,21 @@ class _GraphApi:
         fn = f"microsoft.graph.security.aggregatedAppsDetails(period=duration'{period}')"
         return f"{self._root}{_BASE}/{quote(stream_id, safe='')}/{fn}"
 
-    def _collect(self, url: str, where: Where, cls: type[T]) -> list[T]:
+    def _collect(
+        self, url: str, where: Where, cls: type[T], *, required: tuple[str, ...] = ()
+    ) -> list[T]:
         out: list[T] = []
         for request, page, items in self._pages(url, where):
+            missing = [
+                f"required key missing @ $.value[{index}].{key}"
+                for index, item in enumerate(items)
+                if isinstance(item, Mapping)
+                for key in required
+                if key not in item
+            ]
+            if missing:
+                entity = f"{where.entity} page {page}"
+                raise DefenderPayloadError(request=request, entity=entity, problems=missing)
             out.extend(
                 structure_payload(
                     items,
