@@ -123,6 +123,8 @@ class SnapshotSource:
 
         Raises:
             SnapshotError: the file is bad, incomplete, or does not hold what is asked for.
+            ConfigError: an unknown period or risk score, or a stream selection that
+                is empty or names a stream the snapshot does not hold.
         """
         data = load_snapshot(self.path)
         if not data.complete:
