@@ -17,7 +17,7 @@ from cisync_lib._payload import structure_payload
 from ._auth import TokenProvider
 from ._config import GraphConnection
 from ._data import AppDevice, DefenderData, ProgressCallback
-from ._http import HttpClient, Where
+from ._http import HttpClient, Where, require_keys
 from ._limiter import RateLimiter, shared_limiter
 from ._reader import run_read
 
@@ -191,23 +191,15 @@ class _GraphApi:
     ) -> list[T]:
         out: list[T] = []
         for request, page, items in self._pages(url, where):
-            missing = [
-                f"required key missing @ $.value[{index}].{key}"
-                for index, item in enumerate(items)
-                if isinstance(item, Mapping)
-                for key in required
-                if key not in item
-            ]
-            if missing:
-                entity = f"{where.entity} page {page}"
-                raise DefenderPayloadError(request=request, entity=entity, problems=missing)
+            entity = f"{where.entity} page {page}"
+            require_keys(items, required, request=request, entity=entity, path="$.value")
             out.extend(
                 structure_payload(
                     items,
                     list[cls],  # type: ignore[valid-type]
                     converter=self._conv,
                     request=request,
-                    entity=f"{where.entity} page {page}",
+                    entity=entity,
                     path="$.value",
                 )
             )
