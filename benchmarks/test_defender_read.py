@@ -39,6 +39,7 @@ def _timed_read(sb, concurrency):
 
 
 def _compare(sb, want, label):
+    """Read sequentially (the baseline) and concurrently; check both, print the figures."""
     seq, seq_s, seq_calls, seq_tokens = _timed_read(sb, 1)
     con, con_s, con_calls, con_tokens = _timed_read(sb, 4)
     assert_matches(seq, want)
@@ -52,7 +53,6 @@ def _compare(sb, want, label):
         f"concurrent x4 {con_s:6.1f} s ({con_calls / con_s:4.0f}/s) | "
         f"speed-up {seq_s / con_s:.2f}x"
     )
-    return seq_s, con_s
 
 
 @pytest.mark.parametrize("size", ["small", "medium", "large"])
@@ -64,7 +64,7 @@ def test_read_sequential_vs_concurrent(size):
         _compare(sb, want, f"{size}, loopback")
         if size != "large":  # 7,000 sequential round trips would take minutes
             sb.faults.add(FaultRule(service="graph", kind="latency", delay=LATENCY))
-            seq_s, con_s = _compare(sb, want, f"{size}, +{LATENCY * 1000:.0f} ms/request")
-            assert con_s < seq_s  # with a round trip to wait for, the fan-out must pay
+            # printed, not asserted: wall time on a shared machine is no pass/fail criterion
+            _compare(sb, want, f"{size}, +{LATENCY * 1000:.0f} ms/request")
     finally:
         sb.close()

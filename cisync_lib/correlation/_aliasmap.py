@@ -32,12 +32,13 @@ ALIAS_COLUMNS = (
     "reviewed_on",
     "expires",
 )
-#: informational columns of the unmatched report, accepted and ignored when it is loaded back.
+#: the unmatched report's own columns, in its order (``normalized`` names the identifier;
+#: the others are informational, accepted and ignored when the report is loaded back).
 REPORT_COLUMNS = (
+    "normalized",
     "raw_examples",
     "occurrences",
     "kind",
-    "normalized",
     "status",
     "reason_code",
     "message",

@@ -19,7 +19,7 @@ from ._chain import (
 )
 from ._config import CorrelatorConfig
 from ._directory import DirectoryResult, FetchRequest, UserDirectory, UserIndex
-from ._parse import ObservedName, ParsedName, parse
+from ._parse import ObservedName, ParsedName, normalize, parse
 from ._resolve import resolve_one
 from ._result import MatchResult
 from ._types import LookupKey, Strategy
@@ -136,7 +136,8 @@ class Correlator:
         by_key = {
             (r.parsed.normalized, r.input.anonymized): r for r in self.resolve(observed, directory)
         }
-        return [by_key[(parse(o, self.config).normalized, o.anonymized)] for o in observed]
+        # the grouping key is the normalised text; classifying each name again is not needed
+        return [by_key[(normalize(o.raw)[0], o.anonymized)] for o in observed]
 
 
 def _members(step: Step) -> tuple[Strategy, ...]:

@@ -15,7 +15,7 @@ from attrs import frozen
 from cisync_lib._atomic import write_atomic
 from cisync_lib._records import SnUser
 
-from ._aliasmap import ALIAS_COLUMNS
+from ._aliasmap import ALIAS_COLUMNS, REPORT_COLUMNS
 from ._codes import Status
 from ._result import MatchResult
 from ._types import StrategyTrace
@@ -23,23 +23,8 @@ from ._types import StrategyTrace
 __all__ = ["REPORT_FIELDNAMES", "CorrelationReport", "ReportSummary", "write_report_csv"]
 
 #: the unmatched report's columns, in order; the last ones are the blank alias-map columns.
-REPORT_FIELDNAMES = (
-    "normalized",
-    "raw_examples",
-    "occurrences",
-    "kind",
-    "status",
-    "reason_code",
-    "message",
-    "strategies_tried",
-    "candidates",
-    "suggestion",
-    "app",
-    "stream",
-    "first_seen",
-    "last_seen",
-    *(c for c in ALIAS_COLUMNS if c != "source_name"),
-)
+REPORT_FIELDNAMES = (*REPORT_COLUMNS, *(c for c in ALIAS_COLUMNS if c != "source_name"))
+
 # spreadsheet programs run a cell starting with these as a formula (CSV injection)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

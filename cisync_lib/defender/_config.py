@@ -13,7 +13,13 @@ from attrs import field, frozen, validators
 from cisync_lib._errors import ConfigError
 from cisync_lib._version import __version__
 
-from ._credentials import ClientAssertion, ClientCertificate, ClientSecret, LegacyToken
+from ._credentials import (
+    ClientAssertion,
+    ClientCertificate,
+    ClientSecret,
+    LegacyToken,
+    proxies_repr,
+)
 
 __all__ = [
     "CLOUDS",
@@ -197,7 +203,9 @@ class GraphConnection:
     graph_url: str | None = field(default=None, kw_only=True, validator=_https_url)
     graph_scope: str | None = field(default=None, kw_only=True)
     verify: bool | str = field(default=True, kw_only=True, converter=_verify)
-    proxies: Mapping[str, str] = field(factory=dict, converter=_proxies, kw_only=True)
+    proxies: Mapping[str, str] = field(
+        factory=dict, converter=_proxies, kw_only=True, repr=proxies_repr
+    )
     http: HttpPolicy = field(factory=HttpPolicy, kw_only=True)
     token_cache_path: str | None = field(default=None, kw_only=True, converter=_optional_path)
     instance_discovery: bool | None = field(default=None, kw_only=True)
@@ -253,7 +261,9 @@ class LegacyConnection:
     authority_host: str | None = field(default=None, kw_only=True, validator=_https_url)
     scope: str = field(default=MDCA_RESOURCE_SCOPE, kw_only=True)
     verify: bool | str = field(default=True, kw_only=True, converter=_verify)
-    proxies: Mapping[str, str] = field(factory=dict, converter=_proxies, kw_only=True)
+    proxies: Mapping[str, str] = field(
+        factory=dict, converter=_proxies, kw_only=True, repr=proxies_repr
+    )
     http: HttpPolicy = field(default=LEGACY_HTTP_POLICY, kw_only=True)
     experimental_users: bool = field(default=False, kw_only=True)
     token_cache_path: str | None = field(default=None, kw_only=True, converter=_optional_path)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 from attrs import field, frozen
 
@@ -23,6 +24,7 @@ __all__ = [
     "Credential",
     "LegacyToken",
     "Secret",
+    "proxies_repr",
 ]
 
 _MASK = "***"
@@ -203,3 +205,16 @@ class LegacyToken:
 
 #: Everything msal can authenticate with.
 Credential = ClientSecret | ClientCertificate | ClientAssertion
+
+
+def proxies_repr(proxies: Mapping[str, str]) -> str:
+    """The repr of requests-style proxies with any password in their URLs masked."""
+
+    def masked(url: str) -> str:
+        parts = urlsplit(url)  # http://user:password@proxy:3128
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:{_MASK}@{host}"))
+
+    return repr({scheme: masked(url) for scheme, url in proxies.items()})

@@ -17,7 +17,7 @@ from cisync_lib._payload import structure_payload
 from ._auth import TokenProvider
 from ._config import GraphConnection
 from ._data import AppDevice, DefenderData, ProgressCallback
-from ._http import HttpClient, Where
+from ._http import HttpClient, Where, require_keys
 from ._limiter import RateLimiter, shared_limiter
 from ._reader import run_read
 
@@ -143,7 +143,9 @@ class _GraphApi:
         url = self._apps_url(stream.id, period)
         if max_risk_score < 10:
             url += "?" + urlencode({"$filter": f"riskScore le {max_risk_score}"}, quote_via=quote)
-        apps = self._collect(url, Where(entity="apps", stream_id=stream.id), DiscoveredApp)
+        # a missing userCount would read as 0 and skip the app's users without a word
+        where = Where(entity="apps", stream_id=stream.id)
+        apps = self._collect(url, where, DiscoveredApp, required=("userCount",))
         return [attrs.evolve(a, stream_id=stream.id, period=period) for a in apps]
 
     def list_users(self, stream: DiscoveryStream, app: DiscoveredApp, period: str) -> list[AppUser]:
@@ -184,16 +186,20 @@ class _GraphApi:
         fn = f"microsoft.graph.security.aggregatedAppsDetails(period=duration'{period}')"
         return f"{self._root}{_BASE}/{quote(stream_id, safe='')}/{fn}"
 
-    def _collect(self, url: str, where: Where, cls: type[T]) -> list[T]:
+    def _collect(
+        self, url: str, where: Where, cls: type[T], *, required: tuple[str, ...] = ()
+    ) -> list[T]:
         out: list[T] = []
         for request, page, items in self._pages(url, where):
+            entity = f"{where.entity} page {page}"
+            require_keys(items, required, request=request, entity=entity, path="$.value")
             out.extend(
                 structure_payload(
                     items,
                     list[cls],  # type: ignore[valid-type]
                     converter=self._conv,
                     request=request,
-                    entity=f"{where.entity} page {page}",
+                    entity=entity,
                     path="$.value",
                 )
             )

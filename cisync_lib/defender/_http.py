@@ -13,7 +13,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import requests
 from attrs import frozen
@@ -25,7 +25,7 @@ from ._config import HttpPolicy
 from ._limiter import RateLimiter
 from ._session import make_retry, make_session, redact
 
-__all__ = ["HttpClient", "Where"]
+__all__ = ["HttpClient", "Where", "require_keys"]
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +208,25 @@ class HttpClient:
             request_id=request_id,
             detail=detail,
         )
+
+
+def require_keys(
+    items: Sequence[object], keys: Sequence[str], *, request: str, entity: str, path: str
+) -> None:
+    """Refuse a page whose objects lack one of ``keys`` (a default would hide the gap).
+
+    Raises:
+        DefenderPayloadError: naming each missing key by its JSON path under ``path``.
+    """
+    missing = [
+        f"required key missing @ {path}[{index}].{key}"
+        for index, item in enumerate(items)
+        if isinstance(item, Mapping)
+        for key in keys
+        if key not in item
+    ]
+    if missing:
+        raise DefenderPayloadError(request=request, entity=entity, problems=missing)
 
 
 def _entity(where: Where) -> str:

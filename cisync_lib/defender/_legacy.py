@@ -26,7 +26,7 @@ from ._auth import TokenProvider
 from ._config import LegacyConnection
 from ._credentials import LegacyToken
 from ._data import AppDevice, DefenderData, ProgressCallback
-from ._http import HttpClient, Where
+from ._http import HttpClient, Where, require_keys
 from ._limiter import RateLimiter, shared_limiter
 from ._reader import run_read
 
@@ -79,7 +79,9 @@ class LegacySource:
             on_unauthorized=on_unauthorized,
             limiter=limiter,
         )
-        self._api = _LegacyApi(self._http, connection.root)
+        self._api = _LegacyApi(
+            self._http, connection.root, require_user_count=connection.experimental_users
+        )
 
     @property
     def requests_sent(self) -> int:
@@ -148,10 +150,12 @@ class LegacySource:
 class _LegacyApi:
     kind = "legacy"
 
-    def __init__(self, http: HttpClient, root: str) -> None:
+    def __init__(self, http: HttpClient, root: str, *, require_user_count: bool = False) -> None:
         self._http = http
         self._root = root
         self._conv = make_converter()
+        # users are read only for apps with a user count: a missing one would read as 0
+        self._required = ("usersCount",) if require_user_count else ()
 
     def list_streams(self) -> list[DiscoveryStream]:
         url = self._root + STREAMS_PATH
@@ -184,12 +188,14 @@ class _LegacyApi:
         where = Where(entity="apps", stream_id=stream.id)
         out: list[DiscoveredApp] = []
         for request, page, items in self._pages(self._root + APPS_PATH, body, where):
+            entity = f"apps page {page}"
+            require_keys(items, self._required, request=request, entity=entity, path="$.data")
             apps = structure_payload(
                 items,
                 list[DiscoveredApp],
                 converter=self._conv,
                 request=request,
-                entity=f"apps page {page}",
+                entity=entity,
                 path="$.data",
                 legacy=True,
             )

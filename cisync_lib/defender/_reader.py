@@ -89,6 +89,12 @@ def select_streams(
         return tuple(s for s in streams if not s.is_snapshot)
     if isinstance(selectors, str):
         selectors = [selectors]
+    if not selectors:
+        # an empty read would look complete, and a sync would retire every app
+        raise ConfigError(
+            key="streams",
+            problem="an empty list selects no stream; pass None to read every non-snapshot stream",
+        )
     chosen: dict[str, DiscoveryStream] = {}
     for selector in selectors:
         matches = [s for s in streams if selector in (s.id, s.display_name)]

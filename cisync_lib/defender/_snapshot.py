@@ -123,6 +123,8 @@ class SnapshotSource:
 
         Raises:
             SnapshotError: the file is bad, incomplete, or does not hold what is asked for.
+            ConfigError: an unknown period or risk score, or a stream selection that
+                is empty or names a stream the snapshot does not hold.
         """
         data = load_snapshot(self.path)
         if not data.complete:
@@ -182,10 +184,12 @@ def _narrow(
     ]
     merged = merge_apps(observations)
     kept = {m.id for m in merged}
+    # users were read per (app, stream) listing: none for an observation dropped here
+    listed = {(o.id, o.stream_id or "") for o in observations}
 
-    users = {a: _in(u, ids) for a, u in data.users.items() if a in kept} if include_users else {}
+    users = {a: _in(u, listed) for a, u in data.users.items() if a in kept} if include_users else {}
     devices = (
-        {a: _in(d, ids) for a, d in data.devices.items() if a in kept} if include_devices else {}
+        {a: _in(d, listed) for a, d in data.devices.items() if a in kept} if include_devices else {}
     )
     return attrs.evolve(
         data,
@@ -199,5 +203,5 @@ def _narrow(
     )
 
 
-def _in(items: tuple[_Item, ...], stream_ids: set[str]) -> tuple[_Item, ...]:
-    return tuple(i for i in items if i.stream_id in stream_ids)
+def _in(items: tuple[_Item, ...], listed: set[tuple[str, str]]) -> tuple[_Item, ...]:
+    return tuple(i for i in items if (i.app_id, i.stream_id) in listed)

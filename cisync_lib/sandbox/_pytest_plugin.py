@@ -56,7 +56,7 @@ def cisync_sandbox_factory() -> Iterator[SandboxFactory]:
 
 @pytest.fixture
 def cisync_sandbox(cisync_sandbox_factory: SandboxFactory) -> Sandbox:
-    """A fresh sandbox with the default configuration (an empty ServiceNow instance)."""
+    """A fresh sandbox with the default configuration (an empty instance, no Defender data)."""
     return cisync_sandbox_factory()
 
 

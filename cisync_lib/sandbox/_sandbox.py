@@ -49,7 +49,8 @@ class Sandbox(DefenderAccess):
             client = pysnc.ServiceNowClient(sb.servicenow_url, auth=session)
 
     Args:
-        config: what to start; the default starts an empty ServiceNow instance in memory.
+        config: what to start; the default starts every service in memory: an empty
+            ServiceNow instance and a Defender tenant with no streams (``size`` generates one).
     """
 
     def __init__(self, config: SandboxConfig | None = None) -> None:

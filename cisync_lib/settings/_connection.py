@@ -165,6 +165,8 @@ class ConnectionSettings:
         Raises:
             ConfigError: a name in ``keys`` is not a registered setting.
         """
+        if isinstance(keys, str):
+            keys = (keys,)  # one setting named on its own, not its letters
         names = tuple(SETTINGS) if keys is None else tuple(keys)
         unknown = [name for name in names if name not in SETTINGS]
         if unknown:

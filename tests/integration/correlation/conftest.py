@@ -57,8 +57,7 @@ def user_queries(sb):
 def sandbox(cisync_sandbox_session):
     """The session's shared sandbox with an empty sys_user table before and after the test.
 
-    Shared because a second Sandbox in one process currently fails to start
-    (werkzeug rules bound twice); emptying sys_user keeps tests independent.
+    Shared to save a start per test; emptying sys_user keeps tests independent.
     """
     sb = cisync_sandbox_session
     _clear_users(sb.store)

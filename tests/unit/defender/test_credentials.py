@@ -53,6 +53,23 @@ def test_credentials_and_connections_never_show_the_secret(credential):
     assert SECRET not in str(conn)
 
 
+def test_a_proxy_password_never_shows_in_a_connection_repr():
+    """Proxies may carry credentials in their URL; reprs mask the password."""
+    proxies = {"https": f"http://svc-cisync:{SECRET}@proxy.contoso.com:3128"}
+    graph = GraphConnection(
+        "tenant", "client", credential=ClientSecret(secret="x"), proxies=proxies
+    )
+    legacy = LegacyConnection(
+        "https://t.portal.cloudappsecurity.com/api",
+        credential=LegacyToken(key="x"),
+        proxies=proxies,
+    )
+    for conn in (graph, legacy):
+        assert SECRET not in repr(conn)
+        assert "svc-cisync:***@proxy.contoso.com:3128" in repr(conn)
+        assert conn.proxies == proxies  # the value itself is untouched
+
+
 def test_certificate_needs_exactly_one_key_form():
     """PEM and PFX are exclusive; a PEM key needs its thumbprint or certificate."""
     with pytest.raises(ConfigError, match="either"):

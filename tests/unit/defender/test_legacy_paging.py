@@ -81,3 +81,16 @@ def test_risk_filter_goes_into_the_body():
     _LegacyApi(client, "https://t/api").list_apps(STREAM, "P7D", 4)
     assert client.asked[0][3]["filters"] == {"score": {"lte": 4}}
     assert client.asked[0][3]["timeframe"] == 7
+
+
+def test_with_experimental_users_an_app_without_users_count_is_an_error():
+    """usersCount decides whether an app's users are read: missing, it would read as 0."""
+    page = {"data": [{"appId": 1, "name": "A", "score": 5}], "total": 1, "hasNext": False}
+    api = _LegacyApi(Scripted(page), "https://t/api", require_user_count=True)
+    with pytest.raises(
+        DefenderPayloadError, match=r"required key missing @ \$\.data\[0\]\.usersCount"
+    ):
+        api.list_apps(STREAM, "P30D", 10)
+    # without users to read, the count does not matter
+    (app,) = _LegacyApi(Scripted(page), "https://t/api").list_apps(STREAM, "P30D", 10)
+    assert app.user_count == 0

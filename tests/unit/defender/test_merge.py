@@ -82,6 +82,13 @@ def test_streams_by_id_or_name_in_the_given_order():
     assert [s.id for s in select_streams(STREAMS, "Global View")] == ["s1"]
 
 
+@pytest.mark.parametrize("empty", [[], (), ""])
+def test_an_empty_stream_selection_is_refused(empty):
+    """An empty list selects nothing: refused, never an empty (and so "complete") read."""
+    with pytest.raises(ConfigError, match="streams"):
+        select_streams(STREAMS, empty)
+
+
 def test_unknown_stream_lists_the_known_ones():
     """A stream that does not exist is a ConfigError listing what exists."""
     with pytest.raises(ConfigError, match=r"no stream .*Nope.*Global View \(s1\)"):

@@ -123,6 +123,30 @@ def test_replay_narrows_like_a_live_read(tmp_path):
     assert (no_users.users, no_users.users_read) == ({}, False)
 
 
+def test_replay_drops_users_of_an_observation_the_risk_filter_dropped(tmp_path):
+    """A live read with the lower risk score never lists the app in that stream, so never
+    reads its users there; the replay must not keep them either."""
+    streams = (
+        DiscoveryStream(id="s1", display_name="Global View"),
+        DiscoveryStream(id="s2", display_name="Zscaler"),
+    )
+    obs = [
+        DiscoveredApp(id="1", name="Box", risk_score=3, user_count=1, stream_id="s1"),
+        DiscoveredApp(id="1", name="Box", risk_score=7, user_count=1, stream_id="s2"),
+    ]
+    users = {
+        "1": (
+            AppUser(identifier="a@contoso.com", app_id="1", stream_id="s1"),
+            AppUser(identifier="b@contoso.com", app_id="1", stream_id="s2"),
+        )
+    }
+    path = tmp_path / "snap.json"
+    DefenderData(streams=streams, apps=merge_apps(obs), users=users).save(path)
+    data = SnapshotSource(path).read(max_risk_score=5)
+    assert [o.stream_id for m in data.apps for o in m.observations] == ["s1"]
+    assert [u.identifier for u in data.users["1"]] == ["a@contoso.com"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [

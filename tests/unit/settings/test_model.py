@@ -332,6 +332,15 @@ class TestDiffAndPromote:
                 },
             ),
             ([], {"max_risk_score": (True, 4), "grace_runs": (True, 5)}),
+            # one name as a plain string is that setting, not its letters
+            (
+                "allow_user_sync",
+                {
+                    "allow_user_sync": (True, True),
+                    "max_risk_score": (True, 4),
+                    "grace_runs": (True, 5),
+                },
+            ),
         ],
     )
     def test_promote_selected(self, keys, prod_after):
