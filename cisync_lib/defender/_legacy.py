@@ -269,7 +269,12 @@ class _LegacyApi:
                 raise DefenderPayloadError(
                     request=request, entity=entity, problems=["expected true or false @ $.hasNext"]
                 )
-            if not has_next or not items:
+            if has_next and not items:
+                # more pages promised but none given: stopping here would be a silent
+                # partial read, and looping could go on forever
+                problem = "an empty page while hasNext is true @ $.data"
+                raise DefenderPayloadError(request=request, entity=entity, problems=[problem])
+            if not has_next:
                 total = payload.get("total")
                 if isinstance(total, int) and not isinstance(total, bool) and total > seen:
                     problem = f"paging ended after {seen} of {total} items @ $.total"

@@ -61,6 +61,16 @@ def test_paging_that_ends_short_of_the_total_is_an_error():
         _LegacyApi(client, "https://t/api").list_apps(STREAM, "P90D", 10)
 
 
+def test_an_empty_page_that_promises_more_is_an_error():
+    """hasNext true with no items: neither a silent stop nor an endless loop."""
+    client = Scripted(
+        {"data": [{"appId": 1, "name": "A", "score": 5}], "hasNext": True},
+        {"data": [], "hasNext": True},
+    )
+    with pytest.raises(DefenderPayloadError, match=r"empty page while hasNext is true"):
+        _LegacyApi(client, "https://t/api").list_apps(STREAM, "P90D", 10)
+
+
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
