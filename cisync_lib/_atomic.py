@@ -7,7 +7,11 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["PRIVATE", "write_atomic"]
+
+#: the mode of files holding people's identifiers or secrets (reports, plans, unmatched
+#: lists, snapshots, token caches): readable by their owner only
+PRIVATE = 0o600
 
 
 def _fsync_directory(directory: Path) -> None:

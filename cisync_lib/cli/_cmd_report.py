@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cisync_lib._atomic import write_atomic
+from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib.sync import SyncReport
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
@@ -65,7 +65,7 @@ def _report(args: argparse.Namespace, out: Output) -> int:
         out.note(f"unmatched users: {args.unmatched_csv} ({len(report.unmatched)} rows)")
     text = _render(report, args)
     if args.out is not None:
-        write_atomic(args.out, text + "\n")
+        write_atomic(args.out, text + "\n", mode=PRIVATE)
         out.note(f"written: {args.out}")
     elif args.json:
         out.data(report.to_dict())

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cisync_lib._atomic import write_atomic
+from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib._errors import CisyncError
 from cisync_lib._errors_cmdb import PlanError
 from cisync_lib.sync import SyncReport, load_deployment
@@ -199,7 +199,7 @@ def _write_plan(path: Path, job: SyncJob, plan: Plan | None) -> None:
         "cmdb": plan_to_json(plan),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(document, indent=1) + "\n")
+    write_atomic(path, json.dumps(document, indent=1) + "\n", mode=PRIVATE)
 
 
 def _read_plan(path: Path, job: SyncJob) -> Plan:

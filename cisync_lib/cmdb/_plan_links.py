@@ -83,11 +83,20 @@ def plan_links(
         if row.ci in apps.managed_cis:
             rows.setdefault((row.ci, row.user), []).append(row)
 
+    def ours(row: LinkRow) -> bool:
+        # healing a duplicate is cosmetic: it may only ever delete a row this integration
+        # created, whatever link_ownership says about stale links
+        return owner is not None and row.created_by == owner
+
     keep: dict[tuple[str, str], LinkRow] = {}
+    kept_foreign: list[LinkRow] = []
     for key, group in rows.items():
         if len(group) > 1:
-            group.sort(key=lambda r: (owned(r), r.sys_id))  # keep a person's row if any
+            group.sort(key=lambda r: (ours(r), r.sys_id))  # keep a person's row if any
             for extra in group[1:]:
+                if not ours(extra):
+                    kept_foreign.append(extra)  # someone else's row: reported, never deleted
+                    continue
                 out.removes.append(
                     RemoveLink(
                         sys_id=extra.sys_id,
@@ -101,6 +110,17 @@ def plan_links(
         if owned(group[0]):
             out.owned_total += 1
 
+    if kept_foreign:
+        listed = ", ".join(
+            f"{config.link_table}/{r.sys_id}"
+            for r in sorted(kept_foreign, key=lambda r: r.sys_id)[:5]
+        )
+        more = f" and {len(kept_foreign) - 5} more" if len(kept_foreign) > 5 else ""
+        out.warnings.append(
+            f"{len(kept_foreign)} duplicate user link(s) not created by the integration user "
+            f"were left in place ({listed}{more}); only rows the integration created are ever "
+            "deleted: remove these by hand if they are unwanted"
+        )
     if desired.sync_users:
         for app_id in sorted(desired.links):
             ci, new = apps.ci_of[app_id]

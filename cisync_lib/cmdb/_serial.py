@@ -10,7 +10,7 @@ from typing import Any
 
 import cattrs
 
-from cisync_lib._atomic import write_atomic
+from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib._errors_cmdb import PlanError
 
 from ._actions import Plan
@@ -65,7 +65,7 @@ def plan_from_json(data: object, *, source: str = "<plan>") -> Plan:
 
 def dump_plan(plan: Plan, path: str | Path) -> None:
     """Write a plan file (JSON)."""
-    write_atomic(path, json.dumps(plan_to_json(plan), indent=1) + "\n")
+    write_atomic(path, json.dumps(plan_to_json(plan), indent=1) + "\n", mode=PRIVATE)
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -12,7 +12,7 @@ from typing import Any
 
 from attrs import frozen
 
-from cisync_lib._atomic import write_atomic
+from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib._records import SnUser
 
 from ._aliasmap import ALIAS_COLUMNS, REPORT_COLUMNS
@@ -155,7 +155,7 @@ class CorrelationReport:
     def write_json(self, path: str | os.PathLike[str]) -> None:
         """Write ``{"summary": ..., "rows": [...]}`` as UTF-8 JSON."""
         data = {"summary": self.summary().as_dict(), "rows": self.rows()}
-        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", mode=PRIVATE)
 
 
 def write_report_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLike[str]) -> None:
@@ -170,7 +170,7 @@ def write_report_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLi
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue(), mode=PRIVATE)
 
 
 def _cell(value: object) -> str:

@@ -19,7 +19,7 @@ import cattrs
 from attrs import field, frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from cisync_lib._atomic import write_atomic
+from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib._errors import CisyncError, ConfigError
 from cisync_lib._errors_cmdb import GuardRefusedError
 
@@ -203,7 +203,7 @@ class SyncReport:
         """Write the report as JSON (UTF-8); returns the path."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, self.to_json() + "\n")
+        write_atomic(target, self.to_json() + "\n", mode=PRIVATE)
         return target
 
     @classmethod

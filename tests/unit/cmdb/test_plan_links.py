@@ -100,6 +100,34 @@ def test_duplicates_healed_keeping_a_persons_row():
     assert plan.guard.unlink_count == 0
 
 
+def test_hand_made_duplicates_are_reported_never_deleted():
+    """Two people's rows for the same (app, user): both stay, the plan says so."""
+    _, st, rs = _base()
+    first = st.links[0]
+    alice = attrs.evolve(first, sys_id="1" * 32, created_by="alice")
+    bob = attrs.evolve(first, sys_id="2" * 32, created_by="bob")
+    st = attrs.evolve(st, links=(*st.links, alice, bob))
+    for cfg in (CFG, attrs.evolve(CFG, link_ownership=LinkOwnership.SCOPE)):
+        plan = make_plan(desired(APPS, LINKS), st, cfg, rs, now=NOW)
+        # only our own row is a removable duplicate; alice's is kept, bob's is reported
+        assert [r.sys_id for r in plan.remove_links] == [first.sys_id]
+        warning = next(w for w in plan.warnings if "duplicate user link" in w)
+        assert warning.startswith("1 duplicate user link(s) not created by the integration user")
+        assert "cmdb_rel_person/" + "2" * 32 in warning
+
+
+def test_duplicates_of_an_unknown_integration_user_are_all_kept():
+    _, st, rs = _base()
+    first = st.links[0]
+    st = attrs.evolve(
+        st, links=(*st.links, attrs.evolve(first, sys_id="0" * 32)), integration_user=None
+    )
+    rs = attrs.evolve(rs, integration_user=None)
+    plan = make_plan(desired(APPS, LINKS), st, CFG, rs, now=NOW)
+    assert plan.remove_links == ()
+    assert any("1 duplicate user link(s)" in w for w in plan.warnings)
+
+
 def test_user_sync_off_leaves_links_by_default():
     _, st, rs = _base()
     d = desired(APPS, LINKS, allow_user_sync=False)
