@@ -40,10 +40,10 @@ class AppPlan:
     live_managed: int = 0
 
 
-def grace_over(entry: MissEntry, run: int, now: datetime, config: CmdbConfig) -> bool:
-    """Whether an item missed since ``entry`` may be removed in run ``run``."""
+def grace_over(entry: MissEntry, now: datetime, config: CmdbConfig) -> bool:
+    """Whether an item with these observed misses (this run's included) may be removed now."""
     long_enough = now - entry.first_missed_at >= timedelta(days=config.grace.days)
-    return entry.missed_runs(run) > config.grace.runs and long_enough
+    return entry.misses > config.grace.runs and long_enough
 
 
 def _choice(state: CurrentState, element: str, label: str, warnings: list[str]) -> str | None:
@@ -253,13 +253,17 @@ def _plan_missing(
         if r.retired is None or status == r.retired:
             continue  # already retired: nothing to count
         entry = run_state.missing_apps.get(app_id)
-        if not counting:
+        if not counting:  # this run did not observe the app: its count stands still
             if entry is not None:
-                out.missing[app_id] = entry
+                out.missing[app_id] = entry.carried(run_state.completed_runs)
             continue
-        entry = entry or MissEntry(first_missed_at=now, first_missed_run=run)
+        entry = (
+            entry.missed_again(run, run_state.completed_runs)
+            if entry is not None
+            else MissEntry.first(now, run)
+        )
         out.missing[app_id] = entry
-        if grace_over(entry, run, now, config):
+        if grace_over(entry, now, config):
             reason = desired.excluded.get(app_id, "no longer discovered in the report period")
             out.retires.append(
                 RetireApp(
@@ -267,7 +271,7 @@ def _plan_missing(
                     app_id=app_id,
                     name=row.name,
                     changes=(FieldChange(field="operational_status", old=status, new=r.retired),),
-                    reason=f"{reason} (missed {entry.missed_runs(run)} run(s))",
+                    reason=f"{reason} (missed {entry.misses} run(s))",
                 )
             )
         else:
@@ -276,7 +280,7 @@ def _plan_missing(
                     kind="app",
                     key=row.sys_id,
                     app_id=app_id,
-                    missed_runs=entry.missed_runs(run),
+                    missed_runs=entry.misses,
                     first_missed_at=entry.first_missed_at,
                 )
             )

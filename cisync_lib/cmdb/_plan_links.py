@@ -57,7 +57,9 @@ def plan_links(
     """Compare desired (app, user) pairs with the link rows read."""
     out = LinkPlan()
     if not state.links_read:
-        out.missing = dict(run_state.missing_links)
+        out.missing = {
+            k: e.carried(run_state.completed_runs) for k, e in run_state.missing_links.items()
+        }
         if desired.sync_users:
             out.warnings.append(
                 "user links were not read, so none is planned; read the state with the "
@@ -172,14 +174,18 @@ def _plan_stale(
             continue  # made by a person or another tool: never removed
         key = f"{ci}:{user}"
         entry = run_state.missing_links.get(key)
-        if not counting:
+        if not counting:  # this run did not observe the link: its count stands still
             if entry is not None:
-                out.missing[key] = entry
+                out.missing[key] = entry.carried(run_state.completed_runs)
             continue
-        entry = entry or MissEntry(first_missed_at=now, first_missed_run=run)
+        entry = (
+            entry.missed_again(run, run_state.completed_runs)
+            if entry is not None
+            else MissEntry.first(now, run)
+        )
         out.missing[key] = entry
         app_id = apps.managed_cis.get(ci, "")
-        if grace_over(entry, run, now, config):
+        if grace_over(entry, now, config):
             out.removes.append(RemoveLink(sys_id=row.sys_id, ci=ci, user=user, app_id=app_id))
         else:
             out.pending.append(
@@ -187,7 +193,7 @@ def _plan_stale(
                     kind="link",
                     key=key,
                     app_id=app_id,
-                    missed_runs=entry.missed_runs(run),
+                    missed_runs=entry.misses,
                     first_missed_at=entry.first_missed_at,
                 )
             )

@@ -1,17 +1,28 @@
-"""Grace-period bookkeeping: when each app or link was first missed, kept in a JSON file.
+"""Grace-period bookkeeping: how many observing runs missed each app or link, in a JSON file.
+
+What counts as a miss: only a run whose source read was complete and not
+empty (and, for a link, whose users were all looked up) *observes* an item.
+Each such run that did not see it adds one to the item's ``misses``; runs that
+observed nothing (empty or failed reads, failed lookups) carry the count
+unchanged, and runs that never commit (guard refusals, failures, dry runs)
+leave no trace. So a weekend of empty reads never shortens a grace period.
 
 Why this survives a crash:
 
 * The file is replaced atomically (temporary file, fsync, rename, fsync of
   the folder): a reader sees the old or the new content, never half of it.
-* Runs are counted only when committed: the planner gives a missed item the
-  number of the run in progress (``completed_runs + 1``); apply writes that
-  *pending* state before its first write and bumps ``completed_runs`` only after
-  the last one. A run that crashes (or a plan never applied) is not counted,
-  so re-running after a crash never shortens a grace period.
+* Misses are counted only when committed: the planner tags the miss it adds
+  with the number of the run in progress (``last_run = completed_runs + 1``);
+  apply writes that *pending* state before its first write and bumps
+  ``completed_runs`` only after the last one. A miss tagged with a run that
+  never committed is not counted (:meth:`MissEntry.committed_misses`), so
+  re-running after a crash never shortens a grace period.
 * Writing before apply means "first missed" timestamps are never lost, even
   when the process dies during apply; losing the file entirely only restarts
   every grace period (items are removed later, never earlier).
+
+Version 1 files (``[first missed at, first missed run]`` per item) still load:
+their count is taken as every run committed since the first miss.
 """
 
 from __future__ import annotations
@@ -30,24 +41,51 @@ from cisync_lib._errors import ConfigError
 
 __all__ = ["MissEntry", "RunState", "RunStateStore"]
 
-_VERSION = 1
+_VERSION = 2
+_READABLE = (1, 2)
 
 
 @frozen(kw_only=True)
 class MissEntry:
-    """When an item went missing from the source.
+    """How often an item was missed by runs that observed it.
 
     Attributes:
         first_missed_at: the time of the first run that missed it (UTC).
-        first_missed_run: the number of that run.
+        misses: observing runs that missed it in a row, the one numbered
+            ``last_run`` included (which may not have committed yet).
+        last_run: the number of the run that counted the latest miss.
     """
 
     first_missed_at: datetime
-    first_missed_run: int
+    misses: int = 1
+    last_run: int = 0
 
-    def missed_runs(self, current_run: int) -> int:
-        """Consecutive runs (this one included) that missed the item."""
-        return current_run - self.first_missed_run + 1
+    def committed_misses(self, completed_runs: int) -> int:
+        """Misses counted by committed runs (a miss of an uncommitted run is dropped)."""
+        return self.misses - 1 if self.last_run > completed_runs else self.misses
+
+    def missed_again(self, run: int, completed_runs: int) -> MissEntry:
+        """The entry after run ``run`` (complete, observing) missed the item once more."""
+        return MissEntry(
+            first_missed_at=self.first_missed_at,
+            misses=self.committed_misses(completed_runs) + 1,
+            last_run=run,
+        )
+
+    def carried(self, completed_runs: int) -> MissEntry:
+        """The entry after a run that did not observe the item: committed misses only."""
+        if self.last_run <= completed_runs:
+            return self
+        return MissEntry(
+            first_missed_at=self.first_missed_at,
+            misses=self.misses - 1,
+            last_run=completed_runs,
+        )
+
+    @classmethod
+    def first(cls, now: datetime, run: int) -> MissEntry:
+        """The entry of an item first missed by run ``run`` (complete, observing)."""
+        return cls(first_missed_at=now, misses=1, last_run=run)
 
 
 @frozen(kw_only=True)
@@ -57,8 +95,8 @@ class RunState:
     Attributes:
         completed_runs: runs whose apply finished.
         integration_user: the account our inserts were made as (learnt from them).
-        missing_apps: app id -> when it was first missed.
-        missing_links: ``"<ci>:<user>"`` -> when the link was first missed.
+        missing_apps: app id -> its misses.
+        missing_links: ``"<ci>:<user>"`` -> the link's misses.
     """
 
     completed_runs: int = 0
@@ -82,9 +120,13 @@ class RunState:
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict."""
 
-        def entries(m: Mapping[str, MissEntry]) -> dict[str, list[object]]:
+        def entries(m: Mapping[str, MissEntry]) -> dict[str, dict[str, object]]:
             return {
-                k: [e.first_missed_at.astimezone(timezone.utc).isoformat(), e.first_missed_run]
+                k: {
+                    "first_missed_at": e.first_missed_at.astimezone(timezone.utc).isoformat(),
+                    "misses": e.misses,
+                    "last_run": e.last_run,
+                }
                 for k, e in sorted(m.items())
             }
 
@@ -98,7 +140,7 @@ class RunState:
 
     @classmethod
     def from_json(cls, data: object, *, source: str = "<run state>") -> RunState:
-        """Read :meth:`to_json` output.
+        """Read :meth:`to_json` output (and version 1 files).
 
         Raises:
             ConfigError: naming the file and key, for anything malformed.
@@ -109,8 +151,12 @@ class RunState:
 
         if not isinstance(data, Mapping):
             raise bad("$", "expected a JSON object")
-        if data.get("version") != _VERSION:
-            raise bad("version", f"unsupported version {data.get('version')!r}")
+        version = data.get("version")
+        if version not in _READABLE:
+            raise bad("version", f"unsupported version {version!r}")
+        runs = data.get("completed_runs", 0)
+        if not isinstance(runs, int) or isinstance(runs, bool) or runs < 0:
+            raise bad("completed_runs", "expected a non-negative integer")
 
         def entries(key: str) -> dict[str, MissEntry]:
             raw = data.get(key, {})
@@ -119,18 +165,16 @@ class RunState:
             out = {}
             for item, value in raw.items():
                 try:
-                    when, run = value
-                    stamp = datetime.fromisoformat(str(when))
-                    if stamp.tzinfo is None:
-                        stamp = stamp.replace(tzinfo=timezone.utc)
-                    out[str(item)] = MissEntry(first_missed_at=stamp, first_missed_run=int(run))
-                except (TypeError, ValueError) as exc:
-                    raise bad(f"{key}.{item}", f"expected [timestamp, run], got {value!r}") from exc
+                    out[str(item)] = _entry(value, version, runs)
+                except (TypeError, ValueError, KeyError) as exc:
+                    expected = (
+                        "[timestamp, run]"
+                        if version == 1
+                        else '{"first_missed_at", "misses", "last_run"}'
+                    )
+                    raise bad(f"{key}.{item}", f"expected {expected}, got {value!r}") from exc
             return out
 
-        runs = data.get("completed_runs", 0)
-        if not isinstance(runs, int) or runs < 0:
-            raise bad("completed_runs", "expected a non-negative integer")
         user = data.get("integration_user")
         return cls(
             completed_runs=runs,
@@ -138,6 +182,39 @@ class RunState:
             missing_apps=entries("missing_apps"),
             missing_links=entries("missing_links"),
         )
+
+
+def _stamp(value: object) -> datetime:
+    stamp = datetime.fromisoformat(str(value))
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a non-negative integer: {value!r}")
+    return value
+
+
+def _entry(value: object, version: object, completed_runs: int) -> MissEntry:
+    """One entry of a version 1 or 2 file."""
+    if version == 1:
+        # [first missed at, first missed run]: every committed run since then counted as a miss
+        # (what version 1 did); a first miss by a run that never committed is kept uncommitted
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("expected a list")
+        when, raw_run = value
+        first_run = _count(raw_run)
+        last = completed_runs + 1 if first_run > completed_runs else completed_runs
+        return MissEntry(
+            first_missed_at=_stamp(when), misses=max(1, last - first_run + 1), last_run=last
+        )
+    if not isinstance(value, Mapping):
+        raise TypeError("expected an object")
+    return MissEntry(
+        first_missed_at=_stamp(value["first_missed_at"]),
+        misses=_count(value["misses"]),
+        last_run=_count(value["last_run"]),
+    )
 
 
 class RunStateStore:

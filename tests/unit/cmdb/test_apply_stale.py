@@ -25,7 +25,7 @@ def test_a_plan_older_than_the_run_state_is_refused_and_the_state_kept(tmp_path)
     # later runs were committed since: another app went missing at run 7
     newer = RunState(
         completed_runs=7,
-        missing_apps={"9": MissEntry(first_missed_at=NOW, first_missed_run=7)},
+        missing_apps={"9": MissEntry(first_missed_at=NOW, misses=1, last_run=7)},
     )
     store.save(newer)
     conn = _conn()

@@ -40,7 +40,12 @@ changes = st.lists(st.builds(FieldChange, field=text, old=text, new=text), max_s
 small = st.dictionaries(text, text, max_size=3)
 entries = st.dictionaries(
     text,
-    st.builds(MissEntry, first_missed_at=times, first_missed_run=st.integers(0, 99)),
+    st.builds(
+        MissEntry,
+        first_missed_at=times,
+        misses=st.integers(0, 99),
+        last_run=st.integers(0, 99),
+    ),
     max_size=2,
 )
 
@@ -144,7 +149,7 @@ def test_run_state_file(tmp_path):
     state_ = RunState(
         completed_runs=4,
         integration_user="me",
-        missing_apps={"7": MissEntry(first_missed_at=NOW, first_missed_run=3)},
+        missing_apps={"7": MissEntry(first_missed_at=NOW, misses=2, last_run=4)},
     )
     store.save(state_)
     assert store.load() == state_
@@ -158,6 +163,8 @@ def test_run_state_file(tmp_path):
         ('{"version": 9}', "version"),
         ('{"version": 1, "completed_runs": -1}', "completed_runs"),
         ('{"version": 1, "missing_apps": {"7": ["nope", 1]}}', "missing_apps.7"),
+        ('{"version": 2, "missing_links": {"a:b": {"misses": 1}}}', "missing_links.a:b"),
+        ('{"version": 2, "missing_apps": {"7": ["2026-01-01T00:00:00", 1]}}', "missing_apps.7"),
     ],
 )
 def test_run_state_errors_name_file_and_key(tmp_path, content, key):
@@ -170,10 +177,35 @@ def test_run_state_errors_name_file_and_key(tmp_path, content, key):
         assert key in str(info.value)
 
 
-def test_miss_entry_counts_runs():
-    assert (
-        MissEntry(
-            first_missed_at=datetime(2026, 1, 1, tzinfo=timezone.utc), first_missed_run=3
-        ).missed_runs(5)
-        == 3
+def test_miss_entry_counts_only_committed_misses():
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    entry = MissEntry.first(start, 5)  # run 5 (completed_runs 4) missed it
+    assert entry.committed_misses(4) == 0  # run 5 has not committed yet
+    assert entry.committed_misses(5) == 1
+    assert entry.missed_again(6, 5) == MissEntry(first_missed_at=start, misses=2, last_run=6)
+    # run 5 crashed and run 5 is planned again: its miss is counted once, not twice
+    assert entry.missed_again(5, 4) == entry
+    # a run that did not observe the item drops an uncommitted miss and keeps the rest
+    assert entry.carried(4) == MissEntry(first_missed_at=start, misses=0, last_run=4)
+    assert entry.carried(5) is entry
+
+
+def test_version_1_run_state_still_loads(tmp_path):
+    path = tmp_path / "cmdb-run-state.json"
+    path.write_text(
+        '{"version": 1, "completed_runs": 12, "integration_user": "cisync.integration",'
+        ' "missing_apps": {"11114": ["2026-11-20T02:00:00+00:00", 11]},'
+        ' "missing_links": {"c:u": ["2026-11-27T02:00:00+00:00", 13]}}'
     )
+    loaded = RunStateStore(path).load()
+    assert loaded.completed_runs == 12
+    assert loaded.integration_user == "cisync.integration"
+    # first missed by run 11, runs 11 and 12 committed: two misses
+    app_entry = loaded.missing_apps["11114"]
+    assert app_entry.committed_misses(12) == 2
+    assert app_entry.first_missed_at == datetime(2026, 11, 20, 2, tzinfo=timezone.utc)
+    # first missed by run 13, which never committed: no miss counted yet
+    assert loaded.missing_links["c:u"].committed_misses(12) == 0
+    RunStateStore(path).save(loaded)  # written back in the current format
+    assert '"version": 2' in path.read_text()
+    assert RunStateStore(path).load() == loaded
