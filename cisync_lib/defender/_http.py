@@ -101,19 +101,34 @@ class HttpClient:
         Raises:
             DefenderHttpError: the request still failed after its retries.
             DefenderAuthError: the service refused our token (401 twice, or 403).
-            DefenderPayloadError: the body is not JSON.
+            DefenderPayloadError: the body is not JSON, after the policy's retries.
         """
         name = f"{method} {url}"
-        response = self._send(method, url, name, where, params, body)
-        if response.status_code >= 400:
-            raise self._status_error(response, name, where)
-        try:
-            return response.json()
-        except ValueError as exc:
-            problem = f"not valid JSON ({type(exc).__name__}: {redact(str(exc))[:120]}) @ $"
-            raise DefenderPayloadError(
-                request=name, entity=_entity(where), problems=[problem]
-            ) from exc
+        # a body that is not JSON (a proxy's error page, a truncated answer) is sent again
+        # a bounded number of times, like a body cut short: every request here is a read
+        retry = make_retry(self.policy)
+        tries = 0
+        while True:
+            tries += 1
+            response = self._send(method, url, name, where, params, body)
+            if response.status_code >= 400:
+                raise self._status_error(response, name, where)
+            try:
+                return response.json()
+            except ValueError as exc:
+                try:
+                    retry = retry.increment(method, url, error=ProtocolError("body not JSON"))
+                except MaxRetryError:
+                    after = f" after {tries} tries" if tries > 1 else ""
+                    problem = (
+                        f"not valid JSON{after} ({type(exc).__name__}: "
+                        f"{redact(str(exc))[:120]}) @ $"
+                    )
+                    raise DefenderPayloadError(
+                        request=name, entity=_entity(where), problems=[problem]
+                    ) from exc
+                logger.info("%s: the body is not JSON; sending it again (try %d)", name, tries + 1)
+                retry.sleep()
 
     def _send(
         self,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import requests
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from cisync_lib._errors import ConfigError
 from cisync_lib._errors_cmdb import UnsafeQueryError
@@ -26,6 +31,9 @@ __all__ = ["ServiceNowConnection"]
 logger = logging.getLogger(__name__)
 
 Row = dict[str, str]
+_T = TypeVar("_T")
+#: the longest sleep between two tries of a read, in seconds
+_MAX_READ_BACKOFF = 30.0
 
 
 class ServiceNowConnection:
@@ -43,7 +51,9 @@ class ServiceNowConnection:
         proxies: explicit proxies (``{"https": "http://proxy:8080"}``); the
             environment's are never used.
         page_size: rows per page for reads.
-        retries: retries of idempotent requests on 429/502/503/504 and network errors.
+        retries: retries of idempotent requests on 429/502/503/504 and network errors;
+            reads (every GET) are also retried this many times when the body broke
+            off mid-way, was not valid JSON, or the instance answered 500.
         backoff: backoff factor in seconds between those retries.
         max_retry_after: longest ``Retry-After`` honoured, in seconds.
 
@@ -74,6 +84,9 @@ class ServiceNowConnection:
         self._page_size = page_size
         self._short_page_retries = 2
         self._short_pages = 0
+        self._read_retries = retries
+        self._read_retried = 0
+        self._backoff = backoff
         self._counter = Counter()
         self._batch_ids = itertools.count(1)
         self._local = threading.local()
@@ -117,6 +130,16 @@ class ServiceNowConnection:
     def short_pages(self) -> int:
         """Pages that came back short and were read again (ACLs or a busy instance)."""
         return self._short_pages
+
+    @property
+    def read_retries(self) -> int:
+        """Reads sent again after a body cut short, malformed JSON or a 500 (see ``retries``)."""
+        return self._read_retried
+
+    @property
+    def read_attempts(self) -> int:
+        """How many times one read is tried at most before it fails."""
+        return self._read_retries + 1
 
     @property
     def user_name(self) -> str | None:
@@ -221,12 +244,12 @@ class ServiceNowConnection:
         Re-reading it and merging by sys_id recovers rows that were only
         transiently missing; rows an ACL hides stay hidden, as they must.
         """
-        rows, total = _pysnc.read_page(self._client, table, query, fields, limit, self._last)
+        rows, total = self._read_page(table, query, fields, limit)
         for _ in range(self._short_page_retries):
             if len(rows) >= limit or total <= len(rows):
                 break
             self._short_pages += 1
-            again, total = _pysnc.read_page(self._client, table, query, fields, limit, self._last)
+            again, total = self._read_page(table, query, fields, limit)
             merged = {r["sys_id"]: r for r in rows}
             merged.update((r["sys_id"], r) for r in again)
             rows = [merged[k] for k in sorted(merged)]
@@ -234,13 +257,58 @@ class ServiceNowConnection:
 
     def count(self, table: str, *, query: str = "") -> int:
         """How many rows match ``query`` (one request, from ``X-Total-Count``)."""
-        _rows, total = _pysnc.read_page(self._client, table, query, ["sys_id"], 1, self._last)
+        _rows, total = self._read_page(table, query, ["sys_id"], 1)
         return total
 
     def get(self, table: str, sys_id: str, *, fields: Sequence[str] = ()) -> Row | None:
         """One record by sys_id, or None if it does not exist (or is not readable)."""
         wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
-        return _pysnc.get_record(self._client, table, sys_id, wanted, self._last)
+        return self._read(
+            lambda: _pysnc.get_record(self._client, table, sys_id, wanted, self._last)
+        )
+
+    def _read_page(
+        self, table: str, query: str, fields: list[str], limit: int
+    ) -> tuple[list[Row], int]:
+        return self._read(
+            lambda: _pysnc.read_page(self._client, table, query, fields, limit, self._last)
+        )
+
+    def _read(self, attempt: Callable[[], _T]) -> _T:
+        """One idempotent read, tried again when its answer arrived broken.
+
+        urllib3's retry (below requests) never sees a body that breaks off after
+        the headers, nor a body that is not JSON, and 500 is not in its list (a
+        write answering 500 must be inspected, not repeated). A GET changes
+        nothing, so each of these is tried again, up to ``retries`` times with
+        the same jittered exponential backoff; then the last error is raised,
+        saying how many tries were made.
+        """
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return attempt()
+            except ServiceNowRequestError as exc:
+                why = _broken_read(exc)
+                if why is None:
+                    raise
+                if tries > self._read_retries:
+                    detail = f"{exc.detail} (after {tries} tries)" if tries > 1 else exc.detail
+                    raise attrs.evolve(exc, detail=detail, message="") from exc.__cause__
+                self._read_retried += 1
+                delay = min(self._backoff * 2 ** (tries - 1), _MAX_READ_BACKOFF)
+                delay += random.uniform(0, self._backoff)  # jitter, not a secret
+                logger.info(
+                    "%s on %s: %s; trying again in %.1f s (try %d of %d)",
+                    exc.operation or "read",
+                    exc.table,
+                    why,
+                    delay,
+                    tries + 1,
+                    self._read_retries + 1,
+                )
+                time.sleep(delay)
 
     # --- single writes ----------------------------------------------------------
 
@@ -297,3 +365,22 @@ class ServiceNowConnection:
             retry_unserviced=retry_unserviced,
             progress=progress,
         )
+
+
+def _broken_read(exc: ServiceNowRequestError) -> str | None:
+    """Why a failed read is worth sending again, or None when it is not."""
+    cause = exc.__cause__
+    if isinstance(cause, requests.exceptions.RetryError):
+        return None  # urllib3 already spent the retries on 429/502/503/504
+    if isinstance(cause, requests.exceptions.ChunkedEncodingError):
+        return "the body broke off mid-way"
+    if isinstance(cause, requests.ConnectionError):
+        inner = cause.args[0] if cause.args else None
+        if isinstance(inner, (ProtocolError, ReadTimeoutError, http.client.IncompleteRead)):
+            return "the body broke off mid-way"
+        return None
+    if isinstance(cause, (ValueError, KeyError, TypeError)):
+        return "the answer was not the JSON expected"  # JSONDecodeError is a ValueError
+    if exc.status == 500:
+        return "the instance answered HTTP 500"
+    return None

@@ -115,16 +115,29 @@ def test_one_slow_response_is_retried_and_the_read_completes(sb):
 
 
 def test_a_malformed_page_raises_naming_request_and_json_path(sb):
-    """A truncated JSON body is a payload error naming the request; nothing is returned."""
+    """A body that stays truncated JSON is a payload error naming the request, after retries."""
     stream, app = busy_app(sb)
-    sb.faults.add(FaultRule(service="graph", path=users_path(stream, app), kind="malformed"))
-    with GraphSource(graph_connection(sb)) as source, pytest.raises(DefenderPayloadError) as info:
+    rule = sb.faults.add(FaultRule(service="graph", path=users_path(stream, app), kind="malformed"))
+    with (
+        GraphSource(graph_connection(sb, retries=2, **FAST)) as source,
+        pytest.raises(DefenderPayloadError) as info,
+    ):
         source.read()
     err = info.value
     assert err.request.startswith("GET https://")
     assert f"/{app.id}/users" in err.request
-    assert any(p.endswith("@ $") for p in err.problems)
+    assert any(p.endswith("@ $") and "after 3 tries" in p for p in err.problems)
     assert f"app {app.id}" in str(err)
+    assert sb.faults.fired(rule) == 3  # the first try and two retries, then it gave up
+
+
+def test_malformed_bodies_are_sent_again_and_the_result_is_unchanged(sb):
+    """Truncated JSON on about 10% of Graph answers: retried, and nothing is lost or doubled."""
+    rule = sb.faults.add(FaultRule(service="graph", kind="malformed", probability=0.1))
+    with GraphSource(graph_connection(sb, retries=8, **FAST)) as source:
+        data = source.read()
+    assert_matches(data, truth(sb.tenant))
+    assert sb.faults.fired(rule) >= 1
 
 
 def test_a_401_drops_the_cached_token_and_retries_once(sb):

@@ -34,7 +34,10 @@ def test_no_secret_token_or_assertion_in_logs_errors_or_snapshot(sb, caplog, tmp
     failures = [
         (attrs.evolve(graph_connection(sb), credential=ClientSecret(secret="x" * 40)), None),
         (graph_connection(sb), FaultRule(service="graph", status=500, after=2)),
-        (graph_connection(sb), FaultRule(service="graph", kind="malformed", after=2)),
+        (
+            graph_connection(sb, retries=1, backoff_factor=0.01, backoff_jitter=0.01),
+            FaultRule(service="graph", kind="malformed", after=2),
+        ),
         (graph_connection(sb), FaultRule(service="graph", status=401)),
     ]
     for conn, rule in failures:

@@ -2,6 +2,7 @@
 
 import time
 
+import attrs
 import pytest
 
 from cisync_lib import ServiceNowAuthError, ServiceNowRequestError
@@ -172,3 +173,58 @@ def test_batch_timeout_is_unknown(sb):
     conn = connect(sb, timeout=(5.0, 0.5))
     results = conn.batch([BatchItem(id="1", method="POST", table=TABLE, body={"name": "Z"})])
     assert results[0].outcome is BatchOutcome.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        FaultRule(service="servicenow", method="GET", kind="drop", times=2),
+        FaultRule(service="servicenow", method="GET", kind="malformed", times=2),
+        FaultRule(service="servicenow", method="GET", kind="status", status=500, times=2),
+    ],
+    ids=["cut-body", "malformed-json", "http-500"],
+)
+def test_broken_reads_are_tried_again(sb, fault):
+    names = {f"C{n:02d}" for n in range(12)}
+    for name in names:
+        sb.store.insert(TABLE, {"name": name})
+    sb.faults.add(fault)
+    conn = connect(sb, page_size=5, retries=3)
+    mark = sb.request_log.mark()
+    rows = list(conn.query(TABLE, fields=["name"]))
+    assert {r["name"] for r in rows} == names  # every row once, none lost to the faults
+    assert len(rows) == len(names)
+    assert sb.faults.fired(fault) == 2
+    assert conn.read_retries == 2
+    # the sandbox served three pages plus the two broken answers, and the count agrees
+    assert sb.request_log.round_trips(service="servicenow", since=mark) == 5
+    assert conn.request_count == 5
+    sb.faults.add(attrs.evolve(fault, times=2))
+    one = sb.store.query(TABLE)[0]["sys_id"]
+    assert conn.get(TABLE, one, fields=["name"])["name"] in names
+    assert conn.count(TABLE) == len(names)
+
+
+def test_broken_reads_give_up_after_the_retries_and_say_so(sb):
+    sb.faults.add(FaultRule(service="servicenow", method="GET", kind="malformed"))
+    conn = connect(sb, retries=2)
+    with pytest.raises(ServiceNowRequestError) as info:
+        list(conn.query(TABLE))
+    assert "after 3 tries" in str(info.value)
+    assert info.value.table == TABLE
+    assert sb.request_log.round_trips(service="servicenow") == 3
+    sb.faults.clear()
+    sb.faults.add(FaultRule(service="servicenow", method="GET", kind="status", status=500))
+    with pytest.raises(ServiceNowRequestError) as info:
+        list(conn.query(TABLE))
+    assert info.value.status == 500
+    assert "after 3 tries" in str(info.value)
+
+
+def test_a_write_answering_500_is_not_repeated(sb):
+    sb.faults.add(FaultRule(service="servicenow", method="PATCH", kind="status", status=500))
+    conn = connect(sb, retries=3)
+    sys_id = conn.insert(TABLE, {"name": "Once"})
+    with pytest.raises(ServiceNowRequestError):
+        conn.update(TABLE, sys_id, {"name": "Twice"})
+    assert sb.request_log.round_trips(method="PATCH") == 1
