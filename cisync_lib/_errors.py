@@ -23,6 +23,8 @@ __all__ = [
     "ConfigError",
     "ConsentRequiredError",
     "CorrelationError",
+    "JobLockedError",
+    "ReportNotSavedError",
     "RelationshipNotAvailableError",
     "SandboxError",
     "SandboxQueryError",
@@ -215,4 +217,52 @@ class SandboxQueryError(SandboxError, ValueError):
         listed = "; ".join(self.problems) or "unusable query"
         return (
             f"encoded query on {self.table!r} has unusable parts: {listed} (query {self.query!r})"
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class JobLockedError(CisyncError):
+    """Another run is writing to the same destination with the same state folder.
+
+    Attributes:
+        lock_file: the lock file held by the other run.
+        destination: the destination's name.
+        waited: seconds this run waited for it.
+    """
+
+    retryable: ClassVar[bool] = True
+
+    lock_file: str = ""
+    destination: str = ""
+    waited: float = 0.0
+
+    def _describe(self) -> str:
+        return (
+            f"another cisync run is writing to destination {self.destination!r} with this state "
+            f"folder (lock {self.lock_file} still held after {self.waited:g} s); nothing was "
+            "written. Run again when it has finished (the lock is released as soon as that "
+            "process ends; sync.lock_wait sets how long to wait)"
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class ReportNotSavedError(CisyncError):
+    """A run finished, but its report could not be saved.
+
+    Attributes:
+        outcome: the run's outcome (``applied``, ``planned``, ...).
+        written: records the run wrote to the destination.
+        problem: why the report could not be saved (file and cause).
+    """
+
+    outcome: str = ""
+    written: int = 0
+    problem: str = ""
+
+    def _describe(self) -> str:
+        left = ", nothing left to write" if self.outcome == "applied" else ""
+        return (
+            f"the run finished ({self.outcome}, {self.written} record(s) written{left}), but "
+            f"its report was not saved: {self.problem}. Fix that; the next run saves a report "
+            "again"
         )

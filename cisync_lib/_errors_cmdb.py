@@ -92,15 +92,29 @@ class ApplyError(PlanError):
 
     Attributes:
         done: writes that succeeded.
-        failed: writes that failed or stayed unresolved.
+        failed: writes that failed, stayed unresolved or were not attempted.
         problems: one line per failed write (table, sys_id, status, detail).
+        stopped: why apply stopped part-way (a late HTTP failure, the run state could
+            not be saved, ...); empty when every write was attempted.
+        fix: what to do about it.
     """
 
     done: int = 0
     failed: int = 0
     problems: Sequence[str] = ()
+    stopped: str = ""
+    fix: str = ""
 
     def _describe(self) -> str:
+        if self.stopped:
+            remains = (
+                f"{self.failed} remain" if self.failed else "no write remains"
+            )  # fmt: skip
+            return (
+                f"apply stopped after {self.done} of {self.done + self.failed} write(s) "
+                f"({remains}): {self.stopped}. "
+                f"{self.fix or 'Fix that and run again: the next plan holds exactly what is left.'}"
+            )
         shown = "; ".join(self.problems[:5])
         more = f" (+{len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         return (

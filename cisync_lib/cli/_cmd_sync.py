@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cisync_lib._atomic import PRIVATE, write_atomic
-from cisync_lib._errors import CisyncError
+from cisync_lib._errors import CisyncError, ConfigError, ReportNotSavedError
 from cisync_lib._errors_cmdb import PlanError
 from cisync_lib.sync import SyncReport, load_deployment
 from cisync_lib.sync._report import Mode
@@ -22,6 +24,7 @@ from ._common import (
     EXIT_REFUSED,
     Output,
     config_options,
+    describe_os_error,
     exit_code_for,
     output_options,
     run_command,
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 _PLAN_FORMAT = "cisync-job-plan"
+
+logger = logging.getLogger(__name__)
 
 
 def _parser(subparsers: Any, name: str, help_text: str, description: str) -> Any:
@@ -105,7 +110,14 @@ def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -
 
 
 def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncReport) -> int:
-    saved = _save_report(job, report, args.report)
+    try:
+        saved = _save_report(job, report, args.report)
+    except OSError as exc:
+        # the run itself is over: say truthfully what it wrote before the report failed
+        written = sum(report.written.values()) if report.written else 0
+        raise ReportNotSavedError(
+            outcome=report.outcome, written=written, problem=describe_os_error(exc)
+        ) from exc
     out.data({**report.to_dict(), "report_file": str(saved)})
     out.text(report.summary())
     out.text(f"Report saved: {saved}")
@@ -117,9 +129,13 @@ def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncRep
     return EXIT_OK
 
 
+def _reports_folder(job: SyncJob) -> Path:
+    return (job.state_dir or Path(".")) / "reports"
+
+
 def _save_report(job: SyncJob, report: SyncReport, extra: Path | None) -> Path:
     # every run leaves its report in the state folder, so `cisync report` can show the last one
-    folder = (job.state_dir or Path(".")) / "reports"
+    folder = _reports_folder(job)
     stamp = report.finished_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     saved = report.save(folder / f"{stamp}-{report.mode}.json")
     report.save(folder / "last.json")
@@ -146,13 +162,44 @@ def _reported(args: argparse.Namespace, job: SyncJob, mode: Mode) -> Iterator[No
             relationships=tuple(r.value for r in job.relationships),
             error=f"{type(exc).__name__}: {exc}",
         )
-        _save_report(job, report, args.report)
+        try:
+            _save_report(job, report, args.report)
+        except OSError as failure:  # the original error is what the user must see
+            logger.warning("the failed run's report was not saved: %s", failure)
         raise
+
+
+def _writable_folders(args: argparse.Namespace, job: SyncJob) -> list[Path]:
+    folders = [_reports_folder(job)]
+    if job.state_dir is not None:
+        folders.append(job.state_dir)
+    for extra in (args.report, getattr(args, "out", None)):
+        if extra is not None:
+            folders.append(Path(extra).parent)
+    return folders
+
+
+def _check_writable(args: argparse.Namespace, job: SyncJob) -> None:
+    """Refuse before reading or writing anything when a folder the run writes is unusable."""
+    for folder in _writable_folders(args, job):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            # a real file, not a permission check: it also fails for root on a read-only
+            # mount, under a path that is a file, or on a full disk
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                file=str(folder),
+                problem=f"this run cannot write here ({exc.strerror or exc}); nothing was "
+                "read or written. Make the folder writable (sync.state_dir, --report, --out)",
+            ) from exc
 
 
 def _plan(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress)
+        _check_writable(args, job)
         with _reported(args, job, "plan"):
             report = job.plan()
     if args.out is not None:
@@ -168,6 +215,7 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
 def _sync(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress)
+        _check_writable(args, job)
         with _reported(args, job, "apply" if args.apply else "dry_run"):
             report = job.run(dry_run=not args.apply, force=args.force)
     return _finish(args, out, job, report)
@@ -177,6 +225,7 @@ def _apply(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress, with_source=args.plan is None)
         plan = _read_plan(args.plan, job) if args.plan is not None else None
+        _check_writable(args, job)
         with _reported(args, job, "apply"):
             if plan is None:
                 report = job.run(dry_run=False, force=args.force)

@@ -16,6 +16,7 @@ from cisync_lib._errors import (
     ConfigError,
     ConsentRequiredError,
     CorrelationError,
+    JobLockedError,
     RelationshipNotAvailableError,
 )
 from cisync_lib._errors_cmdb import GuardRefusedError, PlanError, StalePlanError
@@ -28,6 +29,7 @@ __all__ = [
     "EXIT_CODES_HELP",
     "Output",
     "config_options",
+    "describe_os_error",
     "exit_code_for",
     "output_options",
     "run_command",
@@ -44,7 +46,8 @@ exit codes:
   1  error (a service failed, a write failed, an unexpected problem)
   2  usage or configuration error (bad option, invalid config, missing secret)
   3  refused: by the blast-radius guard, for missing consent (--i-consent),
-     or because a reviewed plan is stale; nothing was written
+     because a reviewed plan is stale, or because another run is writing to
+     the same destination; nothing was written
 """
 
 DEFAULT_CONFIG = "cisync.toml"
@@ -52,13 +55,23 @@ DEFAULT_CONFIG = "cisync.toml"
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code an error maps to (see :data:`EXIT_CODES_HELP`)."""
-    if isinstance(exc, (GuardRefusedError, ConsentRequiredError, StalePlanError)):
+    if isinstance(exc, (GuardRefusedError, ConsentRequiredError, StalePlanError, JobLockedError)):
         return EXIT_REFUSED
     if isinstance(exc, (ConfigError, RelationshipNotAvailableError, CorrelationError)):
         return EXIT_USAGE
     if type(exc) is PlanError:  # an unreadable or foreign plan file
         return EXIT_USAGE
     return EXIT_ERROR
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed file operation: the file, the cause, and what to check."""
+    where = f" {exc.filename}" if exc.filename else ""
+    cause = exc.strerror or str(exc)
+    return (
+        f"cannot use{where}: {cause}. Check that the folder exists, is writable by this user "
+        "and has free space"
+    )
 
 
 def output_options() -> argparse.ArgumentParser:
@@ -192,6 +205,11 @@ def run_command(args: argparse.Namespace, body: Callable[[argparse.Namespace, Ou
         code = exit_code_for(exc)
         out.error(exc, code)
         return code
+    except OSError as exc:
+        # a file the command had to write or read (reports, plans, the state folder):
+        # one line naming the file and the cause, never a traceback
+        out.error(OSError(describe_os_error(exc)), EXIT_ERROR)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         out.error(KeyboardInterrupt("interrupted"), EXIT_ERROR)
         return EXIT_ERROR

@@ -9,7 +9,7 @@ from typing import Literal
 
 from attrs import frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib._errors import CisyncError, ConfigError
 from cisync_lib._errors_cmdb import ApplyError, StalePlanError
 from cisync_lib.servicenow import ServiceNowConnection
 
@@ -164,7 +164,14 @@ def apply(
         ire_preflight(conn, config)
     tally = Tally(read_requests=conn.request_count - first)
     if run_state is not None:
-        run_state.save(plan.run_state)  # first-missed times survive a crash from here on
+        try:
+            run_state.save(plan.run_state)  # first-missed times survive a crash from here on
+        except OSError as exc:
+            raise ConfigError(
+                file=str(run_state.path),
+                problem=f"cannot write the run state ({exc.strerror or exc}); nothing was "
+                "written to the instance. Make its folder writable (sync.state_dir)",
+            ) from exc
 
     def phase(name: str) -> Callable[[int, int], None]:
         def report(done: int, total: int) -> None:
@@ -173,16 +180,27 @@ def apply(
 
         return report
 
-    if config.write_path is WritePath.IRE:
-        apps = ire_write_apps(conn, plan, config, tally, phase("apps"))
-        ci_of = {o.app_id: o.sys_id for o in apps if o.kind is OpKind.CREATE and o.done}
-        links = link_ops(plan, ci_of)
-        execute(conn, [o for o in links if not o.error], config, tally, phase("links"))
-    else:
-        # one ordered stream: apps precede their links, so batches stay full
-        apps = app_ops(plan, config)
-        links = link_ops(plan)
-        execute(conn, apps + links, config, tally, phase("write"))
+    apps: list[Op] = []
+    links: list[Op] = []
+    try:
+        if config.write_path is WritePath.IRE:
+            apps = ire_write_apps(conn, plan, config, tally, phase("apps"))
+            ci_of = {o.app_id: o.sys_id for o in apps if o.kind is OpKind.CREATE and o.done}
+            links = link_ops(plan, ci_of)
+            execute(conn, [o for o in links if not o.error], config, tally, phase("links"))
+        else:
+            # one ordered stream: apps precede their links, so batches stay full
+            apps = app_ops(plan, config)
+            links = link_ops(plan)
+            execute(conn, apps + links, config, tally, phase("write"))
+    except CisyncError as exc:
+        # a late failure (the instance went away, credentials revoked): say what was done
+        done = sum(1 for o in apps + links if o.done)
+        raise ApplyError(
+            done=done,
+            failed=max(plan.write_count - done, 0),
+            stopped=f"{type(exc).__name__}: {exc}",
+        ) from exc
     ops = apps + links
     failed = [o for o in ops if not o.done]
     if failed:
@@ -192,7 +210,17 @@ def apply(
             problems=[f"{o.kind.value} {o.table}/{o.sys_id}: {o.error}" for o in failed],
         )
     if run_state is not None:
-        run_state.save(plan.run_state.committed(tally.integration_user))
+        try:
+            run_state.save(plan.run_state.committed(tally.integration_user))
+        except OSError as exc:
+            raise ApplyError(
+                done=len(ops),
+                stopped=f"every write was made, but the run state {run_state.path} could not "
+                f"be saved ({exc.strerror or exc}), so this run does not count toward grace "
+                "periods",
+                fix="Make the state folder writable and run again: it writes nothing new and "
+                "commits the run.",
+            ) from exc
     return ApplyResult(
         plan=plan,
         replanned=replanned,

@@ -61,4 +61,5 @@ def job_from_config(
         state_dir=config.state_folder(source_spec.name, dest_spec.name),
         streams=source_spec.streams,
         progress=progress,
+        lock_wait=config.lock_wait,
     )

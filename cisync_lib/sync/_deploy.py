@@ -63,6 +63,7 @@ class DeploymentConfig:
         write_path: ``table`` or ``ire``.
         state_dir: the folder for run state and reports.
         secrets_file: the secrets file, if named.
+        lock_wait: seconds a writing run waits for another one on the same state folder.
         default_connection: the connection used when none is named.
         relationships: the relationships jobs select (``None``: every available one).
     """
@@ -75,6 +76,7 @@ class DeploymentConfig:
     write_path: str = "table"
     state_dir: Path = Path(DEFAULT_STATE_DIR)
     secrets_file: Path | None = None
+    lock_wait: float = 10.0
     default_connection: str | None = None
     relationships: tuple[RelationshipKind, ...] | None = None
 
@@ -221,5 +223,6 @@ def load_deployment(path: str | os.PathLike[str]) -> DeploymentConfig:
         state_dir=resolve_path(base, sync.get("state_dir", DEFAULT_STATE_DIR)),
         secrets_file=resolve_path(base, sync["secrets_file"]) if "secrets_file" in sync else None,
         default_connection=sync.get("connection"),
+        lock_wait=float(sync.get("lock_wait", 10.0)),
         relationships=_relationships(file, relationships) if relationships is not None else None,
     )

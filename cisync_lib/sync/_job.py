@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from cisync_lib.settings import (
 from ._apply import apply_plan
 from ._base_report import base_report
 from ._destination import Destination, JobProgress
+from ._lock import job_lock
 from ._pipeline import (
     guard_decisions,
     job_warnings,
@@ -89,6 +90,8 @@ class SyncJob:
             keeps the run state in memory for this object's lifetime only.
         streams: the discovery streams to read (``None``: all).
         progress: told about progress per phase.
+        lock_wait: seconds a writing run waits for another one writing with the same
+            state folder before it refuses (:class:`~cisync_lib.JobLockedError`).
 
     Raises:
         RelationshipNotAvailableError: a selected relationship is not available.
@@ -107,6 +110,7 @@ class SyncJob:
         state_dir: str | os.PathLike[str] | None = None,
         streams: Iterable[str] | None = None,
         progress: JobProgress | None = None,
+        lock_wait: float = 10.0,
     ) -> None:
         self.source = source
         self.destination = destination
@@ -126,6 +130,7 @@ class SyncJob:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.streams = tuple(streams) if streams is not None else None
         self.progress = progress
+        self.lock_wait = lock_wait
         self._memory_state = RunState()
         self._totals: dict[str, int] = {}
 
@@ -161,10 +166,15 @@ class SyncJob:
             The report; ``outcome`` is ``refused`` (nothing written) when the guard
             refused, ``applied`` after writing. See :meth:`SyncReport.raise_for_outcome`.
         """
-        prepared = self._prepare("dry_run" if dry_run else "apply", force=force)
         if dry_run:
-            return prepared.report
-        return apply_plan(self, prepared.plan, prepared.report, force=force, state=prepared.state)
+            return self._prepare("dry_run", force=force).report
+        # planning happens under the lock too, so the run state it starts from is the
+        # one it commits over: two runs never interleave their grace-period bookkeeping
+        with self._write_lock():
+            prepared = self._prepare("apply", force=force)
+            return apply_plan(
+                self, prepared.plan, prepared.report, force=force, state=prepared.state
+            )
 
     def apply(self, plan: Plan, *, force: bool = False) -> SyncReport:
         """Apply a plan made earlier (e.g. reviewed from ``cisync plan --out``).
@@ -187,9 +197,13 @@ class SyncJob:
                 f"select {RelationshipKind.USER_USES_APP.value!r}; plan again",
             )
         report = base_report(self, "apply", started=datetime.now(timezone.utc), plan=plan)
-        return apply_plan(self, plan, report, force=force)
+        with self._write_lock():
+            return apply_plan(self, plan, report, force=force)
 
     # --- phases -----------------------------------------------------------------
+
+    def _write_lock(self) -> AbstractContextManager[None]:
+        return job_lock(self.state_dir, destination=self.destination.name, wait=self.lock_wait)
 
     @property
     def _run_state_store(self) -> RunStateStore | None:

@@ -193,6 +193,13 @@ SYNC_KEYS = _specs(
         "sub-folder per connection and destination.",
     ),
     KeySpec(
+        name="lock_wait",
+        check=_non_negative,
+        default="10",
+        doc="Seconds a writing run waits for another run on the same destination and state "
+        "folder to finish before it refuses (exit code 3). Only one run writes at a time.",
+    ),
+    KeySpec(
         name="secrets_file",
         check=non_empty,
         doc="A TOML file with the secrets (``[connections.<name>]`` / ``[destinations.<name>]``"

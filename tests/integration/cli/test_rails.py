@@ -1,0 +1,158 @@
+"""Safety rails of the ``cisync`` command (issue 11, items 6 and 7), through the real sandbox.
+
+Oracles: the sandbox's store and request log (records actually written), the files on
+disk, and the process's exit code and stderr; never the library's own report.
+
+Tests run as root, where ``chmod`` makes nothing read-only; unusable folders are made
+in ways that fail for root too: a path under a regular file, and a file-size limit
+(``RLIMIT_FSIZE``: writes past it fail with EFBIG, as on a full disk).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+
+import tomlkit
+
+from .conftest import PREFIX, cisync_executable, cli_for, stored_apps
+
+
+def _edit(config, change):
+    document = tomlkit.parse(config.read_text(encoding="utf-8"))
+    change(document)
+    config.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def _state_dir(cli, value):
+    _edit(cli.config, lambda d: d["sync"].__setitem__("state_dir", value))
+
+
+def _assert_one_clean_line(result):
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_an_unusable_state_folder_is_refused_before_anything_is_written(tmp_path, fresh_sandbox):
+    cli = cli_for(fresh_sandbox, tmp_path)
+    (tmp_path / "blocker").write_text("a file, not a folder\n", encoding="utf-8")
+    _state_dir(cli, "blocker/state")
+    mark = fresh_sandbox.request_log.mark()
+    result = cli.run(*cli.with_config("apply"))
+    assert result.code == 2, result.stderr
+    line = _assert_one_clean_line(result)
+    assert "blocker" in line
+    assert "nothing was read or written" in line
+    assert fresh_sandbox.request_log.writes(since=mark) == 0
+    assert stored_apps(fresh_sandbox.store) == set()
+
+
+def test_an_unusable_reports_folder_is_refused_before_anything_is_written(tmp_path, fresh_sandbox):
+    cli = cli_for(fresh_sandbox, tmp_path)
+    state = tmp_path / "state"
+    job_folder = state / "sandbox--test"
+    job_folder.mkdir(parents=True)
+    (job_folder / "reports").write_text("a file where the reports folder goes\n")
+    _state_dir(cli, str(state))
+    mark = fresh_sandbox.request_log.mark()
+    result = cli.run(*cli.with_config("sync", "--apply"))
+    assert result.code == 2, result.stderr
+    line = _assert_one_clean_line(result)
+    assert "reports" in line
+    assert fresh_sandbox.request_log.writes(since=mark) == 0
+    # the --report file's folder is checked as well
+    (job_folder / "reports").unlink()
+    (tmp_path / "blocker-file").write_text("x")
+    result = cli.run(*cli.with_config("apply", "--report", "blocker-file/r.json"))
+    assert result.code == 2
+    assert "blocker-file" in _assert_one_clean_line(result)
+    assert fresh_sandbox.request_log.writes(since=mark) == 0
+
+
+def test_a_full_disk_after_the_writes_is_a_true_one_line_statement(tmp_path, fresh_sandbox):
+    """The report cannot be saved after the sync wrote: say how much was written."""
+    cli = cli_for(fresh_sandbox, tmp_path)
+    _state_dir(cli, "state")
+    # the run-state file is small; the report, with its unmatched users, is not
+    limit = 3000
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
+    mark = fresh_sandbox.request_log.mark()
+    done = subprocess.run(
+        [cisync_executable(), *cli.with_config("apply")],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+    )
+    written = fresh_sandbox.request_log.writes(service="servicenow", since=mark)
+    assert written > 0
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert f"{written} record(s) written" in lines[0]
+    assert "File too large" in lines[0]
+    # the run state committed (a small file), so the next run writes nothing new
+    run_state = json.loads(
+        (tmp_path / "state" / "sandbox--test" / "cmdb-run-state.json").read_text()
+    )
+    assert run_state["completed_runs"] == 1
+    mark = fresh_sandbox.request_log.mark()
+    again = cli.run(*cli.with_config("apply"))
+    assert again.code == 0, again.stderr
+    assert fresh_sandbox.request_log.writes(since=mark) == 0
+
+
+def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update(
+    tmp_path, fresh_sandbox
+):
+    from cisync_lib.sandbox import FaultRule
+
+    cli = cli_for(fresh_sandbox, tmp_path)
+    _state_dir(cli, "state")
+    _edit(cli.config, lambda d: d["sync"].__setitem__("lock_wait", 0.5))
+    # every ServiceNow request takes a while, so the first run holds the lock for seconds
+    fresh_sandbox.faults.add(FaultRule(service="servicenow", kind="latency", delay=0.3))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
+    procs = [
+        subprocess.Popen(
+            [cisync_executable(), *cli.with_config("apply")],
+            cwd=tmp_path,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = []
+    for proc in procs:
+        _out, err = proc.communicate(timeout=240)
+        results.append((proc.returncode, err))
+    fresh_sandbox.faults.clear()
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 3], results
+    refused = next(err for code, err in results if code == 3)
+    assert "Traceback" not in refused
+    assert "another cisync run is writing" in refused
+    assert "nothing was written" in refused
+    # exactly one set of CIs, no duplicates
+    rows = [
+        r["correlation_id"]
+        for r in fresh_sandbox.store.query("cmdb_ci_business_app")
+        if r.get("correlation_id", "").startswith(PREFIX)
+    ]
+    assert rows
+    assert len(rows) == len(set(rows))
+    state = tmp_path / "state" / "sandbox--test" / "cmdb-run-state.json"
+    assert json.loads(state.read_text())["completed_runs"] == 1
+    again = cli.run(*cli.with_config("apply"))
+    assert again.code == 0, again.stderr
+    assert json.loads(state.read_text())["completed_runs"] == 2
