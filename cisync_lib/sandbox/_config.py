@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 from attrs import field, frozen
@@ -67,9 +68,14 @@ class ServiceNowOptions:
         case_sensitive: compare strings in encoded queries case-sensitively. Off by
             default: typical instances compare case-insensitively through their
             database collation, and a library must depend on neither.
-        strict_queries: answer 400 to an encoded query with an invalid part instead
-            of ignoring the part (ServiceNow ignores it unless
-            ``glide.invalid_query.returns_no_rows`` is set).
+        strict_queries: answer 400 to an encoded query with a part a real instance
+            ignores (an unknown field) instead of ignoring the part, as an instance
+            with ``glide.invalid_query.returns_no_rows=true`` does. Parts the sandbox
+            does not evaluate (``JOIN``, ``RLQUERY``, unknown operators and
+            ``javascript:`` values) are refused with 400 whatever this says.
+        time_zone: the system time zone (``glide.sys.default.tz``) for users whose
+            ``sys_user.time_zone`` is blank: display values and ``javascript:gs.*``
+            date helpers use it. An IANA name.
         unknown_tables: ``"error"`` answers 400 "Invalid table" like the real
             service; ``"create"`` creates the table (string columns) on first use.
         identification_rule: the IRE identification rule for
@@ -97,6 +103,7 @@ class ServiceNowOptions:
 
     case_sensitive: bool = False
     strict_queries: bool = False
+    time_zone: str = "UTC"
     unknown_tables: UnknownTables = "error"
     identification_rule: IdentificationRule | None = "correlation_id"
     data_source: str = "MSDefenderCloudApps"
@@ -121,6 +128,10 @@ class ServiceNowOptions:
             raise _bad("servicenow.identification_rule", "unknown value", "correlation_id, name")
         if self.batch_max_items is not None and self.batch_max_items < 0:
             raise _bad("servicenow.batch_max_items", "must not be negative")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad("servicenow.time_zone", f"unknown time zone {self.time_zone!r}") from None
         if self.token_lifetime <= 0:
             raise _bad("servicenow.token_lifetime", "must be positive")
         if self.username == self.readonly_username:

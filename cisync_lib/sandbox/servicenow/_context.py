@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import attrs
 from werkzeug.wrappers import Request
 
@@ -36,6 +38,7 @@ class Call:
         info: what the request log records for the enclosing HTTP request.
         base_url: ``https://127.0.0.1:PORT`` (for links and ``Location``).
         in_batch: whether this is a Batch API sub-request.
+        time_zone: the caller's time zone once looked up (``sys_user.time_zone``).
     """
 
     request: Request
@@ -43,3 +46,4 @@ class Call:
     info: RequestInfo
     base_url: str
     in_batch: bool = False
+    time_zone: tzinfo | None = None

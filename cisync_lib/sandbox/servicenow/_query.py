@@ -11,56 +11,88 @@ Grammar, as documented for the Table API (``sysparm_query``):
   the operator the longest known token, the rest is the value;
 * ``^^`` is a literal ``^`` inside a value.
 
-Parts that cannot be parsed are kept as :class:`Invalid` so the caller can
-ignore them (ServiceNow's default) or refuse the query (strict mode).
+The parser never guesses. A part is kept as :class:`Invalid` with one of two kinds:
+
+* ``unsupported``: valid (or possibly valid) ServiceNow syntax the sandbox does
+  not evaluate (``JOIN``, ``RLQUERY``, an operator it does not know, a
+  ``javascript:`` value it cannot evaluate). The Table API always refuses it:
+  ignoring it would return more rows than a real instance.
+* ``ignored``: a part a real instance itself drops (an unknown field, per
+  ``glide.invalid_query.returns_no_rows=false``); ignored by default,
+  refused in strict mode. Whether a field is known is the compiler's call
+  (:mod:`._sql`), which has the schema.
+
+A condition whose operator is not known keeps :data:`UNKNOWN` as its operator
+so the compiler can tell an unknown field (ignored) from an unknown operator on
+a known field (unsupported).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from attrs import frozen
 
 __all__ = [
+    "ALIASES",
     "OPERATORS",
+    "UNKNOWN",
     "VALUELESS",
     "Condition",
     "EncodedQuery",
     "Invalid",
+    "InvalidKind",
     "Order",
     "parse_query",
     "split_parts",
 ]
 
-#: operators, longest first so that ``NOT LIKE`` wins over ``LIKE`` and ``<=`` over ``<``.
+#: operators the sandbox evaluates, longest first so that ``NOT LIKE`` wins over
+#: ``LIKE``, ``INSTANCEOF`` over ``IN`` and ``<=`` over ``<``.
 OPERATORS = (
+    "INSTANCEOF",
     "ISNOTEMPTY",
     "STARTSWITH",
     "EMPTYSTRING",
+    "ANYTHING",
     "ENDSWITH",
     "NOT LIKE",
-    "ANYTHING",
+    "NOTLIKE",
     "BETWEEN",
     "ISEMPTY",
+    "NSAMEAS",
     "NOT IN",
+    "SAMEAS",
     "LIKE",
     "!=",
+    "!*",
     "<=",
     ">=",
     "IN",
+    "ON",
     "=",
     "<",
     ">",
+    "*",
+    "%",
 )
+#: documented shorthands and spellings, mapped to the operator they stand for.
+ALIASES = {"*": "LIKE", "!*": "NOT LIKE", "NOTLIKE": "NOT LIKE", "%": "ENDSWITH"}
 #: operators that take no value.
 VALUELESS = frozenset({"ISEMPTY", "ISNOTEMPTY", "EMPTYSTRING", "ANYTHING"})
+#: the operator of a condition whose operator the sandbox does not know.
+UNKNOWN = "?"
 
-_FIELD = re.compile(r"[a-z0-9_.]+")
+_FIELD = re.compile(r"[a-z][a-z0-9_.]*")
+_OPERATOR_WORD = re.compile(r"[A-Z_]+|[^A-Za-z0-9_]+")
+
+InvalidKind = Literal["unsupported", "ignored"]
 
 
 @frozen
 class Condition:
-    """One ``<field><operator><value>`` condition."""
+    """One ``<field><operator><value>`` condition (operator :data:`UNKNOWN` if not known)."""
 
     field: str
     operator: str
@@ -77,10 +109,18 @@ class Order:
 
 @frozen
 class Invalid:
-    """A part of the query that was not understood, and why."""
+    """A part of the query that the sandbox does not use, and why.
+
+    Attributes:
+        part: the part as written.
+        problem: what is wrong with it.
+        kind: ``unsupported`` (always refused over HTTP) or ``ignored`` (what a
+            real instance ignores; refused in strict mode).
+    """
 
     part: str
     problem: str
+    kind: InvalidKind = "unsupported"
 
 
 @frozen
@@ -101,6 +141,8 @@ class EncodedQuery:
 
 def split_parts(text: str) -> list[str]:
     """Split on single ``^``; ``^^`` stays in the part as a literal ``^``."""
+    if "^" not in text:
+        return [text]
     parts: list[str] = []
     current: list[str] = []
     i = 0
@@ -124,20 +166,21 @@ def parse_condition(text: str) -> Condition | Invalid:
     """Parse one ``<field><operator><value>`` part."""
     match = _FIELD.match(text)
     if match is None:
-        return Invalid(text, "no field name")
+        # JOIN..., RLQUERY..., 123TEXTQUERY321, GOTO, SUBQUERY...: keywords, not fields
+        word = _OPERATOR_WORD.match(text)
+        keyword = word.group(0) if word else text[:20]
+        return Invalid(text, f"{keyword or 'this syntax'} is not supported by the sandbox")
     field = match.group(0)
+    if field.endswith(".") or ".." in field:
+        return Invalid(text, "malformed dot-walk")
     rest = text[match.end() :]
     for operator in OPERATORS:
         if rest.startswith(operator):
             value = rest[len(operator) :]
             if operator in VALUELESS and value:
                 return Invalid(text, f"{operator} takes no value")
-            if value.startswith("javascript:"):
-                return Invalid(text, "javascript: values are not supported")
-            if field.startswith(".") or field.endswith(".") or ".." in field:
-                return Invalid(text, "malformed dot-walk")
-            return Condition(field, operator, value)
-    return Invalid(text, "unknown operator")
+            return Condition(field, ALIASES.get(operator, operator), value)
+    return Condition(field, UNKNOWN, rest)
 
 
 def parse_query(text: str) -> EncodedQuery:
@@ -160,9 +203,13 @@ def parse_query(text: str) -> EncodedQuery:
             joiner, body = "NQ", raw[2:]
         elif raw.startswith("OR"):
             joiner, body = "OR", raw[2:]
+        if not body:
+            if joiner == "NQ":
+                groups.append([])
+            continue
         condition = parse_condition(body)
         if isinstance(condition, Invalid):
-            invalid.append(Invalid(raw, condition.problem))
+            invalid.append(Invalid(raw, condition.problem, condition.kind))
             if joiner == "NQ":
                 groups.append([])
             continue

@@ -4,31 +4,45 @@ Values only ever reach SQL as parameters. Table and column names come from the
 :class:`~cisync_lib.sandbox.servicenow._schema.Schema` (checked against
 ``[a-z][a-z0-9_]*``), never from the query text unless the schema knows them.
 
-Semantics (documented on the sandbox docs page):
+Semantics (documented on the sandbox docs page, with sources):
 
 * strings compare case-insensitively by default (Unicode case folding through
   the ``sn_fold`` SQL function), case-sensitively when configured; ``sys_id`` is
-  always compared exactly, after lower-casing the value;
-* ``integer`` columns compare and sort numerically;
-* ``<``, ``<=``, ``>``, ``>=`` and ``BETWEEN`` never match empty values;
-  ``!=``, ``NOT LIKE`` and ``NOT IN`` do;
+  matched as given, all lower-case or all upper-case;
+* ``integer`` columns compare and sort numerically; date-time columns compare
+  their stored ``YYYY-MM-DD HH:MM:SS`` (UTC) text, and accept ``javascript:gs.*``
+  date helpers evaluated against the sandbox clock in the user's time zone;
+* an empty value is SQL ``NULL`` on an instance, so no operator but ``ISEMPTY``,
+  ``EMPTYSTRING``, ``ANYTHING`` and ``=`` with an empty value matches it:
+  ``!=``, ``NOT IN``, ``NOT LIKE`` and ``NSAMEAS`` leave empty values out
+  (KB0715430), as do ``<``, ``>``, ``BETWEEN``, ``ON``, ``LIKE`` ...;
+* ``INSTANCEOF`` matches a class and every class extending it;
 * ordering: each ``ORDERBY`` in turn (empty values first when ascending), then
   ``sys_id`` ascending as the final tie-break;
 * a dot-walk ``a.b`` follows reference ``a`` to its table; a missing referenced
   record reads as empty.
+
+A condition on an unknown field is left out and reported as ``ignored`` (what an
+instance does); anything else the sandbox cannot evaluate is reported as
+``unsupported`` and never silently dropped.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone, tzinfo
+
 from attrs import frozen
 
-from ._query import Condition, EncodedQuery, Invalid, Order
+from ._dates import DATE_TYPES, UnsupportedValue, evaluate_script, literal
+from ._query import UNKNOWN, Condition, EncodedQuery, Invalid, InvalidKind, Order
 from ._schema import Column, Schema
 
 __all__ = ["Compiled", "compile_query", "fold"]
 
 #: the SQL function, registered on every connection, that folds case.
 FOLD_FUNCTION = "sn_fold"
+
+_RANGE = ("<", "<=", ">", ">=", "BETWEEN", "ON")
 
 
 def fold(value: str) -> str:
@@ -50,6 +64,11 @@ def _successor(prefix: str) -> str | None:
     return prefix[:-1] + chr(last)
 
 
+def _guid_variants(value: str) -> list[str]:
+    """A sys_id as given, lower-cased and upper-cased (an instance matches any case)."""
+    return list(dict.fromkeys((value, value.lower(), value.upper())))
+
+
 @frozen
 class Compiled:
     """A compiled query: ``FROM {source} WHERE {where} ORDER BY {order}`` plus parameters."""
@@ -61,11 +80,22 @@ class Compiled:
     invalid: tuple[Invalid, ...]
 
 
+class _Unusable(Exception):
+    def __init__(self, problem: str, kind: InvalidKind = "unsupported") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.kind: InvalidKind = kind
+
+
 class _Builder:
-    def __init__(self, schema: Schema, table: str, case_sensitive: bool) -> None:
+    def __init__(
+        self, schema: Schema, table: str, case_sensitive: bool, now: datetime, tz: tzinfo
+    ) -> None:
         self.schema = schema
         self.table = table
         self.case_sensitive = case_sensitive
+        self.now = now
+        self.tz = tz
         self.joins: dict[str, tuple[str, str]] = {}  # dotted prefix -> (alias, target table)
         self.join_sql: list[str] = []
 
@@ -92,72 +122,152 @@ class _Builder:
         expr = f'{alias}."{column.name}"'
         return (expr if alias == "t" else f"COALESCE({expr}, '')"), column
 
+    def _known(self, path: str) -> tuple[str, Column]:
+        resolved = self.column(path)
+        if resolved is None:
+            raise _Unusable("unknown field", "ignored")
+        return resolved
+
     def text(self, expr: str, column: Column) -> str:
-        if self.case_sensitive or column.type == "GUID":
+        if self.case_sensitive or column.type == "GUID" or column.type in DATE_TYPES:
             return expr
         return f"{FOLD_FUNCTION}({expr})"
 
     def value(self, value: str, column: Column) -> str:
-        if column.type == "GUID":
-            return value.lower()
+        if column.type == "GUID" or column.type in DATE_TYPES:
+            return value
         return value if self.case_sensitive else fold(value)
 
-    def condition(self, cond: Condition, params: list[str | float]) -> str | None:
-        resolved = self.column(cond.field)
-        if resolved is None:
-            return None
-        expr, column = resolved
+    def scalar(self, raw: str, column: Column, *, dated: bool) -> str:
+        """A value as compared: scripts evaluated, date literals checked."""
+        try:
+            if raw.lstrip().lower().startswith("javascript:"):
+                result = evaluate_script(raw.strip(), self.now, self.tz)
+                return result[:10] if column.type == "glide_date" else result
+            if dated and column.type in DATE_TYPES and raw:
+                return literal(raw, column.type)
+        except UnsupportedValue as exc:
+            raise _Unusable(str(exc)) from None
+        return raw
+
+    def condition(self, cond: Condition, params: list[str | float]) -> str:
+        expr, column = self._known(cond.field)
         op, raw = cond.operator, cond.value
+        if op == UNKNOWN:
+            raise _Unusable(f"the operator in {raw[:40]!r} is not supported by the sandbox")
         if op in ("ISEMPTY", "EMPTYSTRING"):
             return f"{expr} = ''"
         if op == "ISNOTEMPTY":
             return f"{expr} != ''"
         if op == "ANYTHING":
             return "1"
-        if op in ("<", "<=", ">", ">=", "BETWEEN"):
+        if op == "INSTANCEOF":
+            return self.instance_of(expr, column, raw, params)
+        if op in ("SAMEAS", "NSAMEAS"):
+            return self.same_as(expr, column, op, raw)
+        if op in ("IN", "NOT IN"):
+            return self.in_list(expr, column, op, raw, params)
+        if op in _RANGE:
             return self.compare(expr, column, op, raw, params)
-        text, value = self.text(expr, column), self.value(raw, column)
+        scalar = self.scalar(raw, column, dated=op in ("=", "!="))
+        text = self.text(expr, column)
         if op in ("=", "!="):
-            params.append(value)
-            return f"{text} {op} ?"
+            if not scalar:
+                return f"{expr} {op} ''"
+            if column.type == "GUID":
+                variants = _guid_variants(scalar)
+                params.extend(variants)
+                marks = ", ".join("?" * len(variants))
+                return f"{expr} {'IN' if op == '=' else 'NOT IN'} ({marks})"
+            params.append(self.value(scalar, column))
+            return f"{text} = ?" if op == "=" else f"({expr} != '' AND {text} != ?)"
+        value = self.value(scalar, column)
+        if not value:  # contains / starts with / ends with "": every non-empty value
+            return "0" if op == "NOT LIKE" else f"{expr} != ''"
         if op in ("LIKE", "NOT LIKE"):
             params.append(value)
-            return f"instr({text}, ?) {'>' if op == 'LIKE' else '='} 0"
-        if op in ("STARTSWITH", "ENDSWITH"):
-            if not value:
-                return "1"
-            upper = _successor(value) if op == "STARTSWITH" else None
-            if upper is not None:
-                # a range on the (folded) value, so an index on the expression serves it
-                params.extend((value, upper))
-                return f"({text} >= ? AND {text} < ?)"
-            params.extend((value, value))
-            if op == "STARTSWITH":
-                return f"substr({text}, 1, length(?)) = ?"
-            return f"substr({text}, -length(?)) = ?"
-        items = [self.value(v, column) for v in raw.split(",")]
-        params.extend(items)
-        marks = ", ".join("?" * len(items))
-        return f"{text} {'IN' if op == 'IN' else 'NOT IN'} ({marks})"
+            if op == "LIKE":
+                return f"instr({text}, ?) > 0"
+            return f"({expr} != '' AND instr({text}, ?) = 0)"
+        upper = _successor(value) if op == "STARTSWITH" else None
+        if upper is not None:
+            # a range on the (folded) value, so an index on the expression serves it
+            params.extend((value, upper))
+            return f"({text} >= ? AND {text} < ?)"
+        params.extend((value, value))
+        if op == "STARTSWITH":
+            return f"substr({text}, 1, length(?)) = ?"
+        return f"substr({text}, -length(?)) = ?"
+
+    def in_list(
+        self, expr: str, column: Column, op: str, raw: str, params: list[str | float]
+    ) -> str:
+        if "javascript:" in raw.lower():
+            raise _Unusable("javascript: values in IN lists are not evaluated by the sandbox")
+        items = [item for item in raw.split(",") if item]
+        values: list[str] = []
+        for item in items:
+            values.extend(
+                _guid_variants(item) if column.type == "GUID" else [self.value(item, column)]
+            )
+        text = self.text(expr, column)
+        marks = ", ".join("?" * len(values))
+        params.extend(values)
+        if op == "NOT IN":
+            return f"({expr} != '' AND {text} NOT IN ({marks}))" if values else f"{expr} != ''"
+        found = f"{text} IN ({marks})" if values else "0"
+        if len(items) < len(raw.split(",")):  # an empty item matches empty values, as "=" does
+            return f"({found} OR {expr} = '')"
+        return found
+
+    def instance_of(self, expr: str, column: Column, raw: str, params: list[str | float]) -> str:
+        if column.type != "sys_class_name":
+            raise _Unusable("INSTANCEOF is supported on sys_class_name only")
+        if not self.schema.has(raw):
+            return "0"  # no such class: nothing is an instance of it
+        classes = self.schema.descendants(raw)
+        params.extend(classes)
+        return f"{expr} IN ({', '.join('?' * len(classes))})"
+
+    def same_as(self, expr: str, column: Column, op: str, raw: str) -> str:
+        other = self.column(raw)
+        if other is None:
+            raise _Unusable(
+                f"{op} compares with the field {raw!r}, which the sandbox does not know"
+            )
+        other_expr, other_column = other
+        left, right = self.text(expr, column), self.text(other_expr, other_column)
+        compare = "=" if op == "SAMEAS" else "!="
+        return f"({expr} != '' AND {other_expr} != '' AND {left} {compare} {right})"
 
     def compare(
         self, expr: str, column: Column, op: str, raw: str, params: list[str | float]
-    ) -> str | None:
-        bounds = raw.split("@") if op == "BETWEEN" else [raw]
-        if len(bounds) != (2 if op == "BETWEEN" else 1):
-            return None
+    ) -> str:
+        if op == "BETWEEN":
+            bounds = raw.split("@")
+            if len(bounds) != 2:
+                raise _Unusable("BETWEEN takes two values separated by '@'")
+        elif op == "ON":
+            pieces = raw.split("@")
+            if len(pieces) != 3:
+                raise _Unusable("ON is supported as <label>@<start>@<end> only")
+            bounds = pieces[1:]
+        else:
+            bounds = [raw]
+        if op == "ON" and column.type not in DATE_TYPES:
+            raise _Unusable("ON is supported on date and date-time fields only")
         values: list[str | float]
         if column.numeric:
             try:
                 values = [float(b) for b in bounds]
             except ValueError:
-                return None
+                raise _Unusable(f"{raw!r} is not a number for an integer field") from None
             subject = f"CAST({expr} AS REAL)"
         else:
-            values = [self.value(b, column) for b in bounds]
+            values = [self.value(self.scalar(b, column, dated=True), column) for b in bounds]
             subject = self.text(expr, column)
         params.extend(values)
-        if op == "BETWEEN":
+        if op in ("BETWEEN", "ON"):
             return f"({expr} != '' AND {subject} >= ? AND {subject} <= ?)"
         return f"({expr} != '' AND {subject} {op} ?)"
 
@@ -179,6 +289,8 @@ def compile_query(
     *,
     case_sensitive: bool = False,
     extra: tuple[Condition, ...] = (),
+    now: datetime | None = None,
+    tz: tzinfo = timezone.utc,
 ) -> Compiled:
     """Compile ``query`` on ``table`` (which must exist) into SQL.
 
@@ -188,33 +300,38 @@ def compile_query(
         query: the parsed query.
         case_sensitive: compare strings exactly instead of case-folded.
         extra: conditions AND-ed to every group (``name=value`` URL filters).
+        now: the instance clock's current time, for ``javascript:gs.*`` date helpers.
+        tz: the requesting user's time zone, for the same helpers.
 
     Returns:
-        The SQL pieces; conditions on unknown fields or with unusable values are
-        left out and listed in ``invalid``.
+        The SQL pieces; parts left out are listed in ``invalid`` (``ignored`` for
+        unknown fields, ``unsupported`` for what the sandbox cannot evaluate).
     """
-    builder = _Builder(schema, table, case_sensitive)
+    builder = _Builder(schema, table, case_sensitive, now or datetime.now(timezone.utc), tz)
     params: list[str | float] = []
     invalid = list(query.invalid)
+
+    def piece(cond: Condition) -> str | None:
+        try:
+            return builder.condition(cond, params)
+        except _Unusable as exc:
+            invalid.append(
+                Invalid(f"{cond.field}{cond.operator}{cond.value}", exc.problem, exc.kind)
+            )
+            return None
+
     groups: list[str] = []
     for group in query.groups:
         clauses: list[str] = []
         for clause in (*group, *((c,) for c in extra)):
-            sql = []
-            for cond in clause:
-                piece = builder.condition(cond, params)
-                if piece is None:
-                    part = f"{cond.field}{cond.operator}{cond.value}"
-                    invalid.append(Invalid(part, "unknown field or unusable value"))
-                else:
-                    sql.append(piece)
+            sql = [s for s in (piece(cond) for cond in clause) if s is not None]
             if sql:
                 clauses.append(sql[0] if len(sql) == 1 else "(" + " OR ".join(sql) + ")")
         if clauses:
             groups.append(" AND ".join(clauses))
     if not query.groups and extra:
-        extra_sql = [builder.condition(c, params) for c in extra]
-        groups.append(" AND ".join(s for s in extra_sql if s) or "1")
+        extra_sql = [s for s in (piece(c) for c in extra) if s is not None]
+        groups.append(" AND ".join(extra_sql) or "1")
     where = " OR ".join(f"({g})" for g in groups) if groups else "1"
     root = schema.root(table)
     if root != table:
@@ -225,7 +342,7 @@ def compile_query(
     for ordering in query.order:
         pieces = builder.order(ordering)
         if pieces is None:
-            invalid.append(Invalid(f"ORDERBY{ordering.field}", "unknown field"))
+            invalid.append(Invalid(f"ORDERBY{ordering.field}", "unknown field", "ignored"))
         else:
             order.extend(pieces)
     order.append("t.sys_id ASC")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +110,16 @@ class ServiceNowStore:
         offset: int = 0,
         count: bool = True,
         extra: tuple[Condition, ...] = (),
+        time_zone: tzinfo = timezone.utc,
     ) -> Selection:
-        """Rows of ``table`` matching ``encoded_query``, ordered, paged and counted."""
+        """Rows of ``table`` matching ``encoded_query``, ordered, paged and counted.
+
+        ``time_zone`` is the requesting user's, for the ``javascript:gs.*`` date helpers.
+        """
         self._check(table)
         compiled = compile_query(
             self.schema, table, parse_query(encoded_query),
-            case_sensitive=self.case_sensitive, extra=extra,
+            case_sensitive=self.case_sensitive, extra=extra, now=self.clock(), tz=time_zone,
         )  # fmt: skip
         columns = list(self.schema.columns(table))
         with self.lock:

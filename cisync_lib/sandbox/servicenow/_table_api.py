@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timezone, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,8 +11,9 @@ from werkzeug.wrappers import Response
 from cisync_lib._errors import SandboxError
 
 from ._context import SERVICE, Call, Instance
+from ._dates import time_zone
 from ._http import BadBody, error, json_body, json_response, not_found, parse_int
-from ._query import Condition
+from ._query import Condition, Invalid
 from ._schema import Column, Table
 from ._shape import Shaper
 from ._store import RecordExistsError
@@ -79,12 +81,14 @@ def _list(instance: Instance, call: Call, table: str) -> Response:
         for k, v in args.items()
         if not k.startswith("sysparm_") and k in columns
     )
+    query = args.get("sysparm_query", "")
+    zone = user_time_zone(instance, call) if "javascript:" in query.lower() else timezone.utc
     selection = store.select(
-        table, args.get("sysparm_query", ""), limit=limit, offset=offset, extra=shorthand
+        table, query, limit=limit, offset=offset, extra=shorthand, time_zone=zone
     )
-    if selection.invalid and instance.options.strict_queries:
-        problems = "; ".join(f"{i.part}: {i.problem}" for i in selection.invalid)
-        return error(400, "Invalid query", problems)
+    refused = _refusal(instance, selection.invalid)
+    if refused is not None:
+        return refused
     rows = selection.rows
     fault = instance.faults.pick(SERVICE, "GET", call.request.path, {"short_page"})
     if fault is not None and rows:
@@ -97,6 +101,34 @@ def _list(instance: Instance, call: Call, table: str) -> Response:
     if not _flag(call, "sysparm_suppress_pagination_header"):
         headers.append(("Link", _links(call, offset, limit, selection.total)))
     return json_response(200, {"result": _shaper(instance, call).shape(table, rows)}, headers)
+
+
+def _refusal(instance: Instance, invalid: tuple[Invalid, ...]) -> Response | None:
+    """The 400 for query parts the sandbox cannot evaluate (or, in strict mode, ignores)."""
+    unsupported = [i for i in invalid if i.kind == "unsupported"]
+    if unsupported:
+        parts = "; ".join(f"{i.part!r}: {i.problem}" for i in unsupported)
+        return error(
+            400,
+            f"The sandbox does not support this query: {parts}",
+            "A real instance may evaluate these parts; the sandbox refuses the query "
+            "rather than ignore them and return more rows than the instance would.",
+        )
+    if invalid and instance.options.strict_queries:
+        problems = "; ".join(f"{i.part}: {i.problem}" for i in invalid)
+        return error(400, "Invalid query", problems)
+    return None
+
+
+def user_time_zone(instance: Instance, call: Call) -> tzinfo:
+    """The caller's time zone: ``sys_user.time_zone``, else the instance default."""
+    if call.time_zone is None:
+        rows = instance.store.select(
+            "sys_user", extra=(Condition("user_name", "=", call.user.name),), limit=1, count=False
+        ).rows
+        name = rows[0].get("time_zone", "") if rows else ""
+        call.time_zone = time_zone(name, instance.options.time_zone)
+    return call.time_zone
 
 
 def _body(call: Call) -> dict[str, Any] | Response:

@@ -61,6 +61,8 @@ def baseline_tables() -> tuple[Table, ...]:
                 _s("employee_number", "Employee number", 40, indexed=True),
                 _s("phone", "Business phone", 40), _s("mobile_phone", "Mobile phone", 40),
                 _s("source", "Source", 255), _s("ldap_server", "LDAP server", 32),
+                _choice("time_zone", "Time zone", 40),
+                Column("user_password", "password", "Password", max_length=255),
             ),
         ),
         Table(

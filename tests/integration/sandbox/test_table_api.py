@@ -225,6 +225,46 @@ def test_invalid_query_parts_are_ignored_by_default(sb, api):
     assert int(everything.headers["X-Total-Count"]) >= 1
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "JOINcore_company.sys_id=cmdb_ci.vendor!name=x",
+        "RLQUERYcmdb_ci.vendor,>=1^ENDRLQUERY",
+        "nameDATEPARTmonday",
+        "sys_created_onRELATIVEGT@hour@ago@1",
+        "sys_created_on<javascript:gs.getUserID()",
+        "name=x^ORnameVALCHANGES",
+    ],
+)
+def test_unsupported_query_parts_are_refused(sb, api, query):
+    """Valid syntax the sandbox does not evaluate is a 400 that says so, never a wider answer."""
+    response = api.get(sb.servicenow_url + TABLE + "core_company", params={"sysparm_query": query})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("The sandbox does not support this query")
+
+
+def test_unsupported_query_parts_are_refused_inside_a_batch(sb, api):
+    """A Batch API list item gets the same 400."""
+    import base64
+    import json
+
+    payload = {
+        "batch_request_id": "1",
+        "rest_requests": [
+            {
+                "id": "a",
+                "method": "GET",
+                "url": TABLE + "core_company?sysparm_query=JOINx.y%3Dz.w!a%3Db",
+                "headers": [],
+            }
+        ],
+    }
+    response = api.post(sb.servicenow_url + "/api/now/v1/batch", json=payload)
+    item = response.json()["serviced_requests"][0]
+    assert item["status_code"] == 400
+    assert "does not support" in json.loads(base64.b64decode(item["body"]))["error"]["message"]
+
+
 def test_strict_queries_answer_400(cisync_sandbox_factory):
     """With strict_queries an invalid part gets 400 instead of being ignored."""
     sb = cisync_sandbox_factory(SandboxConfig(servicenow=ServiceNowOptions(strict_queries=True)))

@@ -2,7 +2,13 @@
 
 import pytest
 
-from cisync_lib.sandbox.servicenow._query import Condition, Order, parse_query, split_parts
+from cisync_lib.sandbox.servicenow._query import (
+    UNKNOWN,
+    Condition,
+    Order,
+    parse_query,
+    split_parts,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,10 +65,38 @@ def test_longest_operator_wins(part, condition):
 
 @pytest.mark.parametrize(
     "part",
-    ["Name=x", "nameSAMEASx", "nameISEMPTYx", "name=javascript:gs.now()", "manager..email=x", "=x"],
+    [
+        "Name=x",
+        "nameISEMPTYx",
+        "manager..email=x",
+        "=x",
+        "JOINcmdb_ci.sys_id=cmdb_rel_ci.parent!name=x",
+        "RLQUERYcmdb_rel_ci.parent,>=1^ENDRLQUERY",
+        "123TEXTQUERY321=server",
+    ],
 )
 def test_unparseable_parts_are_reported(part):
-    """Parts the sandbox cannot use are listed as invalid, not guessed."""
+    """Parts the sandbox cannot use are listed as unsupported, not guessed."""
     query = parse_query(f"a=1^{part}")
     assert query.groups == (((Condition("a", "=", "1"),),),)
-    assert [i.part for i in query.invalid] == [part]
+    assert query.invalid
+    assert query.invalid[0].part == part.split("^")[0]
+    assert {i.kind for i in query.invalid} == {"unsupported"}
+
+
+@pytest.mark.parametrize(
+    ("part", "condition"),
+    [
+        ("nameSAMEASother", Condition("name", "SAMEAS", "other")),
+        ("sys_class_nameINSTANCEOFcmdb_ci", Condition("sys_class_name", "INSTANCEOF", "cmdb_ci")),
+        ("name*x", Condition("name", "LIKE", "x")),
+        ("name!*x", Condition("name", "NOT LIKE", "x")),
+        ("name%x", Condition("name", "ENDSWITH", "x")),
+        ("nameNOTLIKEx", Condition("name", "NOT LIKE", "x")),
+        ("nameDATEPARTx", Condition("name", UNKNOWN, "DATEPARTx")),
+        ("name=javascript:gs.now()", Condition("name", "=", "javascript:gs.now()")),
+    ],
+)
+def test_aliases_and_unknown_operators(part, condition):
+    """Shorthands map to their operator; an unknown one is kept for the compiler to judge."""
+    assert parse_query(part).groups == (((condition,),),)
