@@ -21,6 +21,7 @@ __all__ = [
     "AliasMapError",
     "CisyncError",
     "ConfigError",
+    "ConsentMissingError",
     "ConsentRequiredError",
     "CorrelationError",
     "JobLockedError",
@@ -265,4 +266,32 @@ class ReportNotSavedError(CisyncError):
             f"the run finished ({self.outcome}, {self.written} record(s) written{left}), but "
             f"its report was not saved: {self.problem}. Fix that; the next run saves a report "
             "again"
+        )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class ConsentMissingError(ConsentRequiredError):
+    """A run's settings need consent that the connection's consent log does not record.
+
+    Typically the settings file was edited by hand to turn ``allow_user_sync``
+    on. Nothing was read or written.
+
+    Attributes:
+        file: the settings (deployment) file.
+        environment: ``test`` or ``prod``.
+        settings: the settings that are on without a matching consent-log entry.
+    """
+
+    file: str = ""
+    environment: str = ""
+    settings: Sequence[str] = ()
+
+    def _describe(self) -> str:
+        names = ", ".join(self.settings)
+        first = self.settings[0] if self.settings else "allow_user_sync"
+        return (
+            f"{self.file}: connection {self.connection!r}, {self.environment.upper()}: {names} "
+            "is on but the consent log records no consented change that turned it on (was the "
+            "file edited by hand?); nothing was read or written. Record consent with: cisync "
+            f"settings set {first} true --env {self.environment} --i-consent --config {self.file}"
         )

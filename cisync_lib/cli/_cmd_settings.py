@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from collections.abc import Sequence
 from typing import Any
 
 import tomlkit
@@ -17,6 +18,7 @@ from cisync_lib.settings import (
     Environment,
     SettingDiff,
     SettingsFile,
+    missing_consent,
 )
 from cisync_lib.settings._spec import render_value
 from cisync_lib.sync import DeploymentConfig, load_deployment
@@ -145,11 +147,18 @@ def _consent(args: argparse.Namespace) -> Consent | None:
 
 
 def _save(
-    args: argparse.Namespace, out: Output, config: DeploymentConfig, changed: ConnectionSettings
+    args: argparse.Namespace,
+    out: Output,
+    config: DeploymentConfig,
+    changed: ConnectionSettings,
+    confirm: Sequence[tuple[str, str]] = (),
 ) -> int:
     before = config.settings(args.connection)
     changes = [str(c) for c in changed.changes_from(before)]
-    saved = config.settings_file.save(changed, consent=_consent(args))
+    changes += [
+        f"{env}: {name}: consent recorded for the value in the file" for env, name in confirm
+    ]
+    saved = config.settings_file.save(changed, consent=_consent(args), confirm=confirm)
     entry = _log(saved, changed.connection)[-1:] if changes else []
     out.data({"connection": changed.connection, "changes": changes, "consent": entry})
     for line in changes or ["no change: nothing saved"]:
@@ -168,7 +177,12 @@ def _set(args: argparse.Namespace, out: Output) -> int:
             raise ConfigError(key=args.name, problem="a value is needed unless --unset is given")
         value = _parse_value(args.value)
         changed = settings.with_override(args.env, args.name, value, enabled=not args.no_override)
-    return _save(args, out, config, changed)
+    confirm: list[tuple[str, str]] = []
+    if args.consent and not changed.changes_from(settings):
+        # the value is already in the file (put there by hand): consenting records it
+        missing = missing_consent(config.settings_file, settings.connection, args.env)
+        confirm = [(args.env, args.name)] if args.name in missing else []
+    return _save(args, out, config, changed, confirm)
 
 
 def _diff(args: argparse.Namespace, out: Output) -> int:

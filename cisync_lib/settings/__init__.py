@@ -20,6 +20,7 @@ Example:
 
 from ._connection import ConnectionSettings
 from ._consent import CONSENT_STATEMENT, Consent, ConsentRecord
+from ._consent_check import missing_consent, require_consent
 from ._diff import SettingChange, SettingDiff
 from ._file import SettingsFile, load_settings
 from ._registry import SETTINGS, Environment, SettingSpec
@@ -49,4 +50,6 @@ __all__ = [
     "check_kind",
     "check_relationships",
     "load_settings",
+    "missing_consent",
+    "require_consent",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,10 @@ from cisync_lib._errors import ConfigError, ConsentRequiredError
 
 from ._connection import ConnectionSettings
 from ._consent import Consent, ConsentRecord
+from ._diff import SettingChange
 from ._edit import apply_changes
 from ._lines import dotted, key_lines, line_of
+from ._registry import Environment
 from ._schema import ConfigSchema, parse_document
 
 __all__ = ["SettingsFile", "load_settings"]
@@ -128,7 +130,13 @@ class SettingsFile:
         """The consent log of the named connection, oldest first (empty if none)."""
         return self.consent_logs.get(name, ())
 
-    def save(self, settings: ConnectionSettings, *, consent: Consent | None) -> SettingsFile:
+    def save(
+        self,
+        settings: ConnectionSettings,
+        *,
+        consent: Consent | None,
+        confirm: Iterable[tuple[Environment | str, str]] = (),
+    ) -> SettingsFile:
         """Save one connection's changed settings, recording the consent in its log.
 
         Only the settings that differ from the file as loaded are written;
@@ -139,6 +147,9 @@ class SettingsFile:
         Args:
             settings: the connection's settings as they should be saved.
             consent: who consents, when, to what; ``None`` refuses to save a change.
+            confirm: (environment, setting) pairs whose value stays as it is but whose
+                consent is recorded now (a value put in the file by hand: the log gets
+                ``name: <state> -> <state>``).
 
         Returns:
             The file as saved (or ``self`` when nothing changed).
@@ -149,7 +160,14 @@ class SettingsFile:
                 cannot be written; nothing was written.
         """
         before = self.connection(settings.connection, missing_ok=True)
-        changes = settings.changes_from(before)
+        changes = list(settings.changes_from(before))
+        changed = {(c.environment, c.name) for c in changes}
+        for env, name in confirm:
+            key = (Environment(env), name)
+            if key not in changed:
+                stored = settings.overrides[key[0]].get(name)
+                changes.append(SettingChange(environment=key[0], name=name, old=stored, new=stored))
+                changed.add(key)
         if not changes:
             return self
         if consent is None:

@@ -38,6 +38,7 @@ _SPECS = (
             "is a deliberate, consented change. While it is off a job may not select the "
             "relationship."
         ),
+        needs_consent=True,
     ),
     SettingSpec(
         name="max_risk_score",

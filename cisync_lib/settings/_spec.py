@@ -64,6 +64,9 @@ class SettingSpec:
         maximum: the largest number accepted, if bounded above.
         choices: the only values accepted, if the setting is a choice.
         doc: what the setting does and what its default means, for users.
+        needs_consent: a job may run with a non-default value only when the
+            connection's consent log records, for that environment, the change
+            that set it (hand-editing the file does not count).
     """
 
     name: str
@@ -74,6 +77,7 @@ class SettingSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] = ()
+    needs_consent: bool = False
 
     def __attrs_post_init__(self) -> None:
         # a registry entry whose default fails its own rules is a programming error

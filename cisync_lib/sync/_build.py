@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cisync_lib.cmdb import CmdbConfig, WritePath
-from cisync_lib.settings import Environment
+from cisync_lib.settings import Environment, require_consent
 
 from ._deploy import DeploymentConfig
 from ._factory import build_correlator, build_servicenow, build_source
@@ -40,12 +40,16 @@ def job_from_config(
             apply saved plans (and needs no Defender secret).
 
     Raises:
+        ConsentMissingError: a setting that needs consent (``allow_user_sync``) is on in
+            ``environment`` but the consent log records no consented change to it.
         ConfigError: an unknown connection or destination, or a missing secret.
         RelationshipNotAvailableError: ``sync.relationships`` names one the settings
             of ``environment`` do not make available.
     """
     source_spec = config.connection(connection)
     dest_spec = config.destination(environment, destination)
+    # a setting ticked on by hand, without a consent-log entry, must not take effect
+    require_consent(config.settings_file, source_spec.name, dest_spec.environment)
     secrets = secrets or config.load_secrets(environ)
     conn = build_servicenow(dest_spec, secrets)
     source = build_source(source_spec, secrets) if with_source else None

@@ -156,3 +156,36 @@ def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update
     again = cli.run(*cli.with_config("apply"))
     assert again.code == 0, again.stderr
     assert json.loads(state.read_text())["completed_runs"] == 2
+
+
+def test_a_hand_edited_consent_bypass_is_refused_until_consent_is_recorded(tmp_path, fresh_sandbox):
+    cli = cli_for(fresh_sandbox, tmp_path)
+
+    def tick(document):
+        conn = document["connections"]["sandbox"]
+        conn.setdefault("settings", tomlkit.table())
+        conn["settings"].setdefault("test", tomlkit.table())
+        conn["settings"]["test"]["allow_user_sync"] = {"override": True, "value": True}
+
+    _edit(cli.config, tick)
+    mark = fresh_sandbox.request_log.mark()
+    for command in (("apply",), ("plan",), ("sync", "--apply")):
+        refused = cli.run(*cli.with_config(*command))
+        assert refused.code == 3, refused.stderr
+        line = _assert_one_clean_line(refused)
+        assert "allow_user_sync" in line
+        assert "cisync settings set allow_user_sync true --env test --i-consent" in line
+    # refused before any request: nothing read, nothing written
+    assert fresh_sandbox.request_log.since(mark) == ()
+    assert stored_apps(fresh_sandbox.store) == set()
+    # consenting to the value already in the file records it; then the run goes ahead
+    done = cli.run(
+        *cli.with_config("settings", "set", "allow_user_sync", "true", "--i-consent",
+                         "--by", "alice@contoso.com")
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    text = cli.config.read_text(encoding="utf-8")
+    assert "allow_user_sync: override true -> override true" in text
+    applied = cli.run(*cli.with_config("apply"))
+    assert applied.code == 0, applied.stderr
+    assert fresh_sandbox.store.count("cmdb_rel_person") > 0  # user links were synced
