@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from cisync_lib.cmdb import DesiredState, Plan
 
-from ._pipeline import guard_decisions, plan_counts, plan_rows
+from ._pipeline import destination_warnings, guard_decisions, plan_counts, plan_rows
 from ._report import Mode, SyncReport
 
 if TYPE_CHECKING:
@@ -42,6 +42,6 @@ def base_report(
         actions=plan_rows(plan, desired or DesiredState()),
         guard=guard_decisions(plan.guard, force=False),
         plan_fingerprint=plan.fingerprint,
-        warnings=plan.warnings,
+        warnings=(*plan.warnings, *destination_warnings(job.destination)),
         plan=plan,
     )

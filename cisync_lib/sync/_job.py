@@ -41,6 +41,7 @@ from ._base_report import base_report
 from ._destination import Destination, JobProgress
 from ._lock import job_lock
 from ._pipeline import (
+    destination_warnings,
     guard_decisions,
     job_warnings,
     links_from,
@@ -309,6 +310,10 @@ class SyncJob:
             guard=guard_decisions(plan.guard, force=force),
             timings=timings,
             requests={k: after[k] - before[k] for k in after},
-            warnings=(*plan.warnings, *job_warnings(self.relationships, desired, self.state_dir)),
+            warnings=(
+                *plan.warnings,
+                *job_warnings(self.relationships, desired, self.state_dir),
+                *destination_warnings(self.destination),
+            ),
         )
         return _Prepared(data=data, desired=desired, state=state, plan=plan, report=report)

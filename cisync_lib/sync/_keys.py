@@ -168,6 +168,14 @@ DESTINATION_KEYS = _specs(
     KeySpec(name="client_id", check=non_empty, doc="The OAuth application's client id."),
     KeySpec(name="page_size", check=_positive_int, default="1000", doc="Rows per read page."),
     *_TLS,
+    KeySpec(
+        name="unsafe_allow_unverified_tls_in_prod",
+        check=boolean,
+        default="false",
+        doc="``verify = false`` is refused for a PROD destination unless this is ``true``. "
+        "Do not: set ``ca_bundle`` to the CA's PEM file instead. When set, every report of "
+        "the destination carries a warning.",
+    ),
 )
 
 SYNC_KEYS = _specs(

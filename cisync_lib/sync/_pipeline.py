@@ -11,9 +11,11 @@ from cisync_lib.correlation import CorrelationReport, MatchResult, ObservedName,
 from cisync_lib.defender import DefenderData
 from cisync_lib.settings import RelationshipKind
 
+from ._destination import Destination
 from ._report import GuardDecision, UnmatchedUser
 
 __all__ = [
+    "destination_warnings",
     "guard_decisions",
     "job_warnings",
     "links_from",
@@ -182,3 +184,16 @@ def job_warnings(
     if state_dir is None:
         found.append("no state folder: grace periods are kept in memory for this job only")
     return tuple(found)
+
+
+def destination_warnings(destination: Destination) -> tuple[str, ...]:
+    """Warnings about the destination's connection (TLS verification turned off)."""
+    session = getattr(destination.connection, "session", None)
+    if getattr(session, "verify", True) is False:
+        env = destination.environment.value.upper()
+        return (
+            f"TLS certificate verification is OFF for {env} destination {destination.name!r}: "
+            "anyone on the network path can read and change what this sync sends and receives; "
+            "set ca_bundle instead of verify = false",
+        )
+    return ()

@@ -198,6 +198,20 @@ def destination_spec(file: Path, name: str, raw: Mapping[str, Any]) -> Destinati
         _require(file, key, raw, "username", f'for auth = "{auth}"')
     if auth.startswith("oauth"):
         _require(file, key, raw, "client_id", f'for auth = "{auth}"')
+    verify = _verify(file.parent, raw)
+    if (
+        verify is False
+        and raw["environment"] == "prod"
+        and raw.get("unsafe_allow_unverified_tls_in_prod") is not True
+    ):
+        raise ConfigError(
+            file=str(file),
+            key=f"{key}.verify",
+            problem="verify = false is refused for a PROD destination (anyone on the network "
+            "path could read and change what the sync sends); set ca_bundle to the PEM file "
+            "of the CA that signed the instance's certificate, or, knowingly, "
+            "unsafe_allow_unverified_tls_in_prod = true",
+        )
     return DestinationSpec(
         name=name,
         instance_url=raw["instance_url"],
@@ -206,7 +220,7 @@ def destination_spec(file: Path, name: str, raw: Mapping[str, Any]) -> Destinati
         username=raw.get("username"),
         client_id=raw.get("client_id"),
         page_size=raw.get("page_size", 1000),
-        verify=_verify(file.parent, raw),
+        verify=verify,
         proxies=raw.get("proxies", {}),
     )
 

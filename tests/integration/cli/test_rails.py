@@ -17,7 +17,7 @@ import subprocess
 
 import tomlkit
 
-from .conftest import PREFIX, cisync_executable, cli_for, stored_apps
+from .conftest import PREFIX, Cli, cisync_executable, cli_for, stored_apps
 
 
 def _edit(config, change):
@@ -189,3 +189,41 @@ def test_a_hand_edited_consent_bypass_is_refused_until_consent_is_recorded(tmp_p
     applied = cli.run(*cli.with_config("apply"))
     assert applied.code == 0, applied.stderr
     assert fresh_sandbox.store.count("cmdb_rel_person") > 0  # user links were synced
+
+
+def test_prod_without_tls_verification_is_refused_unless_loudly_allowed(tmp_path, fresh_sandbox):
+    from cisync_lib.sync._sandbox_config import write_sandbox_config
+
+    config = write_sandbox_config(tmp_path, fresh_sandbox, prod=fresh_sandbox)
+    cli = Cli(folder=tmp_path, config=config)
+
+    def unverified(document):
+        prod = document["destinations"]["prod"]
+        del prod["ca_bundle"]
+        prod["verify"] = False
+
+    _edit(config, unverified)
+    mark = fresh_sandbox.request_log.mark()
+    refused = cli.run(*cli.with_config("plan", env_name="prod"))
+    assert refused.code == 2, refused.stderr
+    line = _assert_one_clean_line(refused)
+    assert "destinations.prod.verify" in line
+    assert "ca_bundle" in line
+    assert fresh_sandbox.request_log.since(mark) == ()
+    _edit(config, lambda d: d["destinations"]["prod"].__setitem__(
+        "unsafe_allow_unverified_tls_in_prod", True))  # fmt: skip
+    allowed = cli.run(*cli.with_config("plan", "--json", env_name="prod"))
+    assert allowed.code == 0, allowed.stderr
+    warnings = allowed.json()["warnings"]
+    assert any("TLS certificate verification is OFF for PROD" in w for w in warnings)
+
+
+def test_an_untrusted_certificate_says_so_and_names_ca_bundle(tmp_path, fresh_sandbox):
+    cli = cli_for(fresh_sandbox, tmp_path)
+    # no ca_bundle: the system's trust store, which does not hold the sandbox's throwaway CA
+    _edit(cli.config, lambda d: d["destinations"]["test"].__delitem__("ca_bundle"))
+    result = cli.run(*cli.with_config("plan"))
+    assert result.code == 1, result.stderr
+    line = _assert_one_clean_line(result)
+    assert "certificate verify failed" in line
+    assert "ca_bundle" in line
