@@ -36,6 +36,14 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--size", metavar="S", help="generated tenant size (tiny, small, ...)")
     serve.add_argument("--seed", type=int, default=0, metavar="N", help="seed (default 0)")
     serve.add_argument(
+        "--demo-data", action="store_true",
+        help="load a developer instance's demo data (admin user, incidents, problems, ...)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--tenant", type=Path, metavar="FILE",
+        help="serve the Defender data of a snapshot file instead of a generated tenant",
+    )  # fmt: skip
+    serve.add_argument(
         "--json", action="store_true", help="print the connection details as one JSON line"
     )
     serve.set_defaults(handler=serve_command)
@@ -57,7 +65,7 @@ def serve_command(args: argparse.Namespace) -> int:
         base = SandboxConfig()
         config = SandboxConfig(
             state_dir=args.state, seed=args.seed, size=args.size, services=base.services,
-            ports=_ports(base.services, args.port),
+            ports=_ports(base.services, args.port), demo_data=args.demo_data, tenant=args.tenant,
         )  # fmt: skip
         sandbox = Sandbox(config).start()
     except CisyncError as exc:

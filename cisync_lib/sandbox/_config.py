@@ -151,6 +151,12 @@ class SandboxConfig:
         ports: fixed ports per service name; others get an ephemeral port.
         servicenow: the ServiceNow instance's behaviour.
         defender: the Defender side's behaviour (Entra, Graph, legacy REST).
+        demo_data: load the data of a personal developer instance (the ``admin``
+            user, groups, roles, departments, incidents, problems, ``syslog``,
+            ``sys_metadata``), so other clients' test suites can run against it.
+            Data only: no business rules run.
+        tenant: a Defender snapshot file (``DefenderData.save``) to serve through
+            Graph and the legacy API instead of a generated tenant (not with ``size``).
     """
 
     state_dir: Path | None = field(default=None, converter=_optional_path)
@@ -160,9 +166,13 @@ class SandboxConfig:
     ports: Mapping[str, int] = field(factory=dict)
     servicenow: ServiceNowOptions = field(factory=ServiceNowOptions)
     defender: DefenderOptions = field(factory=DefenderOptions)
+    demo_data: bool = False
+    tenant: Path | None = field(default=None, converter=_optional_path)
 
     def __attrs_post_init__(self) -> None:
         allowed = ", ".join(SERVICE_NAMES)
+        if self.tenant is not None and self.size is not None:
+            raise _bad("tenant", "give either a tenant file or a generated tenant size, not both")
         for name in self.services:
             if name not in SERVICE_NAMES:
                 raise _bad("services", f"unknown service {name!r}", allowed)

@@ -46,14 +46,23 @@ class Users:
     Args:
         options: the ServiceNow options (user names, lifetimes, rate limit).
         secret: returns the configured secret or a generated one, by name.
+        demo_admin: also accept the developer instance's ``admin`` login (demo data),
+            with a generated password, as another admin-like user.
     """
 
     def __init__(
-        self, options: ServiceNowOptions, secret: Callable[[str, str | None], str]
+        self,
+        options: ServiceNowOptions,
+        secret: Callable[[str, str | None], str],
+        *,
+        demo_admin: bool = False,
     ) -> None:
         self.options = options
         self.username = options.username
         self.password = secret("servicenow_password", options.password)
+        self.admin: tuple[str, str] | None = None
+        if demo_admin and "admin" not in (options.username, options.readonly_username):
+            self.admin = ("admin", secret("servicenow_admin_password", None))
         self.readonly_username = options.readonly_username
         self.readonly_password = secret("servicenow_readonly_password", options.readonly_password)
         self.client_id = options.oauth_client_id
@@ -69,6 +78,8 @@ class Users:
             return User(self.username, writable=True)
         if _same(username, self.readonly_username) and _same(password, self.readonly_password):
             return User(self.readonly_username, writable=False)
+        if self.admin is not None and _same(username, self.admin[0]):
+            return User(self.admin[0], writable=True) if _same(password, self.admin[1]) else None
         return None
 
     def authenticate(self, authorization: str | None) -> User | None:

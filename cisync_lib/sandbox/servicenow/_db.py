@@ -8,9 +8,10 @@ empty as ``""``.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ._schema import Column, Schema, check_name
@@ -87,6 +88,18 @@ class Database:
         else:
             name, expr = f"ix_{root}_{column.name}_ci", f"{FOLD_FUNCTION}({_quote(column.name)})"
         self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON {_quote(root)} ({expr})')
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock and make the writes inside one transaction (bulk loads: one commit)."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     # --- reads -------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from ._app import ServiceNowApp
 from ._auth import Users
 from ._baseline import seed_baseline
 from ._context import SERVICE, Instance
+from ._demo_data import seed_demo
+from ._demo_tables import demo_tables
 from ._http import JSON, error_bytes
 from ._store import ServiceNowStore
 
@@ -41,11 +43,16 @@ class ServiceNowService:
             for table, columns in options.extra_columns.items():
                 for column in columns:
                     self.store.add_column(table, column, indexed=column.endswith("_id"))
+            demo = context.config.demo_data
+            if demo:
+                self.store.add_tables(demo_tables())
             seed_baseline(self.store, options)
+            if demo:
+                seed_demo(self.store, options)
         except SandboxError:
             self.store.close()
             raise
-        self.users = Users(options, context.secret)
+        self.users = Users(options, context.secret, demo_admin=demo)
         self.instance = Instance(self.store, options, context.faults)
         self.app = ServiceNowApp(self.instance, self.users)
 
@@ -61,7 +68,7 @@ class ServiceNowService:
 
     def connection_info(self, url: str) -> Mapping[str, str]:
         """URL, users and OAuth client of the instance."""
-        return {
+        info = {
             "servicenow_url": url,
             "servicenow_username": self.users.username,
             "servicenow_password": self.users.password,
@@ -70,6 +77,9 @@ class ServiceNowService:
             "servicenow_oauth_client_id": self.users.client_id,
             "servicenow_oauth_client_secret": self.users.client_secret,
         }
+        if self.users.admin is not None:  # demo data: the developer instance's own login
+            info["servicenow_admin_username"], info["servicenow_admin_password"] = self.users.admin
+        return info
 
     def close(self) -> None:
         """Close the store (a state folder keeps its data)."""

@@ -8,7 +8,7 @@ can seed data and check results independently of the client under test.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,13 @@ class ServiceNowStore:
 
     def add_table(self, table: Table) -> None:
         """Create a table (e.g. one the Table API auto-creates)."""
+        self.add_tables((table,))
+
+    def add_tables(self, tables: Iterable[Table]) -> None:
+        """Create tables, parents first (one schema update and dictionary pass for all)."""
         with self.lock:
-            self.schema.add_table(table)
+            for table in tables:
+                self.schema.add_table(table)
             self.db.sync()
             self._describe()
 
@@ -190,6 +195,9 @@ class ServiceNowStore:
         cls = wanted if wanted in self.schema.descendants(table) else table
         columns = self.schema.columns(cls)
         row = {c.name: c.default for c in columns.values()}
+        for name, default in row.items():
+            if default.startswith("javascript:") and name not in values:
+                row[name] = self._script_default(default, user)
         for name, value in values.items():
             column = columns.get(name)
             if column is not None and name not in _SYSTEM:
@@ -220,6 +228,23 @@ class ServiceNowStore:
             self.db.insert(self.schema.root(table), row)
             self._written(cls)
         return {name: row[name] for name in self.schema.columns(table)}
+
+    def _script_default(self, script: str, user: str) -> str:
+        """Evaluate a dictionary default that is a script, as the instance does on insert.
+
+        Only the two defaults of the sandbox's tables are known: the calling user's
+        sys_id (``gs.getUserID()``, empty when no ``sys_user`` has the login's user
+        name) and the current date-time; anything else is left empty.
+        """
+        expression = script.removeprefix("javascript:").strip().rstrip(";").strip()
+        if expression == "gs.getUserID()":
+            rows = self.select(
+                "sys_user", "", limit=1, count=False, extra=(Condition("user_name", "=", user),)
+            ).rows
+            return rows[0]["sys_id"] if rows else ""
+        if expression == "gs.nowDateTime()":
+            return self.now()
+        return ""
 
     def update_row(
         self, table: str, sys_id: str, values: Mapping[str, Any], *, user: str = "system"

@@ -57,7 +57,8 @@ def baseline_tables() -> tuple[Table, ...]:
                 _bool("web_service_access_only", "Web service access only"),
                 _bool("internal_integration_user", "Internal Integration User"),
                 _ref("manager", "sys_user", "Manager"), _s("title", "Title", 60),
-                _s("department", "Department", 100), _ref("company", "core_company", "Company"),
+                _ref("department", "cmn_department", "Department"),
+                _ref("company", "core_company", "Company"),
                 _s("employee_number", "Employee number", 40, indexed=True),
                 _s("phone", "Business phone", 40), _s("mobile_phone", "Mobile phone", 40),
                 _s("source", "Source", 255), _s("ldap_server", "LDAP server", 32),
@@ -192,6 +193,16 @@ def baseline_tables() -> tuple[Table, ...]:
                 _table_name("table", "Search on table"),
                 _s("criterion_attributes", "Criterion attributes", 1000),
                 _int("priority", "Priority", "100"), _bool("active", "Active", "true"),
+            ),
+        ),
+        Table(
+            "cmn_department", "Department", display="name",
+            columns=(
+                _s("name", "Name", 100, indexed=True), _s("id", "ID", 40),
+                _ref("dept_head", "sys_user", "Department head"),
+                _ref("parent", "cmn_department", "Parent"),
+                _ref("company", "core_company", "Company"),
+                _s("description", "Description", 4000), _s("cost_center", "Cost center", 32),
             ),
         ),
     )  # fmt: skip
