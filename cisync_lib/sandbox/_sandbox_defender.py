@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from ._services import SandboxContext, SandboxService
-    from ._tenant import GeneratedTenant
+    from ._tenant import GeneratedTenant, SnapshotTenant
     from .defender import ClientCertificate, EntraService, MdcaService
 
 __all__ = ["DefenderAccess"]
@@ -86,8 +86,8 @@ class DefenderAccess:
         return self._mdca().token
 
     @property
-    def tenant(self) -> GeneratedTenant | None:
-        """The generated tenant (``SandboxConfig.size``), or ``None`` for an empty sandbox."""
+    def tenant(self) -> GeneratedTenant | SnapshotTenant | None:
+        """The tenant served: generated (``size``), from a file (``tenant``), or ``None``."""
         return self._require_context().tenant()
 
     def issue_access_token(

@@ -31,7 +31,7 @@ from ._log import RequestLog
 from ._server import WsgiApp
 
 if TYPE_CHECKING:
-    from ._tenant import GeneratedTenant
+    from ._tenant import GeneratedTenant, SnapshotTenant
     from ._tls import TlsMaterial
 
 __all__ = ["SERVICE_BUILDERS", "SandboxContext", "SandboxService", "ServiceBuilder"]
@@ -87,7 +87,7 @@ class SandboxContext:
     work_dir: Path
     services: dict[str, SandboxService] = attrs.field(factory=dict)
     _secrets_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
-    _tenant: GeneratedTenant | None = attrs.field(default=None, init=False)
+    _tenant: GeneratedTenant | SnapshotTenant | None = attrs.field(default=None, init=False)
 
     @property
     def state_dir(self) -> Path | None:
@@ -113,15 +113,23 @@ class SandboxContext:
                 os.chmod(path, 0o600)
             return known[name]
 
-    def tenant(self) -> GeneratedTenant | None:
-        """The generated tenant of ``config.size`` and ``config.seed`` (``None`` without a size)."""
-        if self.config.size is None:
+    def tenant(self) -> GeneratedTenant | SnapshotTenant | None:
+        """The tenant to serve, made once: ``config.tenant``'s file, or generated.
+
+        The generated one follows ``config.size`` and ``config.seed``; ``None``
+        without a file or a size.
+        """
+        if self.config.size is None and self.config.tenant is None:
             return None
         with self._secrets_lock:
             if self._tenant is None:
-                from ._tenant import generate_tenant
+                from ._tenant import SnapshotTenant, generate_tenant
 
-                self._tenant = generate_tenant(self.config.size, self.config.seed)
+                if self.config.tenant is not None:
+                    self._tenant = SnapshotTenant.load(self.config.tenant)
+                else:
+                    assert self.config.size is not None
+                    self._tenant = generate_tenant(self.config.size, self.config.seed)
             return self._tenant
 
 

@@ -1,5 +1,6 @@
 """Synthetic Defender tenants with ServiceNow users and ground truth (contract 4.3)."""
 
+from ._file import ServedTenant, SnapshotTenant
 from ._tenant import DEFAULT_AS_OF, TENANT_SIZES, GeneratedTenant, generate_tenant
 from ._truth import ExpectedOutcome, IdentifierForm, IdentityTruth
 from ._usage import PERIOD_DAYS
@@ -12,5 +13,7 @@ __all__ = [
     "GeneratedTenant",
     "IdentifierForm",
     "IdentityTruth",
+    "ServedTenant",
+    "SnapshotTenant",
     "generate_tenant",
 ]

@@ -76,6 +76,8 @@ class GeneratedTenant:
     domain = DOMAIN
     onmicrosoft_domain = ONMICROSOFT
     netbios = NETBIOS
+    #: a generated tenant has data for every period
+    periods: tuple[str, ...] = tuple(PERIOD_DAYS)
 
     def __init__(self, size: str, seed: int | str, as_of: datetime) -> None:
         self.size = size

@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import frozen
 
-from cisync_lib.sandbox._tenant import GeneratedTenant
+from cisync_lib.sandbox._tenant import ServedTenant
 
 from . import _graph_json as gj
 from ._graph_query import GraphError
@@ -58,7 +58,7 @@ def _missing(key: str) -> GraphError:
     )
 
 
-def resolve(tenant: GeneratedTenant | None, path: str) -> One | Many:
+def resolve(tenant: ServedTenant | None, path: str) -> One | Many:
     """Resolve ``path`` against ``tenant`` (``None``: a tenant with no streams).
 
     Raises:
@@ -87,6 +87,13 @@ def resolve(tenant: GeneratedTenant | None, path: str) -> One | Many:
             "BadRequest",
             f"Invalid value '{period}' for parameter 'period': the supported values are "
             f"{', '.join(_PERIODS)}.",
+        )
+    if period not in tenant.periods:  # a tenant file records one period: never invent the others
+        raise GraphError(
+            400,
+            "BadRequest",
+            f"The sandbox's tenant file holds period {', '.join(tenant.periods)} only, "
+            f"not '{period}'.",
         )
     entity = gj.ENDPOINT_APP if stream.is_endpoint else gj.APP
     if len(parts) == 3:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cisync_lib._records import SnUser
-from cisync_lib.sandbox._tenant import GeneratedTenant
+from cisync_lib.sandbox._tenant import ServedTenant
 
 __all__ = ["UserStore", "load_sys_users", "sys_user_values"]
 
@@ -37,7 +37,7 @@ def sys_user_values(user: SnUser) -> dict[str, str]:
     return values
 
 
-def load_sys_users(store: UserStore, tenant: GeneratedTenant) -> int:
+def load_sys_users(store: UserStore, tenant: ServedTenant) -> int:
     """Insert the tenant's users that the store does not hold yet (a state folder keeps them).
 
     Returns:

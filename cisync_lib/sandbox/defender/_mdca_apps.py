@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 
 from cisync_lib._models import DiscoveredApp, DiscoveryStream
 from cisync_lib._wire import format_timestamp
-from cisync_lib.sandbox._tenant import GeneratedTenant
+from cisync_lib.sandbox._tenant import ServedTenant
 
 __all__ = ["LegacyError", "discovered_apps", "legacy_app", "legacy_stream"]
 
@@ -98,7 +98,7 @@ PageCutter = Callable[[Request, list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 def discovered_apps(
-    tenant: GeneratedTenant | None, request: Request, page_limit: int, cut: PageCutter
+    tenant: ServedTenant | None, request: Request, page_limit: int, cut: PageCutter
 ) -> dict[str, Any]:
     """Serve one discovered-apps request: ``{"data", "total", "hasNext"}``.
 
@@ -116,6 +116,11 @@ def discovered_apps(
     timeframe = _integer(body, "timeframe", 90)
     if timeframe not in _TIMEFRAMES:
         raise LegacyError(400, f"Invalid timeframe {timeframe}: use 7, 30 or 90.")
+    if _TIMEFRAMES[timeframe] not in tenant.periods:  # a tenant file records one period
+        raise LegacyError(
+            400, f"The sandbox's tenant file holds {', '.join(tenant.periods)} only, not "
+            f"timeframe {timeframe}.",
+        )  # fmt: skip
     skip = _integer(body, "skip", 0)
     limit = _integer(body, "limit", page_limit)
     if skip < 0 or limit < 1:
