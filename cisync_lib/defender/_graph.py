@@ -66,6 +66,11 @@ class GraphSource:
         """Graph requests sent by this source (retries inside urllib3 not counted)."""
         return self._http.requests_sent
 
+    @property
+    def round_trips(self) -> int:
+        """Requests this source put on the wire, every retry included (tokens not included)."""
+        return self._http.round_trips
+
     def read(
         self,
         *,

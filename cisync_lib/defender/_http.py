@@ -83,6 +83,11 @@ class HttpClient:
         """Logical requests sent so far (urllib3's retries not counted)."""
         return self._sent
 
+    @property
+    def round_trips(self) -> int:
+        """Requests that went on the wire so far, every retry included."""
+        return self.session.round_trips.value
+
     def close(self) -> None:
         """Close the session's connections."""
         self.session.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ from urllib3.util import Retry
 from ._config import HttpPolicy
 from ._limiter import RateLimiter
 
-__all__ = ["PolicyRetry", "make_retry", "make_session", "redact"]
+__all__ = ["PolicyRetry", "RoundTrips", "make_retry", "make_session", "redact"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +37,42 @@ def redact(text: str) -> str:
     return _TOKENISH.sub(lambda m: (m.group(1) + " ***") if m.group(1) else "***", text)
 
 
+class RoundTrips:
+    """Thread-safe count of requests that went on the wire, each retry included."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value = 0
+
+    def add(self) -> None:
+        """Count one more round trip."""
+        with self._lock:
+            self._value += 1
+
+    @property
+    def value(self) -> int:
+        """Round trips so far."""
+        return self._value
+
+
 class PolicyRetry(Retry):
     """urllib3's Retry with a cap on ``Retry-After`` and a rate limiter before each retry."""
 
     retry_after_cap: float = 60.0
     limiter: RateLimiter | None = None
+    counter: RoundTrips | None = None
 
     def new(self, **kw: Any) -> PolicyRetry:
         made = super().new(**kw)
         made.retry_after_cap = self.retry_after_cap
         made.limiter = self.limiter
+        made.counter = self.counter
+        return made
+
+    def increment(self, *args: Any, **kwargs: Any) -> PolicyRetry:
+        made = super().increment(*args, **kwargs)  # raises when the retries are spent
+        if self.counter is not None:
+            self.counter.add()  # one more attempt goes on the wire
         return made
 
     def parse_retry_after(self, retry_after: str) -> float:
@@ -90,10 +117,25 @@ class _TimeoutSession(requests.Session):
     def __init__(self, timeout: tuple[float, float]) -> None:
         super().__init__()
         self.default_timeout = timeout
+        self.round_trips = RoundTrips()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
+        return super().send(request, **kwargs)
+
+
+class _CountingAdapter(HTTPAdapter):
+    """Counts each request handed to urllib3 (its retries are counted by the Retry)."""
+
+    def __init__(self, counter: RoundTrips, **kwargs: Any) -> None:
+        self._round_trips = counter
+        super().__init__(**kwargs)
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        self._round_trips.add()
         return super().send(request, **kwargs)
 
 
@@ -103,14 +145,16 @@ def make_session(
     verify: bool | str,
     proxies: Mapping[str, str],
     limiter: RateLimiter | None = None,
-) -> requests.Session:
+) -> _TimeoutSession:
     """A session with our timeouts, retries, TLS trust and proxies (never the environment's)."""
     session = _TimeoutSession(policy.timeout)
     session.trust_env = False  # REQUESTS_CA_BUNDLE and *_PROXY must not override the caller
     session.verify = verify
     session.proxies = dict(proxies)
-    adapter = HTTPAdapter(
-        max_retries=make_retry(policy, limiter), pool_maxsize=max(10, 2 * policy.concurrency)
+    retry = make_retry(policy, limiter)
+    retry.counter = session.round_trips
+    adapter = _CountingAdapter(
+        session.round_trips, max_retries=retry, pool_maxsize=max(10, 2 * policy.concurrency)
     )
     session.mount("https://", adapter)
     session.mount("http://", adapter)

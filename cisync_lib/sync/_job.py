@@ -242,7 +242,12 @@ class SyncJob:
 
     def _requests(self) -> dict[str, int]:
         return {
-            "defender": int(getattr(self.source, "requests_sent", 0) or 0),
+            # what the services served: retries included (sources without the count: sent)
+            "defender": int(
+                getattr(self.source, "round_trips", None)
+                or getattr(self.source, "requests_sent", 0)
+                or 0
+            ),
             "servicenow": self.destination.connection.request_count,
         }
 
