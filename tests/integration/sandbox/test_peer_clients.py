@@ -70,6 +70,9 @@ def test_unknown_names_in_sysparm_fields_are_left_out(demo, get):
         "priorityLE_OR_EQUALS_FIELDimpact",
         # aiosnow DateTime relative operators
         "opened_atRELATIVEGE@hour@ago@3",
+        # pysnow's QueryBuilder.between() with date-times: one-argument dateGenerate
+        'opened_atBETWEENjavascript:gs.dateGenerate("2024-10-01 00:00:00")'
+        '@javascript:gs.dateGenerate("2024-11-30 00:00:00")',
         # pysnc's join and related-list queries
         "JOINincident.caller_id=sys_user.sys_id!active=true",
         "RLQUERYtask_sla.task,>0^ENDRLQUERY",
