@@ -32,7 +32,7 @@ from ._config import (
 from ._desired import DefenderDataLike, DesiredApp, DesiredState, describe_app
 from ._ire import ire_preflight
 from ._plan import make_plan
-from ._read import read_state
+from ._read import PrefetchedRows, prefetch_state, read_state
 from ._render import render_plan
 from ._runstate import MissEntry, RunState, RunStateStore
 from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
@@ -62,6 +62,7 @@ __all__ = [
     "MissEntry",
     "PendingRemoval",
     "Plan",
+    "PrefetchedRows",
     "ReadScope",
     "RemoveLink",
     "RetireApp",
@@ -78,6 +79,7 @@ __all__ = [
     "make_plan",
     "plan_from_json",
     "plan_to_json",
+    "prefetch_state",
     "read_state",
     "render_plan",
 ]

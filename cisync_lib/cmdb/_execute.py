@@ -1,18 +1,19 @@
-"""Running writes in chunked Batch API calls until each is settled."""
+"""Running writes in chunked Batch API calls, in parallel over the sessions, until all settle."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from attrs import define
+from attrs import define, frozen
 
 from cisync_lib._errors_remote import ServiceNowAuthError, ServiceNowRequestError
 from cisync_lib.servicenow import BatchItem, BatchOutcome, BatchResult, ServiceNowConnection
 
 from ._config import CmdbConfig
 from ._verify import verify
-from ._writes import Op
+from ._writes import STAGES, Op
 
 __all__ = ["Tally", "execute"]
 
@@ -90,6 +91,88 @@ def _single(conn: ServiceNowConnection, op: Op, unknown: list[Op]) -> None:
             raise
 
 
+def _items(ops: Sequence[Op]) -> list[BatchItem]:
+    return [
+        BatchItem(
+            id=o.id,
+            method=o.method,
+            table=o.table,
+            sys_id=None if o.method == "POST" else o.sys_id,
+            body=o.body,
+            fields=("sys_id", "sys_created_by") if o.method == "POST" else ("sys_id",),
+        )
+        for o in ops
+    ]
+
+
+@frozen
+class _Chunk:
+    """The ops of one Batch API call, and the earliest and latest stage among them."""
+
+    ops: Sequence[Op]
+    first: int
+    last: int
+
+
+def _chunks(ops: Sequence[Op], size: int) -> list[_Chunk]:
+    out = []
+    for start in range(0, len(ops), size):
+        part = ops[start : start + size]
+        stages = [STAGES[o.kind] for o in part]
+        out.append(_Chunk(part, min(stages), max(stages)))
+    return out
+
+
+#: seconds an interrupted apply waits for the calls already on the wire, to count them
+INTERRUPT_GRACE = 5.0
+
+Settle = Callable[[Sequence[Op], Sequence[BatchResult]], None]
+
+
+def _send_round(conn: ServiceNowConnection, ops: Sequence[Op], size: int, settle: Settle) -> None:
+    """Send ``ops`` in Batch API calls over the connection's sessions, settling each call.
+
+    Calls run in parallel, at most one per session, in order; a call holding a
+    later stage (links) starts only once every call holding an earlier stage
+    (the vendors and apps they reference) has answered. ``settle`` runs in the
+    calling thread as each call answers. On an interrupt (or any error) no new
+    call starts; calls already on the wire get :data:`INTERRUPT_GRACE` seconds
+    to answer and are settled, so the ops marked done are exactly those written.
+    """
+    chunks = _chunks(ops, size)
+    workers = min(getattr(conn, "sessions", 1), len(chunks))
+    if workers <= 1:
+        for chunk in chunks:
+            settle(chunk.ops, conn.batch(_items(chunk.ops), chunk_size=len(chunk.ops)))
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cisync-apply")
+    running: dict[Future[list[BatchResult]], _Chunk] = {}
+
+    def collect(done: Iterable[Future[list[BatchResult]]]) -> None:
+        for future in done:
+            chunk = running.pop(future)
+            settle(chunk.ops, future.result())
+
+    finished = False
+    try:
+        for chunk in chunks:
+            while len(running) >= workers or any(c.first < chunk.last for c in running.values()):
+                collect(wait(running, return_when=FIRST_COMPLETED).done)
+            items = _items(chunk.ops)
+            running[pool.submit(conn.batch, items, chunk_size=len(items))] = chunk
+        while running:
+            collect(wait(running, return_when=FIRST_COMPLETED).done)
+        finished = True
+    finally:
+        if not finished:
+            done, _ = wait(running, timeout=INTERRUPT_GRACE)
+            for future in done:
+                chunk = running.pop(future)
+                if not future.cancelled() and future.exception() is None:
+                    settle(chunk.ops, future.result())
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
 def execute(
     conn: ServiceNowConnection,
     ops: Sequence[Op],
@@ -99,18 +182,22 @@ def execute(
 ) -> None:
     """Run ``ops`` in order, ``config.batch_size`` per Batch API call, settling each.
 
-    Unserviced items are re-sent (they did not run); items whose outcome is
-    unknown are re-read and re-sent only if the read shows they did not
-    happen; the instance refusing batches falls back to single requests. After
-    ``config.max_rounds`` rounds, ops still pending keep their error.
+    Calls go out in parallel over the connection's sessions (apps before the
+    links that reference them, see :func:`_send_round`). Unserviced items are
+    re-sent (they did not run); items whose outcome is unknown are re-read and
+    re-sent only if the read shows they did not happen; the instance refusing
+    batches falls back to single requests. After ``config.max_rounds`` rounds,
+    ops still pending keep their error. ``progress`` gets the running count of
+    settled writes after every call (and once more if interrupted).
     """
     total = len(ops)
     pending = list(ops)
-    base = sum(1 for o in ops if o.done)
+    position = {id(o): i for i, o in enumerate(ops)}
+    written = sum(1 for o in ops if o.done)
 
-    def report(_n: int = 0, _t: int = 0) -> None:
+    def report() -> None:
         if progress is not None:
-            progress(base + sum(1 for o in ops if o.done), total)
+            progress(written, total)
 
     for round_no in range(config.max_rounds):
         if not pending:
@@ -118,27 +205,31 @@ def execute(
         if round_no:
             tally.resent += len(pending)
             logger.info("round %d: re-sending %d write(s)", round_no + 1, len(pending))
-        items = [
-            BatchItem(
-                id=o.id,
-                method=o.method,
-                table=o.table,
-                sys_id=None if o.method == "POST" else o.sys_id,
-                body=o.body,
-                fields=("sys_id", "sys_created_by") if o.method == "POST" else ("sys_id",),
-            )
-            for o in pending
-        ]
         before = conn.request_count
-        results = conn.batch(items, chunk_size=config.batch_size, progress=report)
         unknown: list[Op] = []
         retry: list[Op] = []
         single: list[Op] = []
-        for op, res in zip(pending, results, strict=True):
-            _classify(op, res, unknown, retry, single)
+
+        def settle(
+            chunk: Sequence[Op],
+            results: Sequence[BatchResult],
+            lists: tuple[list[Op], list[Op], list[Op]] = (unknown, retry, single),
+        ) -> None:
+            nonlocal written
+            for op, res in zip(chunk, results, strict=True):
+                _classify(op, res, *lists)
+                written += op.done
+            report()
+
+        try:
+            _send_round(conn, pending, config.batch_size, settle)
+        except BaseException:
+            report()  # the true count of what was written before the interrupt
+            raise
         for op in single:
             tally.single_requests += 1
             _single(conn, op, unknown)
+            written += op.done
         tally.write_requests += conn.request_count - before
         if unknown:
             before = conn.request_count
@@ -146,10 +237,11 @@ def execute(
             tally.read_requests += conn.request_count - before
             settled = [o for o in unknown if o.done]
             tally.settled_by_reread += len(settled)
+            written += len(settled)
             for o in settled:
                 o.error = ""
             retry += [o for o in unknown if not o.done and o.error != "the record no longer exists"]
-        pending = retry
+        pending = sorted(retry, key=lambda o: position[id(o)])  # stages in order again
         report()
     for op in ops:
         if op.created_by and tally.integration_user is None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+
+from attrs import frozen
 
 from cisync_lib._errors_cmdb import UnsafeQueryError
 from cisync_lib.servicenow import ServiceNowConnection, q_and, q_eq, q_in, q_is_empty, q_or_eq
@@ -14,7 +17,7 @@ from ._config import CmdbConfig
 from ._desired import DesiredState
 from ._state import APP_FIELDS, AppRow, CurrentState, LinkRow, ReadScope
 
-__all__ = ["CHOICE_ELEMENTS", "read_state"]
+__all__ = ["CHOICE_ELEMENTS", "PrefetchedRows", "prefetch_state", "read_state"]
 
 logger = logging.getLogger(__name__)
 
@@ -22,44 +25,123 @@ CHOICE_ELEMENTS = ("application_type", "install_type", "operational_status", "di
 _MAX_QUERY = 3000  # characters per OR-list query, well under URL limits
 
 
+@frozen(kw_only=True)
+class PrefetchedRows:
+    """The rows :func:`read_state` needs that do not depend on the desired state.
+
+    Read while the Defender data is still being fetched; :func:`read_state`
+    narrows them to the desired state's scope, giving exactly the rows (and the
+    fingerprint) a read from scratch would give.
+
+    Attributes:
+        choices: the choice lists of the app fields.
+        rel_type: the relationship type's sys_id, if found (and links were read).
+        apps: every CI that may be in scope: ours, plus those without a
+            correlation id when adoption by name is on.
+        adopt_candidates: whether ``apps`` includes the CIs without a correlation id.
+        links: every link of the relationship type, or None when not read.
+    """
+
+    choices: dict[str, dict[str, str]]
+    rel_type: str | None
+    apps: tuple[AppRow, ...]
+    adopt_candidates: bool
+    links: tuple[LinkRow, ...] | None
+
+
+def _pool(conn: ServiceNowConnection) -> ThreadPoolExecutor:
+    workers = max(1, min(getattr(conn, "sessions", 1), 4))
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cisync-read")
+
+
+def prefetch_state(
+    conn: ServiceNowConnection, config: CmdbConfig | None = None, *, read_links: bool = True
+) -> PrefetchedRows:
+    """Read the choice lists, relationship type, candidate apps and links, in parallel.
+
+    Args:
+        conn: the connection (its sessions bound the reads in flight).
+        config: the CMDB config.
+        read_links: read the user links too.
+    """
+    config = config or CmdbConfig()
+    adopt = config.adopt_by_name
+    with _pool(conn) as pool:
+        choices = pool.submit(_choices, conn, config)
+        apps = pool.submit(_apps, conn, config, adopt, None)
+        rel_type = _rel_type(conn, config) if read_links else None
+        links = tuple(_links(conn, config, rel_type, None)) if rel_type is not None else None
+        return PrefetchedRows(
+            choices=choices.result(),
+            rel_type=rel_type,
+            apps=tuple(apps.result()),
+            adopt_candidates=adopt,
+            links=links if read_links else None,
+        )
+
+
 def read_state(
     conn: ServiceNowConnection,
     config: CmdbConfig | None = None,
     scope: ReadScope | DesiredState | None = None,
+    *,
+    prefetched: PrefetchedRows | None = None,
 ) -> CurrentState:
     """Read the rows a plan is computed from.
 
     Reads ``sys_choice`` for the app fields, the relationship type by name, the
     CIs of the app class that carry our correlation prefix (plus, for adoption,
     those without a correlation id whose name is desired), the vendors by name,
-    and the user links of the configured type on those CIs.
+    and the user links of the configured type on those CIs. Independent reads
+    run in parallel over the connection's sessions.
 
     Args:
         conn: the connection.
         config: the CMDB config.
         scope: what to read: a :class:`ReadScope` (a plan's ``scope``), or the
             desired state it is derived from.
+        prefetched: rows read earlier by :func:`prefetch_state` with the same
+            connection and config (only the vendors, and what it left out, are read).
     """
     config = config or CmdbConfig()
     if isinstance(scope, DesiredState):
         scope = scope.read_scope(config)
     scope = scope or ReadScope()
     read_at = datetime.now(timezone.utc)
-    choices = _choices(conn, config)
-    rel_type = _rel_type(conn, config) if scope.read_links else None
-    apps = _apps(conn, config, scope)
-    vendors = _vendors(conn, config, scope.vendor_names)
-    links: tuple[LinkRow, ...] = ()
-    if scope.read_links and rel_type is not None:
-        cis = {a.sys_id for a in apps}
-        links = tuple(_links(conn, config, rel_type, cis))
+    names = set(scope.app_names)
+    adopt = config.adopt_by_name and bool(names)
+    with _pool(conn) as pool:
+        vendors = pool.submit(_vendors, conn, config, scope.vendor_names)
+        if prefetched is None:
+            choices_job = pool.submit(_choices, conn, config)
+            apps_job = pool.submit(_apps, conn, config, adopt, names)
+            rel_type = _rel_type(conn, config) if scope.read_links else None
+            choices, apps = choices_job.result(), apps_job.result()
+            link_rows = None
+        else:
+            choices = prefetched.choices
+            apps = [a for a in prefetched.apps if _in_scope(a, config, names)]
+            if adopt and not prefetched.adopt_candidates:
+                apps = _apps(conn, config, adopt, names)  # the prefetch left the candidates out
+            rel_type = prefetched.rel_type if prefetched.links is not None else None
+            if scope.read_links and prefetched.links is None:
+                rel_type = _rel_type(conn, config)
+            link_rows = prefetched.links
+        links: tuple[LinkRow, ...] = ()
+        if scope.read_links and rel_type is not None:
+            cis = {a.sys_id for a in apps}
+            if link_rows is None:
+                links = tuple(_links(conn, config, rel_type, cis))
+            else:
+                links = tuple(row for row in link_rows if row.ci in cis)
+        vendor_ids = vendors.result()
     return CurrentState(
         apps=tuple(apps),
         links=links,
         links_read=scope.read_links,
         choices=choices,
         rel_type=rel_type,
-        vendors=vendors,
+        vendors=vendor_ids,
         integration_user=config.integration_user or conn.user_name,
         read_at=read_at,
         scope=scope,
@@ -103,16 +185,28 @@ def _app_fields(config: CmdbConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*APP_FIELDS, config.description_field]))
 
 
-def _apps(conn: ServiceNowConnection, config: CmdbConfig, scope: ReadScope) -> list[AppRow]:
+def _in_scope(app: AppRow, config: CmdbConfig, names: set[str]) -> bool:
+    cid = app.correlation_id
+    return cid.startswith(config.correlation_prefix) or (not cid and app.name in names)
+
+
+def _apps(
+    conn: ServiceNowConnection, config: CmdbConfig, adopt: bool, names: set[str] | None
+) -> list[AppRow]:
+    """Our CIs, and with ``adopt`` those without a correlation id.
+
+    Candidates for adoption are kept when named in ``names`` (all of them when ``names``
+    is None).
+    """
     ours = q_sw("correlation_id", config.correlation_prefix)
-    adopt = config.adopt_by_name and bool(scope.app_names)
     query = f"{ours}^OR{q_is_empty('correlation_id')}" if adopt else ours
-    names = set(scope.app_names)
     fields = _app_fields(config)
     out = []
     for row in conn.query(config.app_class, query=query, fields=fields):
         cid = row.get("correlation_id", "")
-        if cid.startswith(config.correlation_prefix) or (not cid and row.get("name") in names):
+        if cid.startswith(config.correlation_prefix) or (
+            not cid and (names is None or row.get("name") in names)
+        ):
             values = {
                 k: row.get(k, "") for k in fields if k not in ("sys_id", "correlation_id", "name")
             }
@@ -166,13 +260,16 @@ def _vendors(
 
 
 def _links(
-    conn: ServiceNowConnection, config: CmdbConfig, rel_type: str, cis: set[str]
+    conn: ServiceNowConnection, config: CmdbConfig, rel_type: str, cis: set[str] | None
 ) -> Iterator[LinkRow]:
+    """The links of ``rel_type`` on ``cis`` (None: on any CI)."""
     intern: dict[str, str] = {}
     fields = ("ci", "user", "type", "sys_created_by")
-    for row in conn.query(config.link_table, query=q_eq("type", rel_type), fields=fields):
+    # the biggest read by far: once the first page shows more to come, the rest is read in
+    # sys_id ranges over the connection's sessions
+    for row in conn.query_all(config.link_table, query=q_eq("type", rel_type), fields=fields):
         ci = row.get("ci", "")
-        if ci not in cis:
+        if cis is not None and ci not in cis:
             continue
         user = row.get("user", "")
         creator = row.get("sys_created_by", "")

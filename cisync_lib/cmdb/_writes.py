@@ -11,7 +11,7 @@ from ._actions import Plan
 from ._config import CmdbConfig
 from ._ids import record_sys_id
 
-__all__ = ["Op", "OpKind", "app_ops", "link_ops"]
+__all__ = ["STAGES", "Op", "OpKind", "app_ops", "link_ops"]
 
 
 class OpKind(str, enum.Enum):
@@ -23,6 +23,18 @@ class OpKind(str, enum.Enum):
     RETIRE = "retire"
     ADD_LINK = "add_link"
     REMOVE_LINK = "remove_link"
+
+
+#: write order across parallel calls: a write starts only after every write of an earlier
+#: stage has answered (apps reference vendors, links reference apps)
+STAGES: Mapping[OpKind, int] = {
+    OpKind.VENDOR: 0,
+    OpKind.CREATE: 1,
+    OpKind.UPDATE: 1,
+    OpKind.RETIRE: 1,
+    OpKind.REMOVE_LINK: 2,
+    OpKind.ADD_LINK: 2,
+}
 
 
 @define

@@ -19,6 +19,7 @@ from ._config import (
     ServiceNowOptions,
 )
 from ._faults import FAULT_KINDS, FaultInjector, FaultRule
+from ._gate import GateStats, TransactionGate
 from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
 from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService, ServiceBuilder
 from ._tenant import (
@@ -50,6 +51,7 @@ __all__ = [
     "ExpectedOutcome",
     "FaultInjector",
     "FaultRule",
+    "GateStats",
     "GeneratedTenant",
     "IdentifierForm",
     "IdentityTruth",
@@ -66,6 +68,7 @@ __all__ = [
     "ServiceNowService",
     "ServiceNowStore",
     "TlsMaterial",
+    "TransactionGate",
     "generate_tenant",
 ]
 

@@ -86,7 +86,16 @@ class ServiceNowOptions:
             ``unserviced_requests``. ``None``: no limit.
         batch_time_limit: seconds after which a batch stops serving items (the
             "REST Batch API request timeout" quota is 30 s).
-        rate_limit: an optional per-user rate limit (429 with ``Retry-After``).
+        rate_limit: an optional per-user rate limit (429 with ``Retry-After``), as
+            the instance's inbound REST rate-limit rules apply.
+        api_threads: API transactions served at once, instance-wide (the ``API_INT``
+            semaphore: 4 per node); more wait in a queue. ``None``: no limit.
+        api_queue: requests that may wait for an API thread; one more gets 429.
+        session_sync: run the requests carrying one session cookie one at a time
+            (session synchronisation). Requests without a known ``JSESSIONID``
+            cookie start a new session and get its cookie.
+        session_max_waiters: requests that may wait for their session; one more is
+            dropped with 202 ("Session Reuse Queue Overflow").
         token_lifetime: seconds an OAuth access token stays valid.
         honour_no_count: leave out ``X-Total-Count`` when a list asks for
             ``sysparm_no_count=true``, as documented.
@@ -110,6 +119,10 @@ class ServiceNowOptions:
     batch_max_items: int | None = None
     batch_time_limit: float = 30.0
     rate_limit: RateLimit | None = None
+    api_threads: int | None = 4
+    api_queue: int = 50
+    session_sync: bool = True
+    session_max_waiters: int = 10
     token_lifetime: float = 1800.0
     honour_no_count: bool = True
     extra_columns: Mapping[str, tuple[str, ...]] = field(factory=dict)
@@ -132,6 +145,12 @@ class ServiceNowOptions:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise _bad("servicenow.time_zone", f"unknown time zone {self.time_zone!r}") from None
+        if self.api_threads is not None and self.api_threads < 1:
+            raise _bad("servicenow.api_threads", "must be at least 1 (or None: no limit)")
+        if self.api_queue < 0:
+            raise _bad("servicenow.api_queue", "must not be negative")
+        if self.session_max_waiters < 0:
+            raise _bad("servicenow.session_max_waiters", "must not be negative")
         if self.token_lifetime <= 0:
             raise _bad("servicenow.token_lifetime", "must be positive")
         if self.username == self.readonly_username:

@@ -1,4 +1,4 @@
-"""The WSGI middleware wrapped around every service: request log and fault injection.
+"""The WSGI middleware wrapped around every service: request log, fault injection and the gate.
 
 Services stay unaware of both, except for two fault kinds only they can apply
 (``short_page``, ``unserviced``), for which they ask the injector themselves,
@@ -11,9 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import Any
 
 from ._faults import FaultInjector, FaultRule
+from ._gate import TransactionGate
 from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
 from ._server import DropConnection, WsgiApp
 
@@ -25,8 +27,9 @@ logger = logging.getLogger(__name__)
 ErrorBody = Callable[[int, str], tuple[bytes, str]]
 
 _REASONS = {
-    200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
+    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    408: "Request Timeout",
     413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
     502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
 }  # fmt: skip
@@ -61,6 +64,7 @@ class ServiceMiddleware:
         faults: the sandbox's fault injector.
         stopping: set when the sandbox closes; cuts injected waits short.
         error_body: builds the service's error body for injected ``status`` faults.
+        gate: admits each request (session synchronisation, transaction pool), if any.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class ServiceMiddleware:
         faults: FaultInjector,
         stopping: threading.Event,
         error_body: ErrorBody,
+        gate: TransactionGate | None = None,
     ) -> None:
         self.service = service
         self.app = app
@@ -79,6 +84,7 @@ class ServiceMiddleware:
         self.faults = faults
         self.stopping = stopping
         self.error_body = error_body
+        self.gate = gate
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
@@ -86,14 +92,25 @@ class ServiceMiddleware:
         environ[INFO_KEY] = info
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         path = str(environ.get("PATH_INFO", ""))
-        latency = self.faults.pick_all(self.service, method, path, "latency")
-        for slow_down in latency:
-            self.stopping.wait(slow_down.delay)
-        rule = self.faults.pick(self.service, method, path, _MIDDLEWARE_KINDS)
-        if rule is not None and rule.kind == "status":
-            status, headers, body = self._status_fault(rule)
-        else:
-            status, headers, body = self._serve(environ)
+        admitted = self.gate.admit(environ) if self.gate is not None else nullcontext(None)
+        # injected latency counts as the instance's own time: it runs inside the gate, so
+        # requests of one session (or beyond the transaction pool) wait for it too
+        with admitted as ticket:
+            if ticket is not None and ticket.refused is not None:
+                latency: tuple[FaultRule, ...] = ()
+                rule = None
+                status, headers, body = self._refusal(*ticket.refused)
+            else:
+                latency = self.faults.pick_all(self.service, method, path, "latency")
+                for slow_down in latency:
+                    self.stopping.wait(slow_down.delay)
+                rule = self.faults.pick(self.service, method, path, _MIDDLEWARE_KINDS)
+                if rule is not None and rule.kind == "status":
+                    status, headers, body = self._status_fault(rule)
+                else:
+                    status, headers, body = self._serve(environ)
+            if ticket is not None:
+                headers = [*headers, *ticket.headers]
         sent = body
         if rule is not None and rule.kind == "malformed":
             sent = body[: len(body) // 2] or b"{"
@@ -123,6 +140,11 @@ class ServiceMiddleware:
         if rule is not None and rule.kind == "drop":
             return _cut(sent)
         return [sent]
+
+    def _refusal(self, status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        body, content_type = self.error_body(status, message)
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        return status_line(status), headers, body
 
     def _status_fault(self, rule: FaultRule) -> tuple[str, list[tuple[str, str]], bytes]:
         body, content_type = self.error_body(rule.status, f"Injected fault: HTTP {rule.status}")

@@ -15,6 +15,7 @@ from cisync_lib._errors import SandboxError
 
 from ._config import SandboxConfig
 from ._faults import FaultInjector
+from ._gate import TransactionGate
 from ._log import RequestLog
 from ._middleware import ServiceMiddleware
 from ._sandbox_defender import DefenderAccess
@@ -125,6 +126,7 @@ class Sandbox(DefenderAccess):
             faults=self.faults,
             stopping=self._stopping,
             error_body=service.error_body,
+            gate=getattr(service, "gate", None),
         )
         server = HttpsServer(app, context.tls.server_context, port=port, name=service.name)
         self._running[service.name] = _Running(service, server)
@@ -231,6 +233,11 @@ class Sandbox(DefenderAccess):
     def oauth_client_secret(self) -> str:
         """The OAuth client secret accepted by ``/oauth_token.do``."""
         return self._servicenow().users.client_secret
+
+    @property
+    def servicenow_gate(self) -> TransactionGate:
+        """The instance's session synchronisation and API pool, with what it saw (``stats``)."""
+        return self._servicenow().gate
 
     @property
     def store(self) -> ServiceNowStore:

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -155,8 +156,12 @@ def _retry_after(response: requests.Response) -> float:
         return 1.0
 
 
+#: lends a session for one request (the connection's pool)
+Lease = Callable[[], AbstractContextManager[requests.Session]]
+
+
 def _post_chunk(
-    session: requests.Session, instance_url: str, chunk: Sequence[BatchItem], batch_id: int
+    lease: Lease, instance_url: str, chunk: Sequence[BatchItem], batch_id: int
 ) -> list[BatchResult]:
     payload = {
         "batch_request_id": str(batch_id),
@@ -167,7 +172,8 @@ def _post_chunk(
         return [BatchResult(id=i.id, outcome=outcome, status=status, detail=detail) for i in chunk]
 
     try:
-        response = session.post(f"{instance_url}/api/now/v1/batch", json=payload)
+        with lease() as session:
+            response = session.post(f"{instance_url}/api/now/v1/batch", json=payload)
     except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
         return every(BatchOutcome.NOT_RUN, None, type(exc).__name__)
     except requests.RequestException as exc:
@@ -203,7 +209,7 @@ def _post_chunk(
 
 
 def send_batches(
-    session: requests.Session,
+    lease: Lease,
     instance_url: str,
     items: Sequence[BatchItem],
     *,
@@ -215,7 +221,7 @@ def send_batches(
     """Send ``items`` in chunks; re-send unserviced items (they did not run).
 
     Args:
-        session: the connection's session.
+        lease: lends one of the connection's sessions for one call.
         instance_url: the instance base URL.
         items: the writes, in order.
         chunk_size: items per Batch API call.
@@ -235,7 +241,7 @@ def send_batches(
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start : start + chunk_size]
             for item, result in zip(
-                chunk, _post_chunk(session, instance_url, chunk, next_id()), strict=True
+                chunk, _post_chunk(lease, instance_url, chunk, next_id()), strict=True
             ):
                 if result.outcome is BatchOutcome.NOT_RUN and attempt < retry_unserviced:
                     retry.append(item)

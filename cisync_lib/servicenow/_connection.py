@@ -1,14 +1,24 @@
-"""ServiceNowConnection: one session, one pysnc client, lean reads and counted round trips."""
+"""ServiceNowConnection: a small pool of sessions, lean reads and counted round trips.
+
+A ServiceNow instance runs one transaction per session at a time (session
+synchronisation): requests carrying the same session cookie queue behind each
+other. So parallel work needs independent sessions, each with its own cookie
+jar; the connection keeps a fixed pool of them and lends one per request, which
+also bounds the requests it has in flight to the pool's size.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import logging
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,9 +34,9 @@ from . import _pysnc
 from ._auth import BasicAuth, OAuthClientCredentials, OAuthPassword, TokenAuth
 from ._batch import BatchItem, BatchResult, send_batches
 from ._http import Counter, build_session
-from ._query import q_and, q_gt
+from ._query import q_and, q_ge, q_gt, q_lt
 
-__all__ = ["ServiceNowConnection"]
+__all__ = ["MAX_SESSIONS", "ServiceNowConnection"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +44,13 @@ Row = dict[str, str]
 _T = TypeVar("_T")
 #: the longest sleep between two tries of a read, in seconds
 _MAX_READ_BACKOFF = 30.0
+
+#: more sessions than this only queue on the instance's API semaphores (4 per node)
+MAX_SESSIONS = 32
+#: reads naming at most this many fields are narrow: they page up to ``narrow_page_size`` rows
+NARROW_FIELDS = 8
+#: rows per page of wide reads unless the caller chooses
+DEFAULT_PAGE_SIZE = 1000
 
 
 class ServiceNowConnection:
@@ -50,15 +67,22 @@ class ServiceNowConnection:
         timeout: (connect, read) seconds for every request.
         proxies: explicit proxies (``{"https": "http://proxy:8080"}``); the
             environment's are never used.
-        page_size: rows per page for reads.
+        page_size: rows per page of every read. ``None``: 1,000 for reads of many
+            (or all) fields, ``narrow_page_size`` for narrow ones.
+        narrow_page_size: rows per page of narrow reads (at most 8 named fields,
+            such as links or ``sys_user``) when ``page_size`` is ``None``; 10,000 is
+            the Table API's own default limit.
         retries: retries of idempotent requests on 429/502/503/504 and network errors;
             reads (every GET) are also retried this many times when the body broke
             off mid-way, was not valid JSON, or the instance answered 500.
         backoff: backoff factor in seconds between those retries.
         max_retry_after: longest ``Retry-After`` honoured, in seconds.
+        sessions: independent sessions (own cookie jar, own instance session)
+            the connection may use at once; at most this many requests are in
+            flight. 1 sends everything through one session, one request at a time.
 
     Raises:
-        ConfigError: for a URL that is not ``https://`` or a bad page size.
+        ConfigError: for a URL that is not ``https://``, a bad page size or session count.
     """
 
     def __init__(
@@ -69,19 +93,28 @@ class ServiceNowConnection:
         verify: bool | str = True,
         timeout: tuple[float, float] = (10.0, 60.0),
         proxies: Mapping[str, str] | None = None,
-        page_size: int = 1000,
+        page_size: int | None = None,
+        narrow_page_size: int = 10_000,
         retries: int = 4,
         backoff: float = 0.5,
         max_retry_after: float = 60.0,
+        sessions: int = 4,
     ) -> None:
         url = instance_url.strip().rstrip("/")
         if not url.startswith("https://"):
             raise ConfigError(key="instance_url", problem=f"must be an https:// URL, got {url!r}")
-        if page_size < 1:
+        if page_size is not None and page_size < 1:
             raise ConfigError(key="page_size", problem="must be at least 1")
+        if narrow_page_size < 1:
+            raise ConfigError(key="narrow_page_size", problem="must be at least 1")
+        if not 1 <= sessions <= MAX_SESSIONS:
+            raise ConfigError(
+                key="sessions", problem=f"must be between 1 and {MAX_SESSIONS}, got {sessions}"
+            )
         self._url = url
         self._auth = auth
-        self._page_size = page_size
+        self._page_size = page_size or DEFAULT_PAGE_SIZE
+        self._narrow_page_size = page_size or narrow_page_size
         self._short_page_retries = 2
         self._short_pages = 0
         self._read_retries = retries
@@ -90,24 +123,36 @@ class ServiceNowConnection:
         self._counter = Counter()
         self._batch_ids = itertools.count(1)
         self._local = threading.local()
-        self._session = build_session(
-            url,
-            verify=verify,
-            timeout=timeout,
-            proxies=proxies,
-            counter=self._counter,
-            retries=retries,
-            backoff=backoff,
-            max_retry_after=max_retry_after,
-        )
-        self._session.hooks["response"].append(self._remember)
         self._token: TokenAuth | None = None
-        if isinstance(auth, BasicAuth):
-            self._session.auth = (auth.username, auth.password)
-        else:
-            self._token = TokenAuth(self._session, url, auth, timeout)
-            self._session.auth = self._token
-        self._client = _pysnc.make_client(url, self._session)
+        self._sessions: list[requests.Session] = []
+        self._clients: list[Any] = []
+        for _ in range(sessions):
+            session = build_session(
+                url,
+                verify=verify,
+                timeout=timeout,
+                proxies=proxies,
+                counter=self._counter,
+                retries=retries,
+                backoff=backoff,
+                max_retry_after=max_retry_after,
+            )
+            session.hooks["response"].append(self._remember)
+            if isinstance(auth, BasicAuth):
+                session.auth = (auth.username, auth.password)
+            else:
+                # one token for the whole pool, fetched through the first session
+                if self._token is None:
+                    self._token = TokenAuth(session, url, auth, timeout)
+                session.auth = self._token
+            self._sessions.append(session)
+            self._clients.append(_pysnc.make_client(url, session))
+        self._session = self._sessions[0]
+        self._client = self._clients[0]
+        # LIFO: a caller working alone keeps reusing the same session (and its cookie)
+        self._free: queue.LifoQueue[int] = queue.LifoQueue()
+        for index in reversed(range(sessions)):
+            self._free.put(index)
 
     # --- properties -------------------------------------------------------------
 
@@ -118,8 +163,30 @@ class ServiceNowConnection:
 
     @property
     def session(self) -> requests.Session:
-        """The underlying session, for plain JSON APIs (IRE) with the same trust and timeouts."""
+        """The pool's first session, for plain JSON APIs (IRE), with the same trust and timeouts.
+
+        Use it from one thread at a time; :meth:`lease` lends any free session.
+        """
         return self._session
+
+    @property
+    def sessions(self) -> int:
+        """How many sessions the connection uses at most at once (its requests in flight)."""
+        return len(self._sessions)
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[requests.Session]:
+        """Lend a free session for one request (waiting for one if all are busy)."""
+        with self._leased() as (session, _client):
+            yield session
+
+    @contextlib.contextmanager
+    def _leased(self) -> Iterator[tuple[requests.Session, Any]]:
+        index = self._free.get()
+        try:
+            yield self._sessions[index], self._clients[index]
+        finally:
+            self._free.put(index)
 
     @property
     def request_count(self) -> int:
@@ -150,7 +217,7 @@ class ServiceNowConnection:
 
     @property
     def page_size(self) -> int:
-        """Rows per page for reads."""
+        """Rows per page of wide reads (narrow reads may use bigger pages)."""
         return self._page_size
 
     def __repr__(self) -> str:
@@ -164,13 +231,17 @@ class ServiceNowConnection:
         if response.status_code == 401 and self._token is not None and not token_call:
             self._token.invalidate()  # a revoked token: the next request fetches a new one
 
+    def _leased_session(self) -> contextlib.AbstractContextManager[requests.Session]:
+        return self.lease()
+
     def _last(self) -> tuple[int | None, str]:
         last: tuple[int | None, str] = getattr(self._local, "last", (None, ""))
         return last
 
     def close(self) -> None:
-        """Close the session's connections."""
-        self._session.close()
+        """Close every session's connections."""
+        for session in self._sessions:
+            session.close()
 
     def __enter__(self) -> ServiceNowConnection:
         return self
@@ -205,7 +276,7 @@ class ServiceNowConnection:
             table: the table.
             query: an encoded query without ``ORDERBY`` or ``^NQ``.
             fields: the fields to return (``sys_id`` is always included).
-            page_size: rows per request (default: the connection's).
+            page_size: rows per request (default: the connection's, see its arguments).
 
         Yields:
             one ``{field: raw string value}`` dict per row.
@@ -219,8 +290,9 @@ class ServiceNowConnection:
             raise UnsafeQueryError(
                 field="", value=query, problem="ORDERBY and ^NQ would break sys_id paging"
             )
-        limit = page_size or self._page_size
         wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
+        narrow = bool(wanted) and len(wanted) <= NARROW_FIELDS
+        limit = page_size or (self._narrow_page_size if narrow else self._page_size)
         last_id: str | None = None
         while True:
             page_query = q_and(query, q_gt("sys_id", last_id) if last_id else "")
@@ -235,6 +307,46 @@ class ServiceNowConnection:
                     detail=f"empty page although {total} row(s) remain; check read ACLs",
                 )
             last_id = rows[-1]["sys_id"]
+
+    def query_all(self, table: str, *, query: str = "", fields: Sequence[str] = ()) -> list[Row]:
+        """Every row :meth:`query` gives, in the same order, read in parallel when big.
+
+        The first page is read as usual; if ``X-Total-Count`` shows more pages to
+        come, the rest of the sys_id key space is split into ranges (at most one
+        per session and per remaining page) read at the same time, each paged by
+        key. The ranges cover every possible sys_id, so nothing is missed
+        whatever the ids look like; only the balance assumes random hex ids.
+
+        Raises:
+            The errors of :meth:`query`.
+        """
+        wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
+        if "ORDERBY" in query or "^NQ" in query:
+            return list(self.query(table, query=query, fields=fields))  # raises UnsafeQueryError
+        narrow = bool(wanted) and len(wanted) <= NARROW_FIELDS
+        limit = self._narrow_page_size if narrow else self._page_size
+        rows, total = self._page(table, query, wanted, limit)
+        if total <= len(rows):
+            return rows
+        if not rows:
+            raise ServiceNowRequestError(
+                operation="query",
+                table=table,
+                detail=f"empty page although {total} row(s) remain; check read ACLs",
+            )
+        last = rows[-1]["sys_id"]
+        pages = -(-(total - len(rows)) // limit)
+        ranges = _key_ranges(last, min(pages, len(self._sessions)))
+        if len(ranges) <= 1:
+            rest = q_and(query, q_gt("sys_id", last))
+            return rows + list(self.query(table, query=rest, fields=fields, page_size=limit))
+
+        def read(part: str) -> list[Row]:
+            return list(self.query(table, query=q_and(query, part), fields=fields, page_size=limit))
+
+        with ThreadPoolExecutor(len(ranges), thread_name_prefix="cisync-read") as pool:
+            parts = list(pool.map(read, ranges))
+        return rows + [row for part in parts for row in part]
 
     def _page(self, table: str, query: str, fields: list[str], limit: int) -> tuple[list[Row], int]:
         """One page; a short page (fewer rows than asked while more remain) is read again.
@@ -264,15 +376,24 @@ class ServiceNowConnection:
         """One record by sys_id, or None if it does not exist (or is not readable)."""
         wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
         return self._read(
-            lambda: _pysnc.get_record(self._client, table, sys_id, wanted, self._last)
+            lambda: self._with_client(
+                lambda client: _pysnc.get_record(client, table, sys_id, wanted, self._last)
+            )
         )
 
     def _read_page(
         self, table: str, query: str, fields: list[str], limit: int
     ) -> tuple[list[Row], int]:
         return self._read(
-            lambda: _pysnc.read_page(self._client, table, query, fields, limit, self._last)
+            lambda: self._with_client(
+                lambda client: _pysnc.read_page(client, table, query, fields, limit, self._last)
+            )
         )
+
+    def _with_client(self, call: Callable[[Any], _T]) -> _T:
+        """Run ``call`` with the pysnc client of a leased session (one request, one try)."""
+        with self._leased() as (_session, client):
+            return call(client)
 
     def _read(self, attempt: Callable[[], _T]) -> _T:
         """One idempotent read, tried again when its answer arrived broken.
@@ -322,19 +443,22 @@ class ServiceNowConnection:
             ServiceNowRequestError: with ``outcome_unknown=True`` when the
                 request was sent but no answer came back (re-read, never retry blindly).
         """
-        return _pysnc.insert_record(self._client, table, values, self._last)["sys_id"]
+        return self.insert_row(table, values)["sys_id"]
 
     def insert_row(self, table: str, values: Mapping[str, str]) -> Row:
         """Like :meth:`insert`, returning the created row as the instance answered it."""
-        return _pysnc.insert_record(self._client, table, values, self._last)
+        with self._leased() as (_session, client):
+            return _pysnc.insert_record(client, table, values, self._last)
 
     def update(self, table: str, sys_id: str, values: Mapping[str, str]) -> None:
         """PATCH the given fields of a record (only those fields are sent)."""
-        _pysnc.update_record(self._client, table, sys_id, values, self._last)
+        with self._leased() as (_session, client):
+            _pysnc.update_record(client, table, sys_id, values, self._last)
 
     def delete(self, table: str, sys_id: str) -> None:
         """Delete a record."""
-        _pysnc.delete_record(self._client, table, sys_id, self._last)
+        with self._leased() as (_session, client):
+            _pysnc.delete_record(client, table, sys_id, self._last)
 
     # --- batch writes -----------------------------------------------------------
 
@@ -357,7 +481,7 @@ class ServiceNowConnection:
             one :class:`BatchResult` per item, in order.
         """
         return send_batches(
-            self._session,
+            self._leased_session,
             self._url,
             items,
             chunk_size=chunk_size,
@@ -384,3 +508,27 @@ def _broken_read(exc: ServiceNowRequestError) -> str | None:
     if exc.status == 500:
         return "the instance answered HTTP 500"
     return None
+
+
+def _key_ranges(after: str, parts: int) -> list[str]:
+    """Encoded-query parts splitting the sys_ids above ``after`` into ``parts`` ranges.
+
+    Cut points are two-hex-digit prefixes spread evenly between ``after``'s
+    prefix and ``ff``; the first range starts just above ``after`` and the last
+    is open-ended, so together they cover every sys_id greater than ``after``.
+    """
+    try:
+        low = int(after[:2], 16) if len(after) >= 2 else 0
+    except ValueError:
+        low = 256  # not a hex id: no cut points, one range
+    span = 256 - (low + 1)
+    cuts = sorted({low + 1 + span * i // parts for i in range(1, parts)} - {low + 1})
+    cuts = [c for c in cuts if low < c < 256]
+    if not cuts:
+        return [q_gt("sys_id", after)]
+    points = [f"{c:02x}" for c in cuts]
+    ranges = [q_and(q_gt("sys_id", after), q_lt("sys_id", points[0]))]
+    for lo, hi in itertools.pairwise(points):
+        ranges.append(q_and(q_ge("sys_id", lo), q_lt("sys_id", hi)))
+    ranges.append(q_ge("sys_id", points[-1]))
+    return ranges

@@ -68,6 +68,16 @@ def q_gt(field: str, value: str) -> str:
     return f"{_field(field)}>{_plain(field, value)}"
 
 
+def q_ge(field: str, value: str) -> str:
+    """``field>=value`` (lexical for strings; used to split a read into sys_id ranges)."""
+    return f"{_field(field)}>={_plain(field, value)}"
+
+
+def q_lt(field: str, value: str) -> str:
+    """``field<value`` (lexical for strings; used to split a read into sys_id ranges)."""
+    return f"{_field(field)}<{_plain(field, value)}"
+
+
 def q_startswith(field: str, prefix: str) -> str:
     """``fieldSTARTSWITHprefix``, with ``^`` escaped."""
     return f"{_field(field)}STARTSWITH{_plain(field, prefix)}"

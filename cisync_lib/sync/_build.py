@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import attrs
+
 from cisync_lib.cmdb import CmdbConfig, WritePath
 from cisync_lib.settings import Environment, require_consent
 
@@ -13,6 +15,11 @@ from ._job import Destination, JobProgress, SyncJob
 from ._secrets import Secrets
 
 __all__ = ["job_from_config"]
+
+
+def _cmdb_config(write_path: str, batch_size: int | None) -> CmdbConfig:
+    base = CmdbConfig(write_path=WritePath(write_path))
+    return base if batch_size is None else attrs.evolve(base, batch_size=batch_size)
 
 
 def job_from_config(
@@ -61,7 +68,7 @@ def job_from_config(
         settings=config.settings_file.connection(source_spec.name, missing_ok=True),
         relationships=config.relationships,
         correlation=build_correlator(config.correlation),
-        cmdb=CmdbConfig(write_path=WritePath(config.write_path)),
+        cmdb=_cmdb_config(config.write_path, dest_spec.batch_size),
         state_dir=config.state_folder(source_spec.name, dest_spec.name),
         streams=source_spec.streams,
         progress=progress,

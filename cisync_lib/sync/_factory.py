@@ -165,6 +165,7 @@ def build_servicenow(spec: DestinationSpec, secrets: Secrets) -> ServiceNowConne
         verify=spec.verify,
         proxies=dict(spec.proxies) or None,
         page_size=spec.page_size,
+        sessions=spec.sessions,
     )
 
 

@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,10 +21,12 @@ from cisync_lib.cmdb import (
     CurrentState,
     DesiredState,
     Plan,
+    PrefetchedRows,
     RunState,
     RunStateStore,
     WritePath,
     make_plan,
+    prefetch_state,
     read_state,
 )
 from cisync_lib.correlation import Correlator, ServiceNowUserDirectory, Status
@@ -255,11 +258,35 @@ class SyncJob:
         started = datetime.now(timezone.utc)
         timings: dict[str, float] = {}
         before = self._requests()
-        eff, users = self.effective, self.syncs_users
         if self.source is None:
             raise ConfigError(
                 key="source", problem="this job has no Defender source; it can only apply plans"
             )
+        # the CMDB rows that do not depend on the Defender data are read meanwhile
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cisync-prefetch")
+        prefetch = ahead.submit(
+            prefetch_state,
+            self.destination.connection,
+            self.cmdb_config,
+            read_links=self.syncs_users or self.cmdb_config.remove_links_when_user_sync_off,
+        )
+        try:
+            prepared = self._read_and_plan(mode, force, started, timings, before, prefetch)
+        finally:
+            ahead.shutdown(wait=False, cancel_futures=True)
+        return prepared
+
+    def _read_and_plan(
+        self,
+        mode: Mode,
+        force: bool,
+        started: datetime,
+        timings: dict[str, float],
+        before: dict[str, int],
+        prefetch: Future[PrefetchedRows],
+    ) -> _Prepared:
+        assert self.source is not None
+        eff, users = self.effective, self.syncs_users
         with self._phase("read", timings):
             data = self.source.read(
                 period=eff.report_time_frame,
@@ -295,7 +322,12 @@ class SyncJob:
             links_complete=not lookups_failed,
         )
         with self._phase("read_cmdb", timings):
-            state = read_state(self.destination.connection, self.cmdb_config, desired)
+            state = read_state(
+                self.destination.connection,
+                self.cmdb_config,
+                desired,
+                prefetched=prefetch.result(),
+            )
         with self._phase("plan", timings):
             plan = make_plan(desired, state, self.cmdb_config, self._load_run_state())
         after = self._requests()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from cisync_lib._errors import ConfigError
+from cisync_lib.cmdb import CmdbConfig
 from cisync_lib.settings import ConfigSchema
 from cisync_lib.settings._spec import describe_found
 
@@ -51,6 +52,13 @@ def _concurrency(key: str, value: object, /) -> None:
     if type(value) is not int or not 1 <= value <= 32:
         raise ConfigError(
             key=key, problem=f"expected an integer 1..32, got {describe_found(value)}"
+        )
+
+
+def _batch_size(key: str, value: object, /) -> None:
+    if type(value) is not int or not 1 <= value <= 1000:
+        raise ConfigError(
+            key=key, problem=f"expected an integer 1..1000, got {describe_found(value)}"
         )
 
 
@@ -166,7 +174,26 @@ DESTINATION_KEYS = _specs(
     ),
     KeySpec(name="username", check=non_empty, doc="The integration user (basic, oauth_password)."),
     KeySpec(name="client_id", check=non_empty, doc="The OAuth application's client id."),
-    KeySpec(name="page_size", check=_positive_int, default="1000", doc="Rows per read page."),
+    KeySpec(
+        name="page_size",
+        check=_positive_int,
+        doc="Rows per read page (default: 1000 for reads of many fields, 10,000 for narrow "
+        "reads such as user links and ``sys_user``).",
+    ),
+    KeySpec(
+        name="sessions",
+        check=_concurrency,
+        default="4",
+        doc="ServiceNow sessions used at once, each with its own cookie (so the instance "
+        "runs their requests in parallel); also the most requests in flight. 1 sends one "
+        "request at a time. Keep it at or below the instance's API semaphore (4 per node).",
+    ),
+    KeySpec(
+        name="batch_size",
+        check=_batch_size,
+        default=str(CmdbConfig().batch_size),
+        doc="Table API writes per Batch API call (1..1000).",
+    ),
     *_TLS,
     KeySpec(
         name="unsafe_allow_unverified_tls_in_prod",

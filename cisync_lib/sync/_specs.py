@@ -95,7 +95,9 @@ class DestinationSpec:
         auth: ``basic``, ``oauth_client_credentials`` or ``oauth_password``.
         username: the integration user (basic, oauth_password).
         client_id: the OAuth client id (oauth kinds).
-        page_size: rows per read page.
+        page_size: rows per read page (``None``: the connection's defaults).
+        sessions: ServiceNow sessions used at once.
+        batch_size: Table API writes per Batch API call (``None``: the CMDB default).
         verify: ``True``, ``False`` or a CA bundle path.
         proxies: proxy URLs by scheme.
     """
@@ -106,7 +108,9 @@ class DestinationSpec:
     auth: AuthKind = "basic"
     username: str | None = None
     client_id: str | None = None
-    page_size: int = 1000
+    page_size: int | None = None
+    sessions: int = 4
+    batch_size: int | None = None
     verify: bool | str = True
     proxies: Mapping[str, str] = field(factory=dict, converter=_frozen)
 
@@ -219,7 +223,9 @@ def destination_spec(file: Path, name: str, raw: Mapping[str, Any]) -> Destinati
         auth=auth,
         username=raw.get("username"),
         client_id=raw.get("client_id"),
-        page_size=raw.get("page_size", 1000),
+        page_size=raw.get("page_size"),
+        sessions=raw.get("sessions", 4),
+        batch_size=raw.get("batch_size"),
         verify=verify,
         proxies=raw.get("proxies", {}),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cisync_lib._errors import SandboxError
+from cisync_lib.sandbox._gate import TransactionGate
 from cisync_lib.sandbox._server import WsgiApp
 from cisync_lib.sandbox._services import SandboxContext
 
@@ -55,6 +56,13 @@ class ServiceNowService:
         self.users = Users(options, context.secret, demo_admin=demo)
         self.instance = Instance(self.store, options, context.faults)
         self.app = ServiceNowApp(self.instance, self.users)
+        #: session synchronisation and the API transaction pool (the middleware applies it)
+        self.gate = TransactionGate(
+            threads=options.api_threads,
+            queue=options.api_queue,
+            session_sync=options.session_sync,
+            max_waiters=options.session_max_waiters,
+        )
 
     def wsgi_app(self) -> WsgiApp:
         """The WSGI application."""

@@ -6,8 +6,9 @@ from cisync_lib.cmdb import CmdbConfig, RunStateStore, apply, load_plan
 from cisync_lib.servicenow import BasicAuth, ServiceNowConnection
 
 
-def main(url, ca, user, password, plan_path, state_path):
-    conn = ServiceNowConnection(url, auth=BasicAuth(username=user, password=password), verify=ca)
+def main(url, ca, user, password, plan_path, state_path, sessions="1"):
+    auth = BasicAuth(username=user, password=password)
+    conn = ServiceNowConnection(url, auth=auth, verify=ca, sessions=int(sessions))
     apply(
         load_plan(plan_path), conn, CmdbConfig(batch_size=20), run_state=RunStateStore(state_path)
     )
