@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, Protocol
 
 from cisync_lib._errors_remote import ServiceNowError
@@ -126,7 +127,10 @@ class ServiceNowUserDirectory:
 
     def _rows(self, query: str, fields: Sequence[str]) -> list[SnUser]:
         extra = tuple(f for f in fields if f not in SnUser.FIELDS)
-        rows = self.conn.query(self.table, query=query, fields=tuple(fields))
+        # a whole-table snapshot is read in parallel sys_id ranges when the connection can
+        read_all = getattr(self.conn, "query_all", None) if not query else None
+        reader = read_all if callable(read_all) else self.conn.query
+        rows = reader(self.table, query=query, fields=tuple(fields))
         return [SnUser.from_row(row, extra) for row in rows]
 
     def _snapshot(
@@ -149,12 +153,25 @@ class ServiceNowUserDirectory:
     ) -> tuple[UserIndex, dict[LookupKey, str]]:
         found: dict[str, SnUser] = {}
         failed: dict[LookupKey, str] = {}
-        for chunk_keys, query in self._chunks(keys, chunk_size):
+        chunks = list(self._chunks(keys, chunk_size))
+
+        def lookup(query: str) -> list[SnUser] | ServiceNowError:
             try:
-                users = self._rows(query, fields)
+                return self._rows(query, fields)
             except ServiceNowError as exc:
-                logger.warning("sys_user lookup failed for %d key(s): %s", len(chunk_keys), exc)
-                failed.update(dict.fromkeys(chunk_keys, str(exc)))
+                return exc
+
+        # the chunks are independent: read them at once over the connection's sessions
+        workers = max(1, min(int(getattr(self.conn, "sessions", 1)), len(chunks)))
+        if workers > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="cisync-users") as pool:
+                answers = list(pool.map(lookup, [query for _keys, query in chunks]))
+        else:
+            answers = [lookup(query) for _keys, query in chunks]
+        for (chunk_keys, _query), users in zip(chunks, answers, strict=True):
+            if isinstance(users, ServiceNowError):
+                logger.warning("sys_user lookup failed for %d key(s): %s", len(chunk_keys), users)
+                failed.update(dict.fromkeys(chunk_keys, str(users)))
                 continue
             stray = [u for u in users if not _answers(u, chunk_keys)]
             if stray:  # a malformed query can return every row; re-checks keep them harmless
