@@ -183,7 +183,9 @@ def _post_chunk(
     if status in (401,):
         raise ServiceNowAuthError(instance=instance_url, status=status, detail="batch refused")
     if status == 429:
-        time.sleep(_retry_after(response))  # the instance said when; the items did not run
+        wait = _retry_after(response)
+        logger.warning("the instance answered 429 to a Batch API call; waiting %.0f s", wait)
+        time.sleep(wait)  # the instance said when; the items did not run
         return every(BatchOutcome.NOT_RUN, status, "rate limited")
     if status in _REFUSED:
         return every(BatchOutcome.REFUSED, status, response.text[:200])

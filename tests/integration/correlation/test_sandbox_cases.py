@@ -130,7 +130,8 @@ def test_case_13_keyed_and_snapshot_request_counts(sandbox):
 def test_case_14_failed_chunk_is_lookup_error(sandbox):
     """Case 14: one chunk answers 503 through every retry; its names are LOOKUP_ERROR, the rest resolve."""
     insert_users(sandbox.store, [U4])
-    conn = connect(sandbox, retries=2, backoff=0.0)
+    # one session: chunks go one after the other, so "the second request" is the second chunk
+    conn = connect(sandbox, retries=2, backoff=0.0, sessions=1)
     names = [f"user{i}@contoso.com" for i in range(10)] + ["jdoe@contoso.com"]
     sandbox.request_log.clear()
     # the first chunk passes; the second fails on its first attempt and both retries
