@@ -20,6 +20,7 @@ from ._errors import (
     SandboxQueryError,
     UnknownStrategyError,
 )
+from ._errors_cli import ApprovalDeclinedError, ApprovalRequiredError
 from ._errors_cmdb import (
     ApplyError,
     CmdbSetupError,
@@ -83,6 +84,8 @@ __all__ = [
     # errors
     "AliasMapError",
     "ApplyError",
+    "ApprovalDeclinedError",
+    "ApprovalRequiredError",
     "CisyncError",
     "CmdbSetupError",
     "ConfigError",

@@ -35,24 +35,28 @@ class StalePlanError(PlanError):
         actual: the fingerprint of the state read now.
         expected_runs: the completed runs of the run state the plan was computed from.
         actual_runs: the completed runs of the job's run state now (``None``: not checked).
+        next_step: what to do about it, in the caller's terms (the ``cisync`` command
+            names the commands to run); empty: the Python API's advice.
     """
 
     expected: str = ""
     actual: str = ""
     expected_runs: int | None = None
     actual_runs: int | None = None
+    next_step: str = ""
 
     def _describe(self) -> str:
+        step = self.next_step or "plan again (or apply with on_stale='replan')"
         if self.expected == self.actual and self.actual_runs is not None:
             # its grace-period bookkeeping would rewind that of the runs since
             return (
                 f"the plan was computed from the run state after {self.expected_runs} run(s), "
-                f"but {self.actual_runs} run(s) have completed since; plan again (or apply "
-                "with on_stale='replan')"
+                f"but {self.actual_runs} run(s) have completed since; nothing was written; "
+                f"{step}"
             )
         return (
             f"the plan was computed from state {self.expected[:12]} but the instance is now at "
-            f"{self.actual[:12]}; plan again (or apply with on_stale='replan')"
+            f"{self.actual[:12]}; nothing was written; {step}"
         )
 
 

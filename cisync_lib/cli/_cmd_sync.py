@@ -12,23 +12,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib._errors import CisyncError, ConfigError, ReportNotSavedError
-from cisync_lib._errors_cmdb import PlanError
+from cisync_lib._errors_cmdb import PlanError, StalePlanError
 from cisync_lib.sync import SyncReport, load_deployment
-from cisync_lib.sync._report import Mode
+from cisync_lib.sync._pipeline import plan_counts
+from cisync_lib.sync._report import Mode, Outcome
 
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_OK,
     EXIT_REFUSED,
     Output,
+    command_line,
     config_options,
     describe_os_error,
     exit_code_for,
     output_options,
     run_command,
 )
+from ._interrupt import Interrupted, WriteSession
 
 if TYPE_CHECKING:
     from cisync_lib.cmdb import Plan
@@ -76,6 +81,7 @@ def register(subparsers: Any) -> None:
     apply.add_argument(
         "--force", action="store_true", help="apply although the blast-radius guard refuses"
     )
+    _yes_option(apply)
     apply.set_defaults(handler=lambda a: run_command(a, _apply))
 
     sync = _parser(
@@ -88,11 +94,23 @@ def register(subparsers: Any) -> None:
     sync.add_argument(
         "--force", action="store_true", help="apply although the blast-radius guard refuses"
     )
+    _yes_option(sync)
     sync.set_defaults(handler=lambda a: run_command(a, _sync))
     for parser in (plan, apply, sync):
         parser.add_argument(
             "--report", type=Path, metavar="FILE", help="also save the report (JSON) to FILE"
         )
+
+
+def _yes_option(parser: Any) -> None:
+    parser.add_argument(
+        "-y",
+        "--yes",
+        "--auto-approve",
+        dest="yes",
+        action="store_true",
+        help="write without asking for approval (needed without a terminal: cron, CI)",
+    )
 
 
 def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -> SyncJob:
@@ -122,15 +140,34 @@ def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncRep
     out.text(report.summary())
     out.text(f"Report saved: {saved}")
     if report.outcome == "refused":
-        out.text(f"Refused: {report.error}")
+        out.text(f"Refused: {_refusal(args, report)}")
         return EXIT_REFUSED
     if report.outcome == "planned":
-        out.text(f"Nothing written. To write: cisync apply --config {args.config} --env {args.env}")
+        out.text(f"Nothing written. To write: {command_line(args, command='apply')}")
     return EXIT_OK
 
 
 def _reports_folder(job: SyncJob) -> Path:
     return (job.state_dir or Path(".")) / "reports"
+
+
+def _refusal(args: argparse.Namespace, report: SyncReport) -> str:
+    """Why the guard refused, with the commands to review and to go ahead (not Python names)."""
+    refused = [g for g in report.guard if g.verdict == "refused"]
+    if not refused:
+        return report.error
+    what = "; ".join(
+        f"{g.what}: {g.count} of {g.managed} managed ({g.percent:.1f}%) is over the "
+        f"{g.limit_percent:g}% limit"
+        for g in refused
+    )
+    review = command_line(args, "--show", "--all", command="plan", keep_plan=False)
+    force = command_line(args, "--force", keep_plan=False)
+    return (
+        f"the blast-radius guard refused to {what}; nothing was written. Review the removals "
+        f"with `{review}`; if they are intended, run `{force}` (or raise the limit in the "
+        "settings: max_retire_percent / max_unlink_percent)"
+    )
 
 
 def _save_report(job: SyncJob, report: SyncReport, extra: Path | None) -> Path:
@@ -145,28 +182,49 @@ def _save_report(job: SyncJob, report: SyncReport, extra: Path | None) -> Path:
 
 
 @contextmanager
-def _reported(args: argparse.Namespace, job: SyncJob, mode: Mode) -> Iterator[None]:
+def _reported(
+    args: argparse.Namespace, job: SyncJob, mode: Mode, session: WriteSession | None = None
+) -> Iterator[None]:
     """Save a report for a run that raises, so ``reports/last.json`` never shows an older run."""
     started = datetime.now(timezone.utc)
-    try:
-        yield
-    except CisyncError as exc:
+
+    def save(outcome: Outcome, error: str, written: dict[str, int] | None = None) -> None:
+        plan = session.plan if session is not None else None
         report = SyncReport(
             connection=job.settings.connection,
             destination=job.destination.name,
             environment=job.destination.environment.value,
             mode=mode,
-            outcome="refused" if exit_code_for(exc) == EXIT_REFUSED else "failed",
+            outcome=outcome,
             started_at=started,
             finished_at=datetime.now(timezone.utc),
             relationships=tuple(r.value for r in job.relationships),
-            error=f"{type(exc).__name__}: {exc}",
+            counts=plan_counts(plan) if plan is not None else {},
+            written=written or {},
+            plan_fingerprint=plan.fingerprint if plan is not None else "",
+            error=error,
         )
         try:
             _save_report(job, report, args.report)
         except OSError as failure:  # the original error is what the user must see
             logger.warning("the failed run's report was not saved: %s", failure)
+
+    try:
+        yield
+    except StalePlanError as exc:
+        again = command_line(args, "--out", str(args.plan or "plan.json"), command="plan")
+        step = f"make a new plan and review it: {again}"
+        fresh = attrs.evolve(exc, next_step=step, message="")
+        save("refused", f"{type(exc).__name__}: {fresh}")
+        raise fresh from exc
+    except CisyncError as exc:
+        outcome: Outcome = "refused" if exit_code_for(exc) == EXIT_REFUSED else "failed"
+        save(outcome, f"{type(exc).__name__}: {exc}")
         raise
+    except KeyboardInterrupt as exc:
+        interrupted = session.account() if session is not None else Interrupted("nothing written")
+        save("interrupted", f"interrupted: {interrupted.statement}", interrupted.written)
+        raise interrupted from exc
 
 
 def _writable_folders(args: argparse.Namespace, job: SyncJob) -> list[Path]:
@@ -204,7 +262,8 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
             report = job.plan()
     if args.out is not None:
         _write_plan(args.out, job, report.plan)
-        out.text(f"Plan saved: {args.out} (apply it with: cisync apply --plan {args.out} ...)")
+        again = command_line(args, "--plan", str(args.out), command="apply")
+        out.text(f"Plan saved: {args.out} (review: cisync show {args.out}; apply it: {again})")
     if args.show and report.plan is not None:
         from cisync_lib.cmdb import render_plan
 
@@ -213,24 +272,26 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
 
 
 def _sync(args: argparse.Namespace, out: Output) -> int:
-    with out.progress() as progress:
-        job = _job(args, progress)
+    session = WriteSession(args, will_write=args.apply)
+    with session.signals(), out.progress() as progress:
+        job = session.job = _job(args, session.watch(progress))
         _check_writable(args, job)
-        with _reported(args, job, "apply" if args.apply else "dry_run"):
-            report = job.run(dry_run=not args.apply, force=args.force)
+        with _reported(args, job, "apply" if args.apply else "dry_run", session):
+            report = job.run(dry_run=not args.apply, force=args.force, confirm=session.confirm)
     return _finish(args, out, job, report)
 
 
 def _apply(args: argparse.Namespace, out: Output) -> int:
-    with out.progress() as progress:
-        job = _job(args, progress, with_source=args.plan is None)
+    session = WriteSession(args, will_write=True)
+    with session.signals(), out.progress() as progress:
+        job = session.job = _job(args, session.watch(progress), with_source=args.plan is None)
         plan = _read_plan(args.plan, job) if args.plan is not None else None
         _check_writable(args, job)
-        with _reported(args, job, "apply"):
+        with _reported(args, job, "apply", session):
             if plan is None:
-                report = job.run(dry_run=False, force=args.force)
+                report = job.run(dry_run=False, force=args.force, confirm=session.confirm)
             else:
-                report = job.apply(plan, force=args.force)
+                report = job.apply(plan, force=args.force, confirm=session.confirm)
     return _finish(args, out, job, report)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,15 +20,18 @@ from cisync_lib._errors import (
     JobLockedError,
     RelationshipNotAvailableError,
 )
+from cisync_lib._errors_cli import ApprovalDeclinedError, ApprovalRequiredError
 from cisync_lib._errors_cmdb import GuardRefusedError, PlanError, StalePlanError
 
 __all__ = [
     "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "EXIT_CODES_HELP",
     "Output",
+    "command_line",
     "config_options",
     "describe_os_error",
     "exit_code_for",
@@ -39,6 +43,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """\
 exit codes:
@@ -46,8 +51,9 @@ exit codes:
   1  error (a service failed, a write failed, an unexpected problem)
   2  usage or configuration error (bad option, invalid config, missing secret)
   3  refused: by the blast-radius guard, for missing consent (--i-consent),
-     because a reviewed plan is stale, or because another run is writing to
-     the same destination; nothing was written
+     because a reviewed plan is stale, because another run is writing to
+     the same destination, or not approved at the prompt; nothing was written
+130  interrupted (Ctrl-C); the message says how many changes were written
 """
 
 DEFAULT_CONFIG = "cisync.toml"
@@ -55,9 +61,21 @@ DEFAULT_CONFIG = "cisync.toml"
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code an error maps to (see :data:`EXIT_CODES_HELP`)."""
-    if isinstance(exc, (GuardRefusedError, ConsentRequiredError, StalePlanError, JobLockedError)):
+    if isinstance(
+        exc,
+        (
+            GuardRefusedError,
+            ConsentRequiredError,
+            StalePlanError,
+            JobLockedError,
+            ApprovalDeclinedError,
+        ),
+    ):
         return EXIT_REFUSED
-    if isinstance(exc, (ConfigError, RelationshipNotAvailableError, CorrelationError)):
+    if isinstance(
+        exc,
+        (ConfigError, RelationshipNotAvailableError, CorrelationError, ApprovalRequiredError),
+    ):
         return EXIT_USAGE
     if type(exc) is PlanError:  # an unreadable or foreign plan file
         return EXIT_USAGE
@@ -196,6 +214,31 @@ class Output:
             yield update
 
 
+def command_line(
+    args: argparse.Namespace, *extra: str, command: str | None = None, keep_plan: bool = True
+) -> str:
+    """The ``cisync`` command line that repeats this run's deployment options, for hints.
+
+    Args:
+        args: the parsed options.
+        extra: options to append (``--yes``, ``--force``).
+        command: the sub-command (default: the one being run).
+        keep_plan: repeat ``--plan FILE`` when the run had one.
+    """
+    words = ["cisync", command or str(getattr(args, "command", "") or "")]
+    config = getattr(args, "config", None)
+    if config is not None and str(config) != DEFAULT_CONFIG:
+        words += ["--config", str(config)]
+    for option in ("env", "destination", "connection"):
+        value = getattr(args, option, None)
+        if value:
+            words += [f"--{option}", str(value)]
+    plan = getattr(args, "plan", None)
+    if keep_plan and plan is not None and (command or args.command) == "apply":
+        words += ["--plan", str(plan)]
+    return shlex.join([*words, *extra])
+
+
 def run_command(args: argparse.Namespace, body: Callable[[argparse.Namespace, Output], int]) -> int:
     """Run a command body, turning errors into messages and exit codes."""
     out = Output.from_args(args)
@@ -210,6 +253,18 @@ def run_command(args: argparse.Namespace, body: Callable[[argparse.Namespace, Ou
         # one line naming the file and the cause, never a traceback
         out.error(OSError(describe_os_error(exc)), EXIT_ERROR)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        out.error(KeyboardInterrupt("interrupted"), EXIT_ERROR)
-        return EXIT_ERROR
+    except KeyboardInterrupt as exc:
+        # an ``Interrupted`` carries the statement of writes; a bare Ctrl-C wrote nothing
+        statement = getattr(exc, "statement", "nothing written")
+        print(f"\ncisync: interrupted: {statement}", file=out.stderr, flush=True)
+        if out.json_mode:
+            out.data(
+                {
+                    "error": {
+                        "type": "Interrupted",
+                        "message": f"interrupted: {statement}",
+                        "exit_code": EXIT_INTERRUPTED,
+                    }
+                }
+            )
+        return EXIT_INTERRUPTED

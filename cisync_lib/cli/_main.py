@@ -1,14 +1,17 @@
 """Entry point of the ``cisync`` console script.
 
 Exit codes: 0 done, 1 error, 2 usage or configuration error, 3 refused by a
-guard, by missing consent, or because a reviewed plan is stale.
+guard, by missing consent, because a reviewed plan is stale or because the
+operator did not approve it, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from cisync_lib._version import __version__
@@ -50,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cisync`` command and return its exit code."""
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C must interrupt even when started with SIGINT ignored (a background job)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -37,6 +37,7 @@ from ._render import render_plan
 from ._runstate import MissEntry, RunState, RunStateStore
 from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
 from ._state import AppRow, CurrentState, LinkRow, ReadScope
+from ._verify import count_written
 
 __all__ = [
     "CURATED_FIELDS",
@@ -72,6 +73,7 @@ __all__ = [
     "UpdateApp",
     "WritePath",
     "apply",
+    "count_written",
     "describe_app",
     "dump_plan",
     "ire_preflight",

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from cisync_lib.servicenow import ServiceNowConnection, q_and, q_eq, q_in
 
+from ._actions import Plan
 from ._config import CmdbConfig
-from ._writes import Op, OpKind
+from ._writes import Op, OpKind, app_ops, link_ops
 
-__all__ = ["verify"]
+__all__ = ["count_written", "verify"]
 
 
 def _chunks(ops: Sequence[Op], size: int) -> list[Sequence[Op]]:
@@ -73,3 +74,25 @@ def verify(conn: ServiceNowConnection, ops: Sequence[Op], config: CmdbConfig) ->
                     )
                     if current is None:
                         o.error = "the record no longer exists"
+
+
+def count_written(
+    plan: Plan, conn: ServiceNowConnection, config: CmdbConfig | None = None
+) -> dict[str, int]:
+    """How many of ``plan``'s writes the instance shows as done, per kind, by re-reading them.
+
+    For an apply that was stopped part-way (an interrupt): the answer comes from
+    the instance, not from what the writer believed it had sent, so it stays true
+    when the last request's answer never arrived. Kinds are the :class:`OpKind`
+    values (``vendor``, ``create``, ``update``, ``retire``, ``add_link``,
+    ``remove_link``). With the IRE write path, links to CIs that IRE created are
+    not found by their planned CI and count as not written.
+    """
+    config = config or CmdbConfig()
+    ops = app_ops(plan, config) + link_ops(plan)
+    verify(conn, ops, config)
+    counts = {kind.value: 0 for kind in OpKind}
+    for op in ops:
+        if op.done:
+            counts[op.kind.value] += 1
+    return counts

@@ -239,18 +239,22 @@ def run_tasks(
         futures: list[Future[T]] = [pool.submit(guarded, task) for task in tasks]
         index_of = {id(f): i for i, f in enumerate(futures)}
         pending: set[Future[T]] = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            failed = [f for f in finished if f.exception() is not None]
-            if failed:
-                stop.set()
-                for future in pending:
-                    future.cancel()
-                first = min(failed, key=lambda f: index_of[id(f)])
-                raise first.exception()  # type: ignore[misc]
-            if on_done is not None:
-                for future in sorted(finished, key=lambda f: index_of[id(f)]):
-                    on_done(index_of[id(future)], future.result())
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                failed = [f for f in finished if f.exception() is not None]
+                if failed:
+                    first = min(failed, key=lambda f: index_of[id(f)])
+                    raise first.exception()  # type: ignore[misc]
+                if on_done is not None:
+                    for future in sorted(finished, key=lambda f: index_of[id(f)]):
+                        on_done(index_of[id(future)], future.result())
+        except BaseException:
+            # a failure or Ctrl-C: leaving the pool waits for its tasks, so drop those not started
+            stop.set()
+            for future in pending:
+                future.cancel()
+            raise
     return [f.result() for f in futures]
 
 

@@ -159,12 +159,21 @@ class SyncJob:
         """Read, correlate and plan; write nothing. The report's ``plan`` can be applied later."""
         return self._prepare("plan").report
 
-    def run(self, *, dry_run: bool = True, force: bool = False) -> SyncReport:
+    def run(
+        self,
+        *,
+        dry_run: bool = True,
+        force: bool = False,
+        confirm: Callable[[SyncReport], None] | None = None,
+    ) -> SyncReport:
         """Plan and, unless ``dry_run``, apply the plan.
 
         Args:
             dry_run: only plan (the default, so a notebook never writes by accident).
             force: apply even when the blast-radius guard would refuse.
+            confirm: called with the planned report (its ``plan`` attached) after
+                planning and before anything is written; it stops the run by raising
+                (the ``cisync`` command asks the operator here).
 
         Returns:
             The report; ``outcome`` is ``refused`` (nothing written) when the guard
@@ -176,12 +185,26 @@ class SyncJob:
         # one it commits over: two runs never interleave their grace-period bookkeeping
         with self._write_lock():
             prepared = self._prepare("apply", force=force)
+            if confirm is not None:
+                confirm(prepared.report)
             return apply_plan(
                 self, prepared.plan, prepared.report, force=force, state=prepared.state
             )
 
-    def apply(self, plan: Plan, *, force: bool = False) -> SyncReport:
+    def apply(
+        self,
+        plan: Plan,
+        *,
+        force: bool = False,
+        confirm: Callable[[SyncReport], None] | None = None,
+    ) -> SyncReport:
         """Apply a plan made earlier (e.g. reviewed from ``cisync plan --out``).
+
+        Args:
+            plan: the plan.
+            force: apply even when the blast-radius guard would refuse.
+            confirm: called with the plan's report before anything is written; it
+                stops the run by raising.
 
         Raises:
             StalePlanError: the instance changed since the plan was made; nothing written.
@@ -202,6 +225,8 @@ class SyncJob:
             )
         report = base_report(self, "apply", started=datetime.now(timezone.utc), plan=plan)
         with self._write_lock():
+            if confirm is not None:
+                confirm(report)
             return apply_plan(self, plan, report, force=force)
 
     # --- phases -----------------------------------------------------------------

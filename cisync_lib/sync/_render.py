@@ -35,17 +35,20 @@ def _mode_line(report: SyncReport) -> str:
         return f"{head}: REFUSED by the guard, nothing written"
     if report.outcome == "failed":
         return f"{head}: FAILED ({report.error})"
+    if report.outcome == "interrupted":
+        return f"{head}: INTERRUPTED, {report.writes} of {report.changes} change(s) written"
     return f"{head}: {report.mode.replace('_', ' ')}, nothing written"
 
 
 def _verb(report: SyncReport) -> str:
-    return "written" if report.outcome == "applied" else "planned"
+    return "written" if report.outcome in ("applied", "interrupted") else "planned"
 
 
 def _count_lines(report: SyncReport) -> list[str]:
     if report.outcome == "failed" and not report.counts:
         return []  # failed before planning: there is nothing to count
-    source = report.counts if report.outcome != "applied" else {**report.counts, **report.written}
+    written = report.outcome in ("applied", "interrupted")
+    source = {**report.counts, **report.written} if written else report.counts
     kept = ("unchanged_app", "unchanged_link", "pending_removal")
     changes = [
         f"{source[k]} {label}"
@@ -132,7 +135,7 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
 def render_html(report: SyncReport) -> str:
     """The report as an HTML fragment (a notebook's rich display)."""
     verb = _verb(report)
-    counts = report.written if report.outcome == "applied" else report.counts
+    counts = report.written if report.outcome in ("applied", "interrupted") else report.counts
     parts = [
         f"<h4>{html.escape(_mode_line(report))}</h4>",
         f"<p>{html.escape(_source_line(report))}</p>",

@@ -33,7 +33,7 @@ __all__ = ["REPORT_VERSION", "GuardDecision", "SyncReport", "UnmatchedUser"]
 REPORT_VERSION = 1
 
 Mode = Literal["plan", "dry_run", "apply"]
-Outcome = Literal["planned", "applied", "refused", "failed"]
+Outcome = Literal["planned", "applied", "refused", "failed", "interrupted"]
 RowTable = Literal["actions", "unmatched", "counts", "timings", "requests", "guard"]
 
 
@@ -51,7 +51,8 @@ class SyncReport:
         environment: ``test`` or ``prod``.
         mode: ``plan`` (nothing written), ``dry_run`` or ``apply``.
         outcome: ``planned``, ``applied``, ``refused`` (by the guard; nothing
-            written) or ``failed``.
+            written), ``failed`` or ``interrupted`` (stopped by the operator;
+            ``written`` says what reached the instance).
         started_at: when the job started.
         finished_at: when it finished.
         relationships: the relationships the job selected.
@@ -121,16 +122,16 @@ class SyncReport:
         return self.outcome in ("planned", "applied")
 
     def raise_for_outcome(self) -> SyncReport:
-        """Raise if the guard refused the run or it failed; return the report otherwise.
+        """Raise if the guard refused the run, it failed or was interrupted; else return it.
 
         Raises:
             GuardRefusedError: the outcome is ``refused`` (nothing was written).
-            CisyncError: the outcome is ``failed``.
+            CisyncError: the outcome is ``failed`` or ``interrupted``.
         """
         if self.outcome == "refused":
             raise GuardRefusedError(message=self.error or "refused by the blast-radius guard")
-        if self.outcome == "failed":
-            raise CisyncError(message=self.error or "the sync job failed")
+        if self.outcome in ("failed", "interrupted"):
+            raise CisyncError(message=self.error or f"the sync job {self.outcome}")
         return self
 
     def summary(self) -> str:

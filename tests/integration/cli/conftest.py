@@ -50,6 +50,7 @@ class Cli:
             [cisync_executable(), *args],
             cwd=self.folder,
             env=environ,
+            stdin=subprocess.DEVNULL,  # never a terminal: approval needs --yes, as under cron
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -97,3 +98,58 @@ def stored_apps(store) -> set[str]:
         for r in store.query("cmdb_ci_business_app")
         if r.get("correlation_id", "").startswith(PREFIX)
     }
+
+
+def run_on_terminal(cli: Cli, *args: str, answer: str | None, timeout: float = 180) -> Result:
+    """Run ``cisync`` with stdin, stdout and stderr on a pseudo-terminal (stdlib ``pty``).
+
+    When the approval prompt (``Enter a value:``) appears, ``answer`` is typed.
+    Returns the exit code and everything the terminal showed (as ``stdout``).
+    """
+    import pty
+    import select
+    import time
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
+    environ.update({"TERM": "dumb", "COLUMNS": "120"})
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [cisync_executable(), *args],
+        cwd=cli.folder,
+        env=environ,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
+    os.close(slave)
+    shown = b""
+    answered = False
+    deadline = time.monotonic() + timeout  # a safety net against a hung prompt, not a check
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+                if answer is not None and not answered and b"Enter a value:" in shown:
+                    os.write(master, answer.encode() + b"\n")
+                    answered = True
+            elif proc.poll() is not None:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"cisync did not finish on the terminal; it showed:\n{shown!r}")
+        code = proc.wait(timeout=60)
+    finally:
+        os.close(master)
+    return Result(code, shown.decode("utf-8", errors="replace"), "")
+
+
+def stored_links(store) -> int:
+    return store.count("cmdb_rel_person")

@@ -145,16 +145,16 @@ def test_sync_is_a_dry_run_until_apply_and_a_second_apply_writes_nothing(tmp_pat
     assert dry.code == 0, dry.stderr
     assert dry.json()["mode"] == "dry_run"
     assert stored_apps(fresh_sandbox.store) == set()
-    applied = cli.run(*cli.with_config("sync", "--apply", "--json"))
+    applied = cli.run(*cli.with_config("sync", "--apply", "--yes", "--json"))
     assert applied.code == 0, applied.stderr
     written = applied.json()["written"]
     wanted = {f"mdca:app:{i}" for i in _continuous_app_ids(fresh_sandbox.tenant)}
     assert stored_apps(fresh_sandbox.store) == wanted
     assert written["create_app"] == len(wanted)
-    again = cli.run(*cli.with_config("apply", "--json"))
+    again = cli.run(*cli.with_config("apply", "--yes", "--json"))
     assert again.code == 0
     assert sum(again.json()["written"].values()) == 0
-    text = cli.run(*cli.with_config("apply"))
+    text = cli.run(*cli.with_config("apply", "--yes"))
     assert "applied, 0 write(s)" in text.stdout
 
 
@@ -163,15 +163,15 @@ def test_a_reviewed_plan_applies_once_then_is_refused_as_stale(tmp_path, fresh_s
     plan_file = tmp_path / "plan.json"
     assert cli.run(*cli.with_config("plan", "--out", str(plan_file), "-q")).code == 0
     assert stored_apps(fresh_sandbox.store) == set()
-    first = cli.run(*cli.with_config("apply", "--plan", str(plan_file), "--json"))
+    first = cli.run(*cli.with_config("apply", "--yes", "--plan", str(plan_file), "--json"))
     assert first.code == 0, first.stderr
     assert first.json()["written"]["create_app"] == len(stored_apps(fresh_sandbox.store)) > 0
-    stale = cli.run(*cli.with_config("apply", "--plan", str(plan_file), "--json"))
+    stale = cli.run(*cli.with_config("apply", "--yes", "--plan", str(plan_file), "--json"))
     assert stale.code == 3
     assert stale.json()["error"]["type"] == "StalePlanError"
     last = tmp_path / "state" / "sandbox--test" / "reports" / "last.json"
     assert json.loads(last.read_text(encoding="utf-8"))["outcome"] == "refused"
-    other = cli.run(*cli.with_config("apply", "--plan", str(tmp_path / "cisync.toml")))
+    other = cli.run(*cli.with_config("apply", "--yes", "--plan", str(tmp_path / "cisync.toml")))
     assert other.code == 2  # not a plan file
 
 
@@ -179,7 +179,7 @@ def test_the_guard_refuses_with_exit_3_and_force_goes_ahead(tmp_path, fresh_sand
     cli = cli_for(fresh_sandbox, tmp_path)
     consent = ("--i-consent", "--by", "tests")
     assert cli.run(*cli.with_config("settings", "set", "grace_runs", "0", *consent)).code == 0
-    assert cli.run(*cli.with_config("apply", "-q")).code == 0
+    assert cli.run(*cli.with_config("apply", "--yes", "-q")).code == 0
     before = {r["sys_id"]: r["operational_status"]
               for r in fresh_sandbox.store.query("cmdb_ci_business_app")}  # fmt: skip
     scores = sorted({a.risk_score for s in fresh_sandbox.tenant.streams if not s.is_snapshot
@@ -189,13 +189,13 @@ def test_the_guard_refuses_with_exit_3_and_force_goes_ahead(tmp_path, fresh_sand
         cli.run(*cli.with_config("settings", "set", "max_risk_score", str(lower), *consent)).code
         == 0
     )
-    refused = cli.run(*cli.with_config("apply", "--json"))
+    refused = cli.run(*cli.with_config("apply", "--yes", "--json"))
     assert refused.code == 3
     assert refused.json()["outcome"] == "refused"
     after = {r["sys_id"]: r["operational_status"]
              for r in fresh_sandbox.store.query("cmdb_ci_business_app")}  # fmt: skip
     assert after == before
-    forced = cli.run(*cli.with_config("apply", "--force", "--json"))
+    forced = cli.run(*cli.with_config("apply", "--yes", "--force", "--json"))
     assert forced.code == 0
     assert forced.json()["written"]["retire_app"] > 0
 

@@ -42,7 +42,7 @@ def test_an_unusable_state_folder_is_refused_before_anything_is_written(tmp_path
     (tmp_path / "blocker").write_text("a file, not a folder\n", encoding="utf-8")
     _state_dir(cli, "blocker/state")
     mark = fresh_sandbox.request_log.mark()
-    result = cli.run(*cli.with_config("apply"))
+    result = cli.run(*cli.with_config("apply", "--yes"))
     assert result.code == 2, result.stderr
     line = _assert_one_clean_line(result)
     assert "blocker" in line
@@ -59,7 +59,7 @@ def test_an_unusable_reports_folder_is_refused_before_anything_is_written(tmp_pa
     (job_folder / "reports").write_text("a file where the reports folder goes\n")
     _state_dir(cli, str(state))
     mark = fresh_sandbox.request_log.mark()
-    result = cli.run(*cli.with_config("sync", "--apply"))
+    result = cli.run(*cli.with_config("sync", "--apply", "--yes"))
     assert result.code == 2, result.stderr
     line = _assert_one_clean_line(result)
     assert "reports" in line
@@ -67,7 +67,7 @@ def test_an_unusable_reports_folder_is_refused_before_anything_is_written(tmp_pa
     # the --report file's folder is checked as well
     (job_folder / "reports").unlink()
     (tmp_path / "blocker-file").write_text("x")
-    result = cli.run(*cli.with_config("apply", "--report", "blocker-file/r.json"))
+    result = cli.run(*cli.with_config("apply", "--yes", "--report", "blocker-file/r.json"))
     assert result.code == 2
     assert "blocker-file" in _assert_one_clean_line(result)
     assert fresh_sandbox.request_log.writes(since=mark) == 0
@@ -82,7 +82,7 @@ def test_a_full_disk_after_the_writes_is_a_true_one_line_statement(tmp_path, fre
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
     mark = fresh_sandbox.request_log.mark()
     done = subprocess.run(
-        [cisync_executable(), *cli.with_config("apply")],
+        [cisync_executable(), *cli.with_config("apply", "--yes")],
         cwd=tmp_path,
         env=environ,
         capture_output=True,
@@ -105,7 +105,7 @@ def test_a_full_disk_after_the_writes_is_a_true_one_line_statement(tmp_path, fre
     )
     assert run_state["completed_runs"] == 1
     mark = fresh_sandbox.request_log.mark()
-    again = cli.run(*cli.with_config("apply"))
+    again = cli.run(*cli.with_config("apply", "--yes"))
     assert again.code == 0, again.stderr
     assert fresh_sandbox.request_log.writes(since=mark) == 0
 
@@ -123,7 +123,7 @@ def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
     procs = [
         subprocess.Popen(
-            [cisync_executable(), *cli.with_config("apply")],
+            [cisync_executable(), *cli.with_config("apply", "--yes")],
             cwd=tmp_path,
             env=environ,
             stdout=subprocess.PIPE,
@@ -153,7 +153,7 @@ def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update
     assert len(rows) == len(set(rows))
     state = tmp_path / "state" / "sandbox--test" / "cmdb-run-state.json"
     assert json.loads(state.read_text())["completed_runs"] == 1
-    again = cli.run(*cli.with_config("apply"))
+    again = cli.run(*cli.with_config("apply", "--yes"))
     assert again.code == 0, again.stderr
     assert json.loads(state.read_text())["completed_runs"] == 2
 
@@ -169,7 +169,7 @@ def test_a_hand_edited_consent_bypass_is_refused_until_consent_is_recorded(tmp_p
 
     _edit(cli.config, tick)
     mark = fresh_sandbox.request_log.mark()
-    for command in (("apply",), ("plan",), ("sync", "--apply")):
+    for command in (("apply", "--yes"), ("plan",), ("sync", "--apply", "--yes")):
         refused = cli.run(*cli.with_config(*command))
         assert refused.code == 3, refused.stderr
         line = _assert_one_clean_line(refused)
@@ -186,7 +186,7 @@ def test_a_hand_edited_consent_bypass_is_refused_until_consent_is_recorded(tmp_p
     assert done.code == 0, done.stderr
     text = cli.config.read_text(encoding="utf-8")
     assert "allow_user_sync: override true -> override true" in text
-    applied = cli.run(*cli.with_config("apply"))
+    applied = cli.run(*cli.with_config("apply", "--yes"))
     assert applied.code == 0, applied.stderr
     assert fresh_sandbox.store.count("cmdb_rel_person") > 0  # user links were synced
 
