@@ -5,14 +5,23 @@ sys_ids pysnc's test suite hard-codes) and from the demo data's documented
 contents; counts are checked against the store read directly.
 """
 
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pysnc
 import pytest
+import requests
 from pysnc.exceptions import AuthenticationException
 
 from cisync_lib.sandbox import Sandbox, SandboxConfig
 
 from .conftest import make_client, make_session, unique
 
+CISYNC = str(Path(sys.executable).with_name("cisync"))
 ADMIN = "6816f79cc0a8016401c5a33be04be441"  # the admin user of every developer instance
 FINANCE = "a581ab703710200044e0bfc8bcbe5de8"
 NATASHA = "46c5bf6ca9fe1981010713e3ac7d3384"
@@ -163,3 +172,25 @@ def test_without_demo_data_there_is_no_admin_nor_problem(sb):
     with pytest.raises(pysnc.exceptions.RequestException, match="Invalid table"):
         client.GlideRecord("problem").get("x" * 32)
     client.session.close()
+
+
+def test_cli_serve_demo_data():
+    """`cisync sandbox serve --demo-data --json`: the admin login reads its own well-known record."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    process = subprocess.Popen(
+        [CISYNC, "sandbox", "serve", "--json", "--demo-data"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        info = json.loads(process.stdout.readline())
+        with requests.Session() as session:
+            session.trust_env = False
+            session.verify = info["ca_file"]
+            session.auth = (info["servicenow_admin_username"], info["servicenow_admin_password"])
+            response = session.get(f"{info['servicenow_url']}/api/now/table/sys_user/{ADMIN}")
+        assert response.json()["result"]["user_name"] == "admin"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+        process.stderr.close()
