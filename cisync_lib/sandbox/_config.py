@@ -76,6 +76,11 @@ class ServiceNowOptions:
         time_zone: the system time zone (``glide.sys.default.tz``) for users whose
             ``sys_user.time_zone`` is blank: display values and ``javascript:gs.*``
             date helpers use it. An IANA name.
+        max_header_bytes: the largest request line plus headers accepted, as
+            Tomcat's ``maxHttpHeaderSize`` in front of an instance; larger requests
+            get Tomcat's HTML 400 "Request header is too large". The instance's
+            exact value is not documented: requests of about 8,000 characters
+            pass and 23,000 are refused, so 16 KiB is the default.
         unknown_tables: ``"error"`` answers 400 "Invalid table" like the real
             service; ``"create"`` creates the table (string columns) on first use.
         identification_rule: the IRE identification rule for
@@ -113,6 +118,7 @@ class ServiceNowOptions:
     case_sensitive: bool = False
     strict_queries: bool = False
     time_zone: str = "UTC"
+    max_header_bytes: int = 16 * 1024
     unknown_tables: UnknownTables = "error"
     identification_rule: IdentificationRule | None = "correlation_id"
     data_source: str = "MSDefenderCloudApps"
@@ -151,6 +157,8 @@ class ServiceNowOptions:
             raise _bad("servicenow.api_queue", "must not be negative")
         if self.session_max_waiters < 0:
             raise _bad("servicenow.session_max_waiters", "must not be negative")
+        if self.max_header_bytes < 1024:
+            raise _bad("servicenow.max_header_bytes", "must be at least 1024")
         if self.token_lifetime <= 0:
             raise _bad("servicenow.token_lifetime", "must be positive")
         if self.username == self.readonly_username:

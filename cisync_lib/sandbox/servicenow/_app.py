@@ -44,6 +44,60 @@ _IRE_VARIANTS = ("", "enhanced", "query", "queryEnhanced")
 _UNAUTHENTICATED = ("User Not Authenticated", "Required to provide Auth information")
 
 
+_TOMCAT_400 = (
+    '<!doctype html><html lang="en"><head><title>HTTP Status 400 \u2013 Bad Request</title>'
+    '</head><body><h1>HTTP Status 400 \u2013 Bad Request</h1><hr class="line" />'
+    "<p><b>Type</b> Exception Report</p><p><b>Message</b> Request header is too large</p>"
+    "<p><b>Description</b> The server cannot or will not process the request due to "
+    "something that is perceived to be a client error (e.g., malformed request syntax, "
+    "invalid request message framing, or deceptive request routing).</p>"
+    '<hr class="line" /></body></html>'
+)
+
+
+def _header_bytes(environ: Mapping[str, Any]) -> int:
+    """The size of the request line and headers, as Tomcat counts them (approximately)."""
+    query = environ.get("QUERY_STRING", "")
+    line = len(environ.get("REQUEST_METHOD", "")) + len(environ.get("PATH_INFO", ""))
+    line += len(query) + 1 + len(environ.get("SERVER_PROTOCOL", "")) + 4
+    headers = sum(
+        len(key) - 5 + len(str(value)) + 4
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    )
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers += len(key) + len(str(environ[key])) + 4
+    return line + headers
+
+
+def _header_too_large() -> Response:
+    """Tomcat's answer to a request line plus headers over ``maxHttpHeaderSize``."""
+    return Response(
+        _TOMCAT_400.encode("utf-8"),
+        status=400,
+        content_type="text/html;charset=utf-8",
+        headers=[("Connection", "close")],
+    )
+
+
+def _accepts_json(accept: str) -> bool:
+    """Whether an ``Accept`` header admits JSON (no header at all does)."""
+    if not accept.strip():
+        return True
+    for item in accept.split(","):
+        media, *params = (p.strip() for p in item.split(";"))
+        quality = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
+        try:
+            if float(quality) <= 0:
+                continue
+        except ValueError:
+            continue
+        if media.lower() in ("application/json", "application/*", "*/*", "*"):
+            return True
+    return False
+
+
 class ServiceNowApp:
     """Routes requests to the Table, Batch and IRE handlers after checking the caller.
 
@@ -60,7 +114,10 @@ class ServiceNowApp:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        response = self.dispatch(environ)
+        if _header_bytes(environ) > self.instance.options.max_header_bytes:
+            response = _header_too_large()
+        else:
+            response = self.dispatch(environ)
         return response(environ, start_response)
 
     def dispatch(self, environ: dict[str, Any]) -> Response:
@@ -73,6 +130,13 @@ class ServiceNowApp:
             return error(400, "Requested URI does not represent any resource", None)
         if endpoint == "oauth":
             return self._token(request)
+        if not _accepts_json(request.headers.get("Accept", "")):
+            return error(
+                406,
+                "The sandbox serves JSON only",
+                f"Accept: {request.headers.get('Accept')} is not supported; "
+                "ask for application/json (a real instance also serves XML)",
+            )
         outer: Call | None = environ.get(BATCH_CALL)
         info: RequestInfo = environ.get(INFO_KEY) or (outer.info if outer else RequestInfo())
         if outer is not None:

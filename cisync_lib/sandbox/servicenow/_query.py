@@ -179,6 +179,9 @@ def parse_condition(text: str) -> Condition | Invalid:
             value = rest[len(operator) :]
             if operator in VALUELESS and value:
                 return Invalid(text, f"{operator} takes no value")
+            if operator in ("IN", "NOT IN") and value.startswith("STANCEOF"):
+                break  # NOT INSTANCEOF or the like: not an IN list
+
             return Condition(field, ALIASES.get(operator, operator), value)
     return Condition(field, UNKNOWN, rest)
 

@@ -7,15 +7,19 @@
   label, ``sys_class_name`` the table label), ``all`` both as
   ``{"display_value", "value"}``;
 * ``sysparm_exclude_reference_link=false`` adds ``link`` to non-empty
-  references (``{"link", "value"}`` when only raw values are asked for).
+  references (``{"link", "value"}`` when only raw values are asked for);
+* date-times are stored in UTC and displayed in the requesting user's time zone;
+* password fields (``user_password``) read back masked, value and display value.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timezone, tzinfo
 from typing import Any
 
+from ._dates import to_display
 from ._schema import Column
 from ._store import ServiceNowStore
 
@@ -31,7 +35,12 @@ class Shaper:
         display: ``false``, ``true`` or ``all``.
         exclude_links: leave out reference links.
         fields: the requested fields, or ``None`` for every column.
+        time_zone: returns the requesting user's time zone (called only when a
+            date-time is displayed).
     """
+
+    #: what an instance shows for a set password.
+    MASK = "********"
 
     def __init__(
         self,
@@ -41,6 +50,7 @@ class Shaper:
         display: str = "false",
         exclude_links: bool = False,
         fields: Sequence[str] | None = None,
+        time_zone: Callable[[], tzinfo] = lambda: timezone.utc,
     ) -> None:
         self.store = store
         self.schema = store.schema
@@ -48,6 +58,7 @@ class Shaper:
         self.display = display if display in ("true", "all") else "false"
         self.exclude_links = exclude_links
         self.fields = fields
+        self.time_zone = time_zone
         self._cache: dict[str, dict[str, dict[str, str]]] = {}
 
     def _targets(self, table: str) -> list[tuple[str, list[tuple[str, str, Column]]]]:
@@ -98,6 +109,9 @@ class Shaper:
             return [labels.get(v, v) for v in values]
         if column.type == "sys_class_name":
             return [self.schema.label(v) if v else "" for v in values]
+        if column.type == "glide_date_time":
+            zone = self.time_zone()
+            return [to_display(v, column.type, zone) for v in values]
         return values
 
     def shape(self, table: str, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -106,13 +120,15 @@ class Shaper:
         if (
             self.display == "false"
             and self.exclude_links
-            and all(len(walk) == 1 for _, walk in targets)
+            and all(len(walk) == 1 and walk[0][2].type != "password" for _, walk in targets)
         ):
             return [{key: row.get(key, "") for key, _ in targets} for row in rows]
         out: list[dict[str, Any]] = [{} for _ in rows]
         for key, walk in targets:
             values = self._walk(rows, walk)
             owner, _, column = walk[-1]
+            if column.type == "password":
+                values = [self.MASK if v else "" for v in values]
             shown = values if self.display == "false" else self._display(owner, column, values)
             is_ref = column.type == "reference" and column.reference is not None
             for item, value, display in zip(out, values, shown, strict=True):

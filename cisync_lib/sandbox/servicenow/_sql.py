@@ -64,6 +64,20 @@ def _successor(prefix: str) -> str | None:
     return prefix[:-1] + chr(last)
 
 
+def _balanced(pieces: list[str], joiner: str) -> str:
+    """``pieces`` joined with AND / OR as a balanced tree.
+
+    SQLite parses ``a OR b OR c ...`` into a tree as deep as the list is long and
+    refuses depth 1000; a long ``^OR`` list (2000 names) is a valid query.
+    """
+    if len(pieces) == 1:
+        return pieces[0]
+    if len(pieces) <= 16:
+        return "(" + f" {joiner} ".join(pieces) + ")"
+    middle = len(pieces) // 2
+    return f"({_balanced(pieces[:middle], joiner)} {joiner} {_balanced(pieces[middle:], joiner)})"
+
+
 def _guid_variants(value: str) -> list[str]:
     """A sys_id as given, lower-cased and upper-cased (an instance matches any case)."""
     return list(dict.fromkeys((value, value.lower(), value.upper())))
@@ -326,13 +340,13 @@ def compile_query(
         for clause in (*group, *((c,) for c in extra)):
             sql = [s for s in (piece(cond) for cond in clause) if s is not None]
             if sql:
-                clauses.append(sql[0] if len(sql) == 1 else "(" + " OR ".join(sql) + ")")
+                clauses.append(_balanced(sql, "OR"))
         if clauses:
-            groups.append(" AND ".join(clauses))
+            groups.append(_balanced(clauses, "AND"))
     if not query.groups and extra:
         extra_sql = [s for s in (piece(c) for c in extra) if s is not None]
         groups.append(" AND ".join(extra_sql) or "1")
-    where = " OR ".join(f"({g})" for g in groups) if groups else "1"
+    where = _balanced(groups, "OR") if groups else "1"
     root = schema.root(table)
     if root != table:
         classes = schema.descendants(table)

@@ -22,7 +22,7 @@ from ._query import Condition, Invalid, parse_query
 from ._schema import SYSTEM_COLUMNS, Column, Schema, Table
 from ._sql import compile_query
 from ._tables import baseline_tables
-from ._values import SYS_ID, RecordExistsError, normalize, to_text
+from ._values import GIVEN_SYS_ID, RecordExistsError, normalize, to_text
 
 __all__ = ["RecordExistsError", "Selection", "ServiceNowStore", "to_text"]
 
@@ -60,6 +60,7 @@ class ServiceNowStore:
         self.db = Database(self.schema, path, case_sensitive=case_sensitive)
         self.lock = self.db.lock
         self._choices: dict[tuple[str, str], dict[str, str]] = {}
+        self._zones: dict[str, str] = {}
 
     def close(self) -> None:
         """Close the database."""
@@ -202,16 +203,19 @@ class ServiceNowStore:
             column = columns.get(name)
             if column is not None and name not in _SYSTEM:
                 row[name] = normalize(value, column)
-        sys_id = to_text(values.get("sys_id")).lower() or uuid.uuid4().hex
-        if not SYS_ID.fullmatch(sys_id):
-            raise SandboxError(message=f"invalid sys_id {sys_id!r}: 32 hexadecimal characters")
+        sys_id = to_text(values.get("sys_id")) or uuid.uuid4().hex  # kept exactly as given
+        if not GIVEN_SYS_ID.fullmatch(sys_id):
+            raise SandboxError(
+                message=f"invalid sys_id {sys_id!r}: up to 32 characters, no spaces, /, ?, #, %"
+            )
         now = self.now()
         row.update(
             sys_id=sys_id, sys_created_on=now, sys_created_by=user, sys_updated_on=now,
             sys_updated_by=user, sys_mod_count="0", sys_class_name=cls,
         )  # fmt: skip
         with self.lock:
-            if self.db.fetch(self.schema.root(table), [sys_id], []):
+            taken = {sys_id, sys_id.lower(), sys_id.upper()}  # an instance ignores case
+            if self.db.fetch(self.schema.root(table), list(taken), []):
                 raise RecordExistsError(message=f"{table} record {sys_id} already exists")
             prefix = next(
                 (
@@ -298,9 +302,22 @@ class ServiceNowStore:
             if name in columns and name not in _SYSTEM
         }
 
+    def user_time_zone(self, user_name: str) -> str:
+        """The ``sys_user.time_zone`` of the user called ``user_name`` ("" if none or blank)."""
+        with self.lock:
+            zone = self._zones.get(user_name)
+            if zone is None:
+                rows = self.select(
+                    "sys_user", extra=(Condition("user_name", "=", user_name),), count=False
+                ).rows
+                zone = self._zones[user_name] = rows[0].get("time_zone", "") if rows else ""
+            return zone
+
     def _written(self, table: str) -> None:
         if table == "sys_choice":
             self._choices.clear()
+        if table == "sys_user":
+            self._zones.clear()
 
     # --- the direct-access API of contract 4.2 -----------------------------------------
 

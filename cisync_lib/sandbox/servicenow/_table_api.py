@@ -13,6 +13,7 @@ from cisync_lib._errors import SandboxError
 from ._context import SERVICE, Call, Instance
 from ._dates import time_zone
 from ._http import BadBody, error, json_body, json_response, not_found, parse_int
+from ._input import from_display_values
 from ._query import Condition, Invalid
 from ._schema import Column, Table
 from ._shape import Shaper
@@ -21,6 +22,10 @@ from ._store import RecordExistsError
 __all__ = ["record", "collection"]
 
 DEFAULT_LIMIT = 10000
+#: the longest ``Link`` header sent. Python's http.client refuses a header line over
+#: 64 KiB (``http.client.LineTooLong``); four links repeat the query, so a long
+#: query would cross it. Longer link sets are left out (pysnc never reads them).
+LINK_LIMIT = 32 * 1024
 _ACL = "ACL Exception {} Failed due to security constraints"
 
 
@@ -30,14 +35,16 @@ def _flag(call: Call, name: str, default: str = "false") -> bool:
 
 def _shaper(instance: Instance, call: Call) -> Shaper:
     args = call.request.args
-    fields = args.get("sysparm_fields")
-    names = [f.strip() for f in fields.split(",") if f.strip()] if fields is not None else None
+    fields = args.get("sysparm_fields") or ""
+    # an empty sysparm_fields= asks for every field, as on an instance
+    names = [f.strip() for f in fields.split(",") if f.strip()] or None
     return Shaper(
         instance.store,
         call.base_url,
         display=args.get("sysparm_display_value", "false").strip().lower(),
         exclude_links=_flag(call, "sysparm_exclude_reference_link"),
         fields=names,
+        time_zone=lambda: user_time_zone(instance, call),
     )
 
 
@@ -57,7 +64,7 @@ def _table_or_error(instance: Instance, table: str, create: bool) -> Response | 
     return error(400, f"Invalid table {table}")
 
 
-def _links(call: Call, offset: int, limit: int, total: int) -> str:
+def _links(call: Call, offset: int, limit: int, total: int) -> str | None:
     args = [(k, v) for k, v in call.request.args.items(multi=True) if k != "sysparm_offset"]
     base = f"{call.request.base_url}?{urlencode(args)}{'&' if args else ''}sysparm_offset="
     step = max(limit, 1)
@@ -67,7 +74,8 @@ def _links(call: Call, offset: int, limit: int, total: int) -> str:
     if offset + step < total:
         links.append(f'<{base}{offset + step}>;rel="next"')
     links.append(f'<{base}{max(0, (total - 1) // step * step)}>;rel="last"')
-    return ",".join(links)
+    header = ",".join(links)
+    return header if len(header) <= LINK_LIMIT else None
 
 
 def _list(instance: Instance, call: Call, table: str) -> Response:
@@ -99,7 +107,9 @@ def _list(instance: Instance, call: Call, table: str) -> Response:
     if not (instance.options.honour_no_count and _flag(call, "sysparm_no_count")):
         headers.append(("X-Total-Count", str(selection.total)))
     if not _flag(call, "sysparm_suppress_pagination_header"):
-        headers.append(("Link", _links(call, offset, limit, selection.total)))
+        links = _links(call, offset, limit, selection.total)
+        if links is not None:
+            headers.append(("Link", links))
     return json_response(200, {"result": _shaper(instance, call).shape(table, rows)}, headers)
 
 
@@ -123,19 +133,18 @@ def _refusal(instance: Instance, invalid: tuple[Invalid, ...]) -> Response | Non
 def user_time_zone(instance: Instance, call: Call) -> tzinfo:
     """The caller's time zone: ``sys_user.time_zone``, else the instance default."""
     if call.time_zone is None:
-        rows = instance.store.select(
-            "sys_user", extra=(Condition("user_name", "=", call.user.name),), limit=1, count=False
-        ).rows
-        name = rows[0].get("time_zone", "") if rows else ""
+        name = instance.store.user_time_zone(call.user.name)
         call.time_zone = time_zone(name, instance.options.time_zone)
     return call.time_zone
 
 
-def _body(call: Call) -> dict[str, Any] | Response:
+def _body(instance: Instance, call: Call, table: str) -> dict[str, Any] | Response:
     try:
         payload: dict[str, Any] = json_body(call.request)
     except BadBody as exc:
         return error(400, "Exception while reading request", str(exc))
+    if _flag(call, "sysparm_input_display_value") and instance.store.schema.has(table):
+        return from_display_values(instance.store, table, payload, user_time_zone(instance, call))
     return payload
 
 
@@ -168,7 +177,7 @@ def collection(instance: Instance, call: Call, table: str) -> Response:
         return _list(instance, call, table)
     if not call.user.writable:
         return error(403, "Operation Failed", _ACL.format("Insert"))
-    payload = _body(call)
+    payload = _body(instance, call, table)
     if isinstance(payload, Response):
         return payload
     _grow(instance, table, payload)
@@ -209,7 +218,7 @@ def record(instance: Instance, call: Call, table: str, sys_id: str) -> Response:
             return not_found()
         call.info.writes += 1
         return Response(status=204)
-    payload = _body(call)
+    payload = _body(instance, call, table)
     if isinstance(payload, Response):
         return payload
     _grow(instance, table, payload)

@@ -9,10 +9,13 @@ from cisync_lib._errors import SandboxError
 
 from ._schema import Column
 
-__all__ = ["SYS_ID", "RecordExistsError", "normalize", "to_text"]
+__all__ = ["GIVEN_SYS_ID", "SYS_ID", "RecordExistsError", "normalize", "to_text"]
 
-#: a sys_id: 32 lowercase hexadecimal characters.
+#: a sys_id as an instance generates it: 32 lowercase hexadecimal characters.
 SYS_ID = re.compile(r"[0-9a-f]{32}")
+#: a sys_id a caller may give (stored exactly as given): up to 32 characters that
+#: survive a URL path segment (no whitespace, ``/``, ``?``, ``#``, ``%`` or ``\``).
+GIVEN_SYS_ID = re.compile(r"[^\s/?#%\\]{1,32}")
 
 
 class RecordExistsError(SandboxError):

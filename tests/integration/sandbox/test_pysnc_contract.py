@@ -208,7 +208,7 @@ def test_insert_error_surfaces_as_request_exception(client):
     """A 400 on insert (bad sys_id) raises pysnc's RequestException with the JSON error."""
     gr = client.GlideRecord("sys_user")
     gr.initialize()
-    gr.set_new_guid_value("z" * 32)
+    gr.set_value("sys_id", "z" * 40)  # longer than a sys_id can be
     with pytest.raises(RequestException):
         gr.insert()
 

@@ -94,6 +94,11 @@ def test_unparseable_parts_are_reported(part):
         ("name%x", Condition("name", "ENDSWITH", "x")),
         ("nameNOTLIKEx", Condition("name", "NOT LIKE", "x")),
         ("nameDATEPARTx", Condition("name", UNKNOWN, "DATEPARTx")),
+        ("nameDOES NOT CONTAINx", Condition("name", UNKNOWN, "DOES NOT CONTAINx")),
+        (
+            "sys_class_nameNOT INSTANCEOFcmdb_ci",
+            Condition("sys_class_name", UNKNOWN, "NOT INSTANCEOFcmdb_ci"),
+        ),
         ("name=javascript:gs.now()", Condition("name", "=", "javascript:gs.now()")),
     ],
 )

@@ -102,12 +102,21 @@ def test_delete_cascades_to_relationships(store):
 
 
 def test_duplicate_and_bad_sys_ids(store):
-    """A given sys_id is kept, never reused, and must be 32 hex characters."""
+    """A given sys_id is kept exactly as given, never reused (in any case), at most 32 chars."""
     store.insert("core_company", {"sys_id": "c" * 32, "name": "A"})
     with pytest.raises(SandboxError, match="already exists"):
         store.insert("core_company", {"sys_id": "C" * 32, "name": "B"})
+    mixed = "AbC0123456789dEf0123456789abcdeF"
+    assert store.insert("core_company", {"sys_id": mixed, "name": "M"}) == mixed
+    assert store.get("core_company", mixed)["sys_id"] == mixed
+    upper = "ABC0123456789DEF0123456789ABCDEF"
+    assert store.insert("core_company", {"sys_id": upper, "name": "U"}) == upper
+    assert store.get("core_company", upper.lower())["name"] == "U"
+    assert store.insert("core_company", {"sys_id": "global_x", "name": "G"}) == "global_x"
     with pytest.raises(SandboxError, match="invalid sys_id"):
-        store.insert("core_company", {"sys_id": "xyz", "name": "B"})
+        store.insert("core_company", {"sys_id": "x" * 33, "name": "B"})
+    with pytest.raises(SandboxError, match="invalid sys_id"):
+        store.insert("core_company", {"sys_id": "a b", "name": "B"})
     with pytest.raises(SandboxError, match="unknown table"):
         store.insert("u_nope", {})
 

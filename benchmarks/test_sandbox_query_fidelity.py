@@ -1,0 +1,170 @@
+"""Cost of the query-fidelity work (issue 12): start-up and requests/s against the old engine.
+
+The baseline is the sandbox as it was before issue 12 (commit ``5082c83``,
+extracted with ``git archive`` into a temporary folder, or the checkout named by
+``CISYNC_BASELINE_TREE``), run in the same benchmark run: each side serves from
+its own child process (its ``cisync_lib`` first on ``PYTHONPATH``), and this
+process measures both, interleaved round by round, so both see the same load on
+a shared machine. Target: neither start-up nor requests/s more than 10 % worse.
+
+Run with ``python -m pytest -m benchmark -s benchmarks/test_sandbox_query_fidelity.py``.
+"""
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.benchmark
+
+BASELINE_COMMIT = "5082c83"
+ROOT = Path(__file__).resolve().parents[1]
+ROUNDS = 5
+PER_ROUND = 200
+
+_SERVE = r"""
+import json, sys
+import cisync_lib
+from cisync_lib.sandbox import Sandbox
+sb = Sandbox().start()
+for i in range(1000):
+    sb.store.insert("sys_user", {"user_name": f"user{i:04d}", "email": f"user{i:04d}@x.test"})
+print(json.dumps({"url": sb.servicenow_url, "ca": str(sb.ca_file),
+                  "user": sb.servicenow_username, "password": sb.servicenow_password,
+                  "package": cisync_lib.__file__}), flush=True)
+sys.stdin.read()
+sb.close()
+"""
+
+_START = r"""
+import json, time
+t = time.perf_counter()
+from cisync_lib.sandbox import Sandbox, SandboxConfig
+sb = Sandbox(SandboxConfig()).start()
+elapsed = time.perf_counter() - t
+sb.close()
+print(json.dumps({"seconds": elapsed}))
+"""
+
+
+@pytest.fixture(scope="module")
+def baseline_tree(tmp_path_factory):
+    given = os.environ.get("CISYNC_BASELINE_TREE")
+    if given:
+        return Path(given)
+    target = tmp_path_factory.mktemp("baseline")
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", BASELINE_COMMIT, "cisync_lib"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def _env(tree):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def _start_time(tree):
+    out = subprocess.run(
+        [sys.executable, "-c", _START], env=_env(tree), check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out)["seconds"]
+
+
+def test_startup_against_the_baseline(baseline_tree):
+    """Median start-up (import + start) of 5 interleaved runs, old engine vs. new."""
+    old, new = [], []
+    for _ in range(5):
+        old.append(_start_time(baseline_tree))
+        new.append(_start_time(ROOT))
+    old_s, new_s = statistics.median(old), statistics.median(new)
+    print(f"\nstart-up incl. import (median of 5): before issue 12 {old_s * 1000:.0f} ms, "
+          f"now {new_s * 1000:.0f} ms ({new_s / old_s - 1:+.0%}; target <= +10%: "
+          f"{'met' if new_s <= old_s * 1.1 else 'MISSED'})")  # fmt: skip
+    assert new_s > 0
+
+
+class _Served:
+    def __init__(self, tree):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SERVE],
+            env=_env(tree),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.info = json.loads(self.proc.stdout.readline())
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = self.info["ca"]
+        self.session.auth = (self.info["user"], self.info["password"])
+
+    def close(self):
+        self.session.close()
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+LEAN = {
+    "sysparm_query": "ORDERBYsys_id",
+    "sysparm_limit": "10",
+    "sysparm_fields": "sys_id,user_name,email",
+    "sysparm_exclude_reference_link": "true",
+}
+PYSNC_LIKE = {
+    "sysparm_query": "user_nameSTARTSWITHuser01^ORDERBYsys_id",
+    "sysparm_limit": "10",
+    "sysparm_display_value": "all",
+    "sysparm_exclude_reference_link": "true",
+    "sysparm_suppress_pagination_header": "true",
+}
+NEGATED = {
+    "sysparm_query": "user_name!=user0001^emailNOT LIKEuser09^ORDERBYuser_name",
+    "sysparm_limit": "10",
+}
+
+
+def test_requests_per_second_against_the_baseline(baseline_tree):
+    """List GETs/s on one keep-alive connection: best of 5 interleaved rounds, old vs. new."""
+    old, new = _Served(baseline_tree), _Served(ROOT)
+    try:
+        assert old.info["package"].startswith(str(baseline_tree))
+        assert new.info["package"].startswith(str(ROOT))
+        shapes = {"lean": LEAN, "pysnc-like": PYSNC_LIKE, "negated": NEGATED}
+        best = {(side, shape): 0.0 for side in ("old", "new") for shape in shapes}
+        sides = {"old": old, "new": new}
+        for served in sides.values():
+            for params in shapes.values():
+                served.session.get(served.info["url"] + "/api/now/table/sys_user", params=params)
+        for _ in range(ROUNDS):
+            for shape, params in shapes.items():
+                for side, served in sides.items():
+                    url = served.info["url"] + "/api/now/table/sys_user"
+                    started = time.perf_counter()
+                    for _ in range(PER_ROUND):
+                        assert served.session.get(url, params=params).status_code == 200
+                    rate = PER_ROUND / (time.perf_counter() - started)
+                    best[side, shape] = max(best[side, shape], rate)
+    finally:
+        old.close()
+        new.close()
+    print("\nlist requests/s over 1000 users (best of 5 interleaved rounds, keep-alive):")
+    for shape in shapes:
+        before, now = best["old", shape], best["new", shape]
+        print(f"  {shape:>10}: before issue 12 {before:.0f}/s, now {now:.0f}/s "
+              f"({now / before - 1:+.0%}; target >= -10%: "
+              f"{'met' if now >= before * 0.9 else 'MISSED'})")  # fmt: skip
+    assert best["new", "lean"] > 0
