@@ -31,17 +31,19 @@ from ._config import (
 )
 from ._desired import DefenderDataLike, DesiredApp, DesiredState, describe_app
 from ._ire import ire_preflight
+from ._limits import clean_text, read_field_limits
 from ._plan import make_plan
 from ._read import PrefetchedRows, prefetch_state, read_state
 from ._render import render_plan
 from ._runstate import MissEntry, RunState, RunStateStore
 from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
-from ._state import AppRow, CurrentState, LinkRow, ReadScope
+from ._state import DEFAULT_LIMITS, AppRow, CurrentState, FieldLimits, LinkRow, ReadScope
 from ._verify import count_written
 
 __all__ = [
     "CURATED_FIELDS",
     "DEFAULT_FIELD_POLICY",
+    "DEFAULT_LIMITS",
     "AddLink",
     "AppRow",
     "ApplyProgress",
@@ -54,6 +56,7 @@ __all__ = [
     "DesiredApp",
     "DesiredState",
     "FieldChange",
+    "FieldLimits",
     "FieldPolicy",
     "GracePolicy",
     "GuardPolicy",
@@ -73,6 +76,7 @@ __all__ = [
     "UpdateApp",
     "WritePath",
     "apply",
+    "clean_text",
     "count_written",
     "describe_app",
     "dump_plan",
@@ -82,6 +86,7 @@ __all__ = [
     "plan_from_json",
     "plan_to_json",
     "prefetch_state",
+    "read_field_limits",
     "read_state",
     "render_plan",
 ]

@@ -143,7 +143,9 @@ def apply(
         raise ConfigError(key="desired", problem="on_stale='replan' needs the desired state")
     if progress is not None:
         progress(ApplyProgress(phase="check", done=0, total=1))
-    current = state if state is not None else read_state(conn, config, plan.scope)
+    current = (
+        state if state is not None else read_state(conn, config, plan.scope, field_limits=False)
+    )
     replanned = False
     stored = run_state.load() if run_state is not None else None
     # a plan made before other runs were committed would rewind their grace-period counts

@@ -10,7 +10,7 @@ from ._desired import DesiredState
 from ._plan_apps import plan_apps
 from ._plan_links import plan_links
 from ._runstate import RunState
-from ._state import CurrentState
+from ._state import DEFAULT_LIMITS, CurrentState
 
 __all__ = ["make_plan"]
 
@@ -45,7 +45,9 @@ def make_plan(
     config = config or CmdbConfig()
     run_state = run_state or RunState()
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    apps = plan_apps(desired, state, config, run_state, now)
+    # this run's column lengths, else the last ones read, else ServiceNow's defaults
+    limits = state.field_limits or run_state.field_limits or DEFAULT_LIMITS
+    apps = plan_apps(desired, state, config, run_state, now, limits)
     links = plan_links(desired, state, config, run_state, now, apps)
     unlinks = sum(1 for r in links.removes if r.reason != "duplicate")
     guard = GuardReport(
@@ -62,6 +64,7 @@ def make_plan(
         integration_user=run_state.integration_user,
         missing_apps=apps.missing,
         missing_links=links.missing,
+        field_limits=limits,
     )
     return Plan(
         fingerprint=state.fingerprint,

@@ -11,8 +11,9 @@ from ._actions import CreateApp, CreateVendor, FieldChange, PendingRemoval, Reti
 from ._config import CmdbConfig, FieldPolicy
 from ._desired import DesiredApp, DesiredState
 from ._ids import record_sys_id
+from ._limits import fit_apps
 from ._runstate import MissEntry, RunState
-from ._state import AppRow, CurrentState
+from ._state import DEFAULT_LIMITS, AppRow, CurrentState, FieldLimits
 
 __all__ = ["AppPlan", "SN_TIME", "grace_over", "plan_apps"]
 
@@ -38,6 +39,8 @@ class AppPlan:
     #: CI sys_id -> app id for every CI in the managed scope (after adoption)
     managed_cis: dict[str, str] = field(factory=dict)
     live_managed: int = 0
+    #: desired apps refused by the field rule: app id -> why (never written, never retired)
+    refused: dict[str, str] = field(factory=dict)
 
 
 def grace_over(entry: MissEntry, now: datetime, config: CmdbConfig) -> bool:
@@ -157,9 +160,14 @@ def plan_apps(
     config: CmdbConfig,
     run_state: RunState,
     now: datetime,
+    limits: FieldLimits = DEFAULT_LIMITS,
 ) -> AppPlan:
     """Compare desired apps with the CIs read; see :func:`~cisync_lib.cmdb.make_plan`."""
     out = AppPlan()
+    # values are cleaned and cut to the instance's columns, so what is compared next run is
+    # what the instance stored; apps that cannot be stored at all are refused, alone
+    wanted, out.refused, notes = fit_apps(desired.apps, limits, config)
+    out.warnings.extend(notes)
     r = _Resolver(state, config, now)
     prefix = config.correlation_prefix
     managed: dict[str, AppRow] = {}
@@ -181,8 +189,8 @@ def plan_apps(
         if row.values.get("operational_status", "") != r.retired:
             out.live_managed += 1
 
-    for app_id in sorted(desired.apps):
-        app = desired.apps[app_id]
+    for app_id in sorted(wanted):
+        app = wanted[app_id]
         correlation_id = prefix + app_id
         found: AppRow | None = managed.get(app_id)
         adopted = False

@@ -125,6 +125,8 @@ def plan_links(
         )
     if desired.sync_users:
         for app_id in sorted(desired.links):
+            if app_id not in apps.ci_of:
+                continue  # a refused app: nothing is written for it
             ci, new = apps.ci_of[app_id]
             same = 0
             for user in sorted(desired.links[app_id]):
@@ -174,7 +176,9 @@ def _plan_stale(
             continue  # made by a person or another tool: never removed
         key = f"{ci}:{user}"
         entry = run_state.missing_links.get(key)
-        if not counting:  # this run did not observe the link: its count stands still
+        # a refused app's links are not judged either: its users were not written this run
+        if not counting or apps.managed_cis.get(ci) in apps.refused:
+            # this run did not observe the link: its count stands still
             if entry is not None:
                 out.missing[key] = entry.carried(run_state.completed_runs)
             continue

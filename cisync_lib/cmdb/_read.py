@@ -15,7 +15,16 @@ from cisync_lib.servicenow import q_startswith as q_sw
 
 from ._config import CmdbConfig
 from ._desired import DesiredState
-from ._state import APP_FIELDS, AppRow, CurrentState, LinkRow, ReadScope
+from ._limits import fit_vendor, read_field_limits
+from ._state import (
+    APP_FIELDS,
+    DEFAULT_LIMITS,
+    AppRow,
+    CurrentState,
+    FieldLimits,
+    LinkRow,
+    ReadScope,
+)
 
 __all__ = ["CHOICE_ELEMENTS", "PrefetchedRows", "prefetch_state", "read_state"]
 
@@ -86,6 +95,7 @@ def read_state(
     scope: ReadScope | DesiredState | None = None,
     *,
     prefetched: PrefetchedRows | None = None,
+    field_limits: bool = True,
 ) -> CurrentState:
     """Read the rows a plan is computed from.
 
@@ -102,6 +112,8 @@ def read_state(
             desired state it is derived from.
         prefetched: rows read earlier by :func:`prefetch_state` with the same
             connection and config (only the vendors, and what it left out, are read).
+        field_limits: also read the column lengths from ``sys_dictionary`` (one
+            request; apply's re-read for the fingerprint check skips it).
     """
     config = config or CmdbConfig()
     if isinstance(scope, DesiredState):
@@ -111,7 +123,9 @@ def read_state(
     names = set(scope.app_names)
     adopt = config.adopt_by_name and bool(names)
     with _pool(conn) as pool:
-        vendors = pool.submit(_vendors, conn, config, scope.vendor_names)
+        # vendors are looked up by the name the planner will write (cleaned, cut to the
+        # column), so the column lengths are read first, in the same worker
+        vendors = pool.submit(_limits_and_vendors, conn, config, scope.vendor_names, field_limits)
         if prefetched is None:
             choices_job = pool.submit(_choices, conn, config)
             apps_job = pool.submit(_apps, conn, config, adopt, names)
@@ -134,7 +148,7 @@ def read_state(
                 links = tuple(_links(conn, config, rel_type, cis))
             else:
                 links = tuple(row for row in link_rows if row.ci in cis)
-        vendor_ids = vendors.result()
+        limits, vendor_ids = vendors.result()
     return CurrentState(
         apps=tuple(apps),
         links=links,
@@ -145,7 +159,16 @@ def read_state(
         integration_user=config.integration_user or conn.user_name,
         read_at=read_at,
         scope=scope,
+        field_limits=limits,
     )
+
+
+def _limits_and_vendors(
+    conn: ServiceNowConnection, config: CmdbConfig, names: Iterable[str], read_limits: bool
+) -> tuple[FieldLimits | None, dict[str, str]]:
+    limits = read_field_limits(conn, config) if read_limits else None
+    fitted = {fit_vendor(n, limits or DEFAULT_LIMITS) for n in names}
+    return limits, _vendors(conn, config, fitted)
 
 
 def _choices(conn: ServiceNowConnection, config: CmdbConfig) -> dict[str, dict[str, str]]:

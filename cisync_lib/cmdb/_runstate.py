@@ -39,6 +39,8 @@ from attrs import field, frozen
 from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
 
+from ._state import FieldLimits
+
 __all__ = ["MissEntry", "RunState", "RunStateStore"]
 
 _VERSION = 2
@@ -97,12 +99,15 @@ class RunState:
         integration_user: the account our inserts were made as (learnt from them).
         missing_apps: app id -> its misses.
         missing_links: ``"<ci>:<user>"`` -> the link's misses.
+        field_limits: the column lengths last read from ``sys_dictionary``, used
+            when a run cannot read them.
     """
 
     completed_runs: int = 0
     integration_user: str | None = None
     missing_apps: Mapping[str, MissEntry] = field(factory=dict)
     missing_links: Mapping[str, MissEntry] = field(factory=dict)
+    field_limits: FieldLimits | None = None
 
     @property
     def current_run(self) -> int:
@@ -136,6 +141,7 @@ class RunState:
             "integration_user": self.integration_user,
             "missing_apps": entries(self.missing_apps),
             "missing_links": entries(self.missing_links),
+            **({"field_limits": self.field_limits.to_json()} if self.field_limits else {}),
         }
 
     @classmethod
@@ -181,6 +187,8 @@ class RunState:
             integration_user=str(user) if user else None,
             missing_apps=entries("missing_apps"),
             missing_links=entries("missing_links"),
+            # an unusable cache is simply read again from the instance
+            field_limits=FieldLimits.from_json(data.get("field_limits")),
         )
 
 

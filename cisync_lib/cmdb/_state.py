@@ -8,7 +8,16 @@ from datetime import datetime
 
 from attrs import field, frozen
 
-__all__ = ["APP_FIELDS", "AppRow", "CurrentState", "LinkRow", "ReadScope", "fingerprint_rows"]
+__all__ = [
+    "APP_FIELDS",
+    "DEFAULT_LIMITS",
+    "AppRow",
+    "CurrentState",
+    "FieldLimits",
+    "LinkRow",
+    "ReadScope",
+    "fingerprint_rows",
+]
 
 #: app fields read from the instance (the ones the library may write, plus identity)
 APP_FIELDS = (
@@ -76,6 +85,52 @@ class LinkRow:
 
 
 @frozen(kw_only=True)
+class FieldLimits:
+    """The lengths of the string columns the library fills from Defender data.
+
+    Attributes:
+        app_name: the app class's ``name``.
+        correlation_id: the app class's ``correlation_id``.
+        description: the app class's description field.
+        vendor_name: the vendor table's ``name``.
+        source: ``instance`` (read this run), ``run_state`` (cached) or ``default``.
+    """
+
+    app_name: int = 255
+    correlation_id: int = 100
+    description: int = 1000
+    vendor_name: int = 100
+    source: str = "default"
+
+    def to_json(self) -> dict[str, int]:
+        """The lengths (for the run-state file)."""
+        return {
+            "app_name": self.app_name,
+            "correlation_id": self.correlation_id,
+            "description": self.description,
+            "vendor_name": self.vendor_name,
+        }
+
+    @classmethod
+    def from_json(cls, data: object, *, source: str = "run_state") -> FieldLimits | None:
+        """Read :meth:`to_json` output; ``None`` for anything unusable (re-read next run)."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            values = {k: int(data[k]) for k in ("app_name", "correlation_id", "description")}
+            values["vendor_name"] = int(data["vendor_name"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if min(values.values()) < 1:
+            return None
+        return cls(**values, source=source)
+
+
+#: ServiceNow's out-of-box lengths, used when neither the instance nor the run state says
+DEFAULT_LIMITS = FieldLimits()
+
+
+@frozen(kw_only=True)
 class CurrentState:
     """The instance's relevant rows at one moment.
 
@@ -89,6 +144,8 @@ class CurrentState:
         integration_user: the account the connection writes as, if known.
         read_at: when the read started (UTC).
         scope: what was read.
+        field_limits: the column lengths read from ``sys_dictionary`` this run
+            (``None``: not read, or the dictionary could not be read).
     """
 
     apps: tuple[AppRow, ...] = ()
@@ -100,6 +157,7 @@ class CurrentState:
     integration_user: str | None = None
     read_at: datetime | None = None
     scope: ReadScope = ReadScope()
+    field_limits: FieldLimits | None = None
     _fingerprint: list[str] = field(factory=list, init=False, repr=False, eq=False)
 
     @property

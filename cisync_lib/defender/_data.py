@@ -179,7 +179,12 @@ def merge_apps(observations: Iterable[DiscoveredApp]) -> tuple[MergedApp, ...]:
 
 def app_id_key(app_id: str) -> tuple[int, int, str]:
     """Sort key for app ids: catalog ids (digits) numerically, then any others as text."""
-    return (0, int(app_id), "") if app_id.isascii() and app_id.isdigit() else (1, 0, app_id)
+    if app_id.isascii() and app_id.isdigit():
+        # numeric order without int(): a 10,000-digit id must not hit Python's
+        # integer-conversion limit (such an id is refused later, for that app only)
+        digits = app_id.lstrip("0") or "0"
+        return (0, len(digits), digits)
+    return (1, 0, app_id)
 
 
 def _merged_view(observations: Sequence[DiscoveredApp]) -> DiscoveredApp:
