@@ -13,12 +13,13 @@ from attrs import field, frozen
 
 from cisync_lib._errors import ConfigError
 
-from ._config_defender import DefenderOptions
+from ._config_defender import DefenderOptions, GraphThrottle
 
 __all__ = [
     "SERVICE_NAMES",
     "TENANT_SIZE_NAMES",
     "DefenderOptions",
+    "GraphThrottle",
     "RateLimit",
     "SandboxConfig",
     "ServiceNowOptions",

@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from attrs import field, frozen
 
 from cisync_lib._errors import ConfigError
 
-__all__ = ["DefenderOptions"]
+__all__ = ["DefenderOptions", "GraphThrottle"]
 
 
 def _bad(key: str, problem: str) -> ConfigError:
     return ConfigError(file="<SandboxConfig>", key=f"defender.{key}", problem=problem)
+
+
+@frozen(kw_only=True)
+class GraphThrottle:
+    """A Graph throttling policy: a token bucket per app per tenant, answered with 429.
+
+    Graph documents no limit for ``cloudAppDiscovery``; the related ``/security``
+    alerts API allows 150 requests per minute per app per tenant, the tight
+    policy to test against. Every request counts, each inner request of a
+    ``$batch`` on its own (the envelope does not), as Graph evaluates them.
+
+    Attributes:
+        requests: requests allowed per ``period`` (the bucket's refill).
+        period: the refill period, in seconds.
+        burst: the bucket's size: requests allowed at once after a quiet spell
+            (``None``: ``requests``, a whole period's worth).
+    """
+
+    requests: int
+    period: float = 60.0
+    burst: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.requests < 1:
+            raise _bad("graph_throttle.requests", f"must be at least 1, got {self.requests}")
+        if self.period <= 0:
+            raise _bad("graph_throttle.period", "must be positive")
+        if self.burst is not None and self.burst < 1:
+            raise _bad("graph_throttle.burst", "must be at least 1 (or None)")
+
+    @property
+    def rate(self) -> float:
+        """Requests allowed per second, once the burst is spent."""
+        return self.requests / self.period
+
+    @property
+    def capacity(self) -> int:
+        """The bucket's size."""
+        return self.burst if self.burst is not None else self.requests
+
+
+def _throttles(value: Mapping[str, GraphThrottle] | None) -> Mapping[str, GraphThrottle]:
+    return MappingProxyType(dict(value or {}))
 
 
 @frozen(kw_only=True)
@@ -25,6 +71,10 @@ class DefenderOptions:
         mdca_rate_limit: requests per window per tenant on the legacy REST API,
             answered with 429 beyond it (documented: 30 per minute). ``None``: no limit.
         mdca_rate_window: the sliding window of ``mdca_rate_limit``, in seconds.
+        graph_throttle: the Graph throttling policy of every app (``None``: none);
+            see :class:`GraphThrottle`.
+        graph_throttle_apps: policies for particular apps (client ids), overriding
+            ``graph_throttle``.
         token_lifetime: seconds an Entra access token stays valid (``expires_in``).
         tenant_id: the tenant id; derived from the sandbox seed when ``None``.
         client_id: the registered app's id; derived from the seed when ``None``.
@@ -37,6 +87,8 @@ class DefenderOptions:
     mdca_page_limit: int = 100
     mdca_rate_limit: int | None = 30
     mdca_rate_window: float = 60.0
+    graph_throttle: GraphThrottle | None = None
+    graph_throttle_apps: Mapping[str, GraphThrottle] = field(factory=dict, converter=_throttles)
     token_lifetime: int = 3599
     tenant_id: str | None = None
     client_id: str | None = None

@@ -49,6 +49,9 @@ class RequestRecord:
         items: sub-items (Batch API sub-requests, IRE items); 0 for plain calls.
         writes: records created, updated or deleted by this request.
         user: the authenticated user name, if any.
+        at: when the request arrived, in seconds since the epoch (``time.time()``),
+            before any injected latency; with ``duration_ms`` it places every
+            request on one time line, so rates and overlaps can be checked from the log.
     """
 
     service: str
@@ -63,6 +66,7 @@ class RequestRecord:
     items: int = 0
     writes: int = 0
     user: str | None = None
+    at: float = 0.0
 
 
 class RequestLog:

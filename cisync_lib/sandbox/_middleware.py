@@ -87,6 +87,7 @@ class ServiceMiddleware:
         self.gate = gate
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        arrived = time.time()
         started = time.perf_counter()
         info = RequestInfo()
         environ[INFO_KEY] = info
@@ -132,6 +133,7 @@ class ServiceMiddleware:
                 items=info.items,
                 writes=info.writes,
                 user=info.user,
+                at=arrived,
             )
         )
         if slow:
