@@ -116,8 +116,16 @@ class HttpPolicy:
         backoff_max: the longest backoff sleep, in seconds.
         backoff_jitter: random extra seconds added to each backoff sleep.
         retry_after_max: the longest ``Retry-After`` honoured, in seconds.
-        rate_limit: the client-side request budget, or ``None`` for none.
-        concurrency: parallel requests for the per-app fan-out (users, devices).
+        rate_limit: a fixed client-side request budget (pinned), or ``None``:
+            then Graph requests are paced by the adaptive limit (``adaptive``).
+        concurrency: parallel requests for the per-app fan-out (users, devices);
+            for Graph with the adaptive limit, the most it may reach.
+        adaptive: without a ``rate_limit``, adapt the number of Graph requests in
+            flight between 1 and ``concurrency`` (grow while answers are fast,
+            halve on 429/503, hold every request for ``Retry-After``); ``False``
+            sends ``concurrency`` requests at a time, whatever the answers.
+        batch_size: Graph requests per JSON batch (``POST /$batch``, at most 20,
+            Graph's limit); 0 or 1 sends every request on its own.
         user_agent: the ``User-Agent`` header.
     """
 
@@ -129,8 +137,10 @@ class HttpPolicy:
     backoff_max: float = field(default=30.0, validator=validators.ge(0))
     backoff_jitter: float = field(default=0.5, validator=validators.ge(0))
     retry_after_max: float = field(default=60.0, validator=validators.ge(0))
-    rate_limit: RateLimit | None = RateLimit(calls=20, period=1.0)
-    concurrency: int = field(default=4, validator=[validators.ge(1), validators.le(32)])
+    rate_limit: RateLimit | None = None
+    concurrency: int = field(default=16, validator=[validators.ge(1), validators.le(32)])
+    adaptive: bool = True
+    batch_size: int = field(default=20, validator=[validators.ge(0), validators.le(20)])
     user_agent: str = f"cisync-lib/{__version__}"
 
     @property
@@ -139,8 +149,8 @@ class HttpPolicy:
         return (self.connect_timeout, self.read_timeout)
 
 
-#: The legacy API allows 30 requests per minute per tenant.
-LEGACY_HTTP_POLICY = HttpPolicy(rate_limit=RateLimit(calls=30, period=60.0))
+#: The legacy API allows 30 requests per minute per tenant (in any 60 s: a sliding window).
+LEGACY_HTTP_POLICY = HttpPolicy(rate_limit=RateLimit(calls=30, period=60.0), concurrency=4)
 
 
 def _https_url(_inst: Any, attribute: Any, value: Any) -> None:

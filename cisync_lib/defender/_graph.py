@@ -10,16 +10,18 @@ from urllib.parse import quote, urlencode, urlsplit
 import attrs
 
 from cisync_lib._converter import make_converter
-from cisync_lib._errors_remote import DefenderHttpError, DefenderPayloadError
+from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
 from cisync_lib._payload import structure_payload
 
+from ._adaptive import AdaptiveLimiter
 from ._auth import TokenProvider
+from ._batch import MAX_BATCH, Answer, GraphBatcher
 from ._config import GraphConnection
 from ._data import AppDevice, DefenderData, ProgressCallback
 from ._http import HttpClient, Where, require_keys
-from ._limiter import RateLimiter, shared_limiter
-from ._reader import run_read
+from ._limiter import Limiter, shared_limiter
+from ._reader import Call, call_one, run_read
 
 __all__ = ["GraphSource"]
 
@@ -36,6 +38,11 @@ class GraphSource:
     call :meth:`close`. Catalog info read with ``include_app_info`` is cached
     per app id for the life of the source.
 
+    Requests are paced by an adaptive limit on requests in flight (see
+    :class:`HttpPolicy`), or by a fixed ``rate_limit`` when one is pinned; the
+    first page of each app's users, devices and catalog info go in JSON
+    batches of ``batch_size``. :attr:`read_stats` tells what the last read saw.
+
     Args:
         connection: tenant, app registration, credential, endpoints and HTTP policy.
     """
@@ -45,11 +52,14 @@ class GraphSource:
     def __init__(self, connection: GraphConnection) -> None:
         self.connection = connection
         self._tokens = TokenProvider(connection)
-        rate = connection.http.rate_limit
-        limiter: RateLimiter | None = None
-        if rate is not None:  # Graph throttles per app and tenant: share the budget
+        policy = connection.http
+        limiter: Limiter | None = None
+        self._adaptive: AdaptiveLimiter | None = None
+        if policy.rate_limit is not None:  # pinned; Graph throttles per app and tenant: share it
             key = f"graph|{connection.graph_root}|{connection.tenant_id}|{connection.client_id}"
-            limiter = shared_limiter(key, rate.calls, rate.period)
+            limiter = shared_limiter(key, policy.rate_limit.calls, policy.rate_limit.period)
+        elif policy.adaptive:
+            limiter = self._adaptive = AdaptiveLimiter(policy.concurrency)
         self._http = HttpClient(
             connection.http,
             verify=connection.verify,
@@ -58,8 +68,9 @@ class GraphSource:
             on_unauthorized=self._tokens.invalidate,
             limiter=limiter,
         )
-        self._api = _GraphApi(self._http, connection.graph_root)
+        self._api = _GraphApi(self._http, connection.graph_root, policy.batch_size)
         self._info_cache: dict[str, AppInfo | None] = {}
+        self._read_stats: dict[str, int | float] = {}
 
     @property
     def requests_sent(self) -> int:
@@ -70,6 +81,21 @@ class GraphSource:
     def round_trips(self) -> int:
         """Requests this source put on the wire, every retry included (tokens not included)."""
         return self._http.round_trips
+
+    @property
+    def read_stats(self) -> Mapping[str, int | float]:
+        """What the last read saw of Graph's pacing, for the run report.
+
+        ``requests`` (HTTP requests, a batch counting one), ``batches``,
+        ``batched_requests`` (inner requests, retries included),
+        ``retried_in_batches`` (inner requests sent again), and with the
+        adaptive limit: ``concurrency_max`` (configured), ``concurrency_peak``
+        (highest limit reached), ``concurrency_final``, ``in_flight_peak``,
+        ``throttled`` (429/503 answers, inner ones included), ``decreases``
+        (times the limit was halved) and ``throttle_wait_s`` (seconds held by
+        ``Retry-After``). Empty before the first read.
+        """
+        return dict(self._read_stats)
 
     def read(
         self,
@@ -104,6 +130,51 @@ class GraphSource:
             DefenderAuthError: Entra ID or Graph refused the credential.
             ConfigError: an unknown period, risk score or stream.
         """
+        sent, batcher = self._http.requests_sent, self._api.batcher
+        batches, inner, retried = batcher.batches, batcher.inner_sent, batcher.inner_retried
+        if self._adaptive is not None:
+            self._adaptive.reset_stats()
+        try:
+            return self._read(
+                period=period,
+                max_risk_score=max_risk_score,
+                streams=streams,
+                include_users=include_users,
+                include_devices=include_devices,
+                include_app_info=include_app_info,
+                progress=progress,
+            )
+        finally:
+            stats: dict[str, int | float] = {
+                "requests": self._http.requests_sent - sent,
+                "batches": batcher.batches - batches,
+                "batched_requests": batcher.inner_sent - inner,
+                "retried_in_batches": batcher.inner_retried - retried,
+            }
+            if self._adaptive is not None:
+                seen = self._adaptive.stats()
+                stats.update(
+                    concurrency_max=seen.maximum,
+                    concurrency_peak=seen.peak_limit,
+                    concurrency_final=seen.limit,
+                    in_flight_peak=seen.peak_in_flight,
+                    throttled=seen.throttled,
+                    decreases=seen.decreases,
+                    throttle_wait_s=seen.waited,
+                )
+            self._read_stats = stats
+
+    def _read(
+        self,
+        *,
+        period: str | int,
+        max_risk_score: int,
+        streams: Sequence[str] | None,
+        include_users: bool,
+        include_devices: bool,
+        include_app_info: bool,
+        progress: ProgressCallback | None,
+    ) -> DefenderData:
         return run_read(
             self._api,
             period=period,
@@ -133,11 +204,48 @@ class _GraphApi:
 
     kind = "graph"
 
-    def __init__(self, http: HttpClient, root: str) -> None:
+    def __init__(self, http: HttpClient, root: str, batch_size: int = 1) -> None:
         self._http = http
         self._root = root
         self._host = urlsplit(root).netloc.lower()
         self._conv = make_converter()
+        self.batch_size = max(1, min(batch_size, MAX_BATCH))
+        self.batcher = GraphBatcher(http, root)
+
+    def run_calls(self, calls: Sequence[Call]) -> list[object]:
+        """The first page of every call in one batch, then each call's further pages."""
+        if len(calls) < 2:
+            return [call_one(self, call) for call in calls]
+        urls = [self._first_url(call) for call in calls]
+        wheres = [self._where(call) for call in calls]
+        answers = self.batcher.get_all(urls, wheres)
+        return [
+            self._finish(call, url, where, answer)
+            for call, url, where, answer in zip(calls, urls, wheres, answers, strict=True)
+        ]
+
+    def _first_url(self, call: Call) -> str:
+        nav = "appInfo" if call.kind == "info" else call.kind
+        return f"{self._apps_url(call.stream.id, call.period)}/{quote(call.app.id, safe='')}/{nav}"
+
+    def _where(self, call: Call) -> Where:
+        entity = "app info" if call.kind == "info" else call.kind
+        return Where(entity=entity, stream_id=call.stream.id, app_id=call.app.id, page=1)
+
+    def _finish(self, call: Call, url: str, where: Where, answer: Answer) -> object:
+        """Turn a batched first page into what :func:`call_one` would have returned."""
+        if call.kind == "info":
+            if answer.status == 404:  # not every discovered app is in the catalog
+                return None
+            _raise_for_status(answer, url, where)
+            return structure_payload(
+                answer.body, AppInfo, converter=self._conv, request=f"GET {url}", entity="app info"
+            )
+        _raise_for_status(answer, url, where)
+        page = answer.body if answer.body is not None else {}  # refused as a page without value
+        if call.kind == "users":
+            return self._users(call.stream, call.app, url, where, page)
+        return self._devices(call.stream, call.app, url, where, page)
 
     def list_streams(self) -> list[DiscoveryStream]:
         return self._collect(self._root + _BASE, Where(entity="streams"), DiscoveryStream)
@@ -156,19 +264,29 @@ class _GraphApi:
     def list_users(self, stream: DiscoveryStream, app: DiscoveredApp, period: str) -> list[AppUser]:
         url = f"{self._apps_url(stream.id, period)}/{quote(app.id, safe='')}/users"
         where = Where(entity="users", stream_id=stream.id, app_id=app.id)
-        return [
-            attrs.evolve(u, app_id=app.id, stream_id=stream.id, anonymized=stream.anonymize_users)
-            for u in self._collect(url, where, AppUser)
-        ]
+        return self._users(stream, app, url, where, None)
 
     def list_devices(
         self, stream: DiscoveryStream, app: DiscoveredApp, period: str
     ) -> list[AppDevice]:
         url = f"{self._apps_url(stream.id, period)}/{quote(app.id, safe='')}/devices"
         where = Where(entity="devices", stream_id=stream.id, app_id=app.id)
+        return self._devices(stream, app, url, where, None)
+
+    def _users(
+        self, stream: DiscoveryStream, app: DiscoveredApp, url: str, where: Where, first: object
+    ) -> list[AppUser]:
+        return [
+            attrs.evolve(u, app_id=app.id, stream_id=stream.id, anonymized=stream.anonymize_users)
+            for u in self._collect(url, where, AppUser, first=first)
+        ]
+
+    def _devices(
+        self, stream: DiscoveryStream, app: DiscoveredApp, url: str, where: Where, first: object
+    ) -> list[AppDevice]:
         return [
             attrs.evolve(d, app_id=app.id, stream_id=stream.id, anonymized=stream.anonymize_devices)
-            for d in self._collect(url, where, AppDevice)
+            for d in self._collect(url, where, AppDevice, first=first)
         ]
 
     def get_app_info(
@@ -192,10 +310,16 @@ class _GraphApi:
         return f"{self._root}{_BASE}/{quote(stream_id, safe='')}/{fn}"
 
     def _collect(
-        self, url: str, where: Where, cls: type[T], *, required: tuple[str, ...] = ()
+        self,
+        url: str,
+        where: Where,
+        cls: type[T],
+        *,
+        required: tuple[str, ...] = (),
+        first: object = None,
     ) -> list[T]:
         out: list[T] = []
-        for request, page, items in self._pages(url, where):
+        for request, page, items in self._pages(url, where, first):
             entity = f"{where.entity} page {page}"
             require_keys(items, required, request=request, entity=entity, path="$.value")
             out.extend(
@@ -210,12 +334,20 @@ class _GraphApi:
             )
         return out
 
-    def _pages(self, url: str, where: Where) -> Iterator[tuple[str, int, list[Any]]]:
-        """Yield ``(request, page number, items)``, following ``@odata.nextLink`` verbatim."""
+    def _pages(
+        self, url: str, where: Where, first: object = None
+    ) -> Iterator[tuple[str, int, list[Any]]]:
+        """Yield ``(request, page number, items)``, following ``@odata.nextLink`` verbatim.
+
+        ``first`` is the first page when a batch already fetched it.
+        """
         page, next_url = 1, url
         while True:
             current = attrs.evolve(where, page=page)
-            payload = self._http.fetch_json("GET", next_url, current)
+            if page == 1 and first is not None:
+                payload = first
+            else:
+                payload = self._http.fetch_json("GET", next_url, current)
             request = f"GET {next_url}"
             items, link = self._page_parts(payload, request, current)
             yield request, page, items
@@ -245,3 +377,30 @@ class _GraphApi:
             problem = f"not a link to {self._host}: {str(link)[:200]!r} @ $['@odata.nextLink']"
             raise DefenderPayloadError(request=request, entity=entity, problems=[problem])
         return items, link
+
+
+def _raise_for_status(answer: Answer, url: str, where: Where) -> None:
+    """Raise the named error of a failed inner answer, as a request on its own would."""
+    if answer.status < 400:
+        return
+    name = f"GET {url} (in a $batch)"
+    error = answer.body.get("error") if isinstance(answer.body, Mapping) else None
+    detail = ""
+    if isinstance(error, Mapping):
+        detail = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+    detail = detail[:300] or f"HTTP {answer.status}"
+    if answer.status in (401, 403):
+        raise DefenderAuthError(
+            error="unauthorized" if answer.status == 401 else "forbidden",
+            error_description=f"{name} answered HTTP {answer.status}: {detail}",
+            correlation_id=answer.headers.get("request-id"),
+        )
+    raise DefenderHttpError(
+        request=name,
+        status=answer.status,
+        stream_id=where.stream_id,
+        app_id=where.app_id,
+        page=where.page,
+        request_id=answer.headers.get("request-id"),
+        detail=detail,
+    )

@@ -22,7 +22,7 @@ from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._config import HttpPolicy
-from ._limiter import RateLimiter
+from ._limiter import Limiter
 from ._session import make_retry, make_session, redact
 
 __all__ = ["HttpClient", "Where", "require_keys"]
@@ -57,7 +57,7 @@ class HttpClient:
         authorization: returns the ``Authorization`` header value for each request.
         on_unauthorized: drops a cached token after a 401; the request is then
             sent once more.
-        limiter: the request budget, or ``None``.
+        limiter: the request budget (a fixed rate or an adaptive limit), or ``None``.
     """
 
     def __init__(
@@ -68,7 +68,7 @@ class HttpClient:
         proxies: Mapping[str, str],
         authorization: Callable[[], str] | None = None,
         on_unauthorized: Callable[[], None] | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.policy = policy
         self.session = make_session(policy, verify=verify, proxies=proxies, limiter=limiter)
@@ -77,6 +77,11 @@ class HttpClient:
         self._limiter = limiter
         self._counter = itertools.count(1)
         self._sent = 0
+
+    @property
+    def limiter(self) -> Limiter | None:
+        """The request budget, or ``None``."""
+        return self._limiter
 
     @property
     def requests_sent(self) -> int:
@@ -100,8 +105,19 @@ class HttpClient:
         *,
         params: Mapping[str, str] | None = None,
         body: object = None,
+        adapt: bool = True,
     ) -> object:
         """Send the request and return the decoded JSON body.
+
+        Args:
+            method: the HTTP method.
+            url: the absolute URL.
+            where: what the request reads, for error messages.
+            params: query parameters.
+            body: a JSON body.
+            adapt: tell the limiter what the answer's status says; ``False`` when
+                the caller judges the body instead (a ``$batch``, whose inner
+                answers carry the throttling).
 
         Raises:
             DefenderHttpError: the request still failed after its retries.
@@ -115,7 +131,7 @@ class HttpClient:
         tries = 0
         while True:
             tries += 1
-            response = self._send(method, url, name, where, params, body)
+            response = self._send(method, url, name, where, params, body, adapt)
             if response.status_code >= 400:
                 raise self._status_error(response, name, where)
             try:
@@ -143,6 +159,7 @@ class HttpClient:
         where: Where,
         params: Mapping[str, str] | None,
         body: object,
+        adapt: bool,
     ) -> requests.Response:
         retry = make_retry(self.policy)  # for bodies cut short; the adapter has its own
         refreshed = False
@@ -159,6 +176,8 @@ class HttpClient:
                 response = self.session.request(
                     method, url, params=params, json=body, headers=headers
                 )
+                if adapt and self._limiter is not None:
+                    self._limiter.record(response.status_code, kind=method)
             except requests.RequestException as exc:
                 error = exc
             finally:

@@ -28,7 +28,7 @@ from ._credentials import LegacyToken
 from ._data import AppDevice, DefenderData, ProgressCallback
 from ._http import HttpClient, Where, require_keys
 from ._limiter import RateLimiter, shared_limiter
-from ._reader import run_read
+from ._reader import Call, call_one, run_read
 
 __all__ = ["LegacySource"]
 
@@ -154,6 +154,10 @@ class LegacySource:
 
 class _LegacyApi:
     kind = "legacy"
+    batch_size = 1  # the legacy API has no batching
+
+    def run_calls(self, calls: Sequence[Call]) -> list[object]:
+        return [call_one(self, call) for call in calls]
 
     def __init__(self, http: HttpClient, root: str, *, require_user_count: bool = False) -> None:
         self._http = http

@@ -17,8 +17,34 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
-__all__ = ["RateLimiter", "reset_shared_limiters", "shared_limiter"]
+__all__ = ["Limiter", "RateLimiter", "reset_shared_limiters", "shared_limiter"]
+
+
+class Limiter(Protocol):
+    """What a request budget offers the HTTP client: a fixed rate or an adaptive limit."""
+
+    def acquire(self) -> float:
+        """Block until the calling thread may send a request; return the seconds waited."""
+
+    def release(self) -> None:
+        """The calling thread's request has its answer."""
+
+    def started(self) -> tuple[int, float] | None:
+        """The calling thread's request in flight, as a ticket for :meth:`record`."""
+
+    def record(
+        self,
+        status: int,
+        *,
+        ticket: tuple[int, float] | None = None,
+        retry_after: float | None = None,
+        throttled: int | None = None,
+        kind: str = "",
+    ) -> None:
+        """Learn from an answer (a fixed budget ignores it)."""
+
 
 _IN_FLIGHT = float("inf")
 
@@ -96,6 +122,21 @@ class RateLimiter:
         with self._changed:
             slot.until = self._clock() + self.period
             self._changed.notify_all()
+
+    def started(self) -> tuple[int, float] | None:
+        """A fixed budget keeps no tickets."""
+        return None
+
+    def record(
+        self,
+        status: int,
+        *,
+        ticket: tuple[int, float] | None = None,
+        retry_after: float | None = None,
+        throttled: int | None = None,
+        kind: str = "",
+    ) -> None:
+        """A fixed budget does not adapt (urllib3 still honours ``Retry-After`` per request)."""
 
 
 _SHARED: dict[tuple[str, int, float], RateLimiter] = {}

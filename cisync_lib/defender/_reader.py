@@ -1,6 +1,8 @@
 """One read, whatever the backend: streams, apps per stream, then the per-app fan-out.
 
-The fan-out (users, devices, catalog info) runs on a bounded thread pool;
+The fan-out (users, devices, catalog info) is a list of :class:`Call`; a
+backend runs them in chunks of its ``batch_size`` (Graph sends a chunk's
+first pages as one JSON batch), the chunks on a bounded thread pool;
 results are put back in plan order so a read is deterministic, and the first
 failure cancels what has not started and fails the whole read.
 """
@@ -16,6 +18,7 @@ from functools import partial
 from typing import Protocol, TypeVar, cast
 
 import attrs
+from attrs import frozen
 
 from cisync_lib._errors import ConfigError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
@@ -29,7 +32,7 @@ from ._data import (
     merge_by_app,
 )
 
-__all__ = ["Backend", "normalize_period", "run_read", "select_streams"]
+__all__ = ["Backend", "Call", "call_one", "normalize_period", "run_read", "select_streams"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +40,25 @@ T = TypeVar("T")
 _PERIODS = {"P7D": "P7D", "P30D": "P30D", "P90D": "P90D", "7": "P7D", "30": "P30D", "90": "P90D"}
 
 
+@frozen
+class Call:
+    """One per-app read of the fan-out: ``users``, ``devices`` or ``info`` of one app."""
+
+    kind: str
+    stream: DiscoveryStream
+    app: DiscoveredApp
+    period: str
+
+
 class Backend(Protocol):
     """The primitives a source offers; :func:`run_read` composes them into a read."""
 
     kind: str
+    #: calls per :meth:`run_calls` chunk (1: one at a time).
+    batch_size: int
+
+    def run_calls(self, calls: Sequence[Call]) -> list[object]:
+        """Run a chunk of calls (:func:`call_one` each, or batched); results in order."""
 
     def list_streams(self) -> list[DiscoveryStream]:
         """Every stream of the tenant."""
@@ -62,6 +80,15 @@ class Backend(Protocol):
         self, stream: DiscoveryStream, app: DiscoveredApp, period: str
     ) -> AppInfo | None:
         """Catalog information of one app, or ``None`` when the catalog has none."""
+
+
+def call_one(backend: Backend, call: Call) -> object:
+    """Run one call through the backend's primitives."""
+    if call.kind == "users":
+        return backend.list_users(call.stream, call.app, call.period)
+    if call.kind == "devices":
+        return backend.list_devices(call.stream, call.app, call.period)
+    return backend.get_app_info(call.stream, call.app, call.period)
 
 
 def normalize_period(value: str | int) -> str:
@@ -154,38 +181,42 @@ def run_read(
         counter.update(streams_read=number, apps_read=counter.progress.apps_read + len(apps))
     counter.update(phase="details", apps_total=counter.progress.apps_read)
 
-    # (kind, app id, call): the per-app fan-out, in a fixed order
-    tasks: list[tuple[str, str, Callable[[], object]]] = []
+    calls: list[Call] = []  # the per-app fan-out, in a fixed order
     planned_info: set[str] = set()
     for stream, apps in per_stream:
         for app in apps:
             if include_users and app.user_count > 0:
-                tasks.append(("users", app.id, partial(backend.list_users, stream, app, period)))
+                calls.append(Call("users", stream, app, period))
             if include_devices and (stream.is_endpoint or app.is_endpoint):
-                call = partial(backend.list_devices, stream, app, period)
-                tasks.append(("devices", app.id, call))
+                calls.append(Call("devices", stream, app, period))
             if include_app_info and app.id not in info_cache and app.id not in planned_info:
                 planned_info.add(app.id)
-                tasks.append(("info", app.id, partial(backend.get_app_info, stream, app, period)))
-    counter.update(requests_total=len(tasks))
+                calls.append(Call("info", stream, app, period))
+    counter.update(requests_total=len(calls))
+    size = max(1, backend.batch_size)
+    chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
 
-    def done(index: int, result: object) -> None:
-        found = len(result) if tasks[index][0] == "users" and isinstance(result, list) else 0
+    def done(index: int, results: list[object]) -> None:
+        found = sum(
+            len(r)
+            for c, r in zip(chunks[index], results, strict=True)
+            if c.kind == "users" and isinstance(r, list)
+        )
         counter.update(
-            requests_done=counter.progress.requests_done + 1,
+            requests_done=counter.progress.requests_done + len(results),
             users_read=counter.progress.users_read + found,
         )
 
-    results = run_tasks([call for _, _, call in tasks], concurrency, done)
+    chunked = run_tasks([partial(backend.run_calls, chunk) for chunk in chunks], concurrency, done)
     users: list[AppUser] = []
     devices: list[AppDevice] = []
-    for (kind, app_id, _), result in zip(tasks, results, strict=True):
-        if kind == "users":
+    for call, result in zip(calls, (r for rs in chunked for r in rs), strict=True):
+        if call.kind == "users":
             users.extend(cast("list[AppUser]", result))
-        elif kind == "devices":
+        elif call.kind == "devices":
             devices.extend(cast("list[AppDevice]", result))
         else:
-            info_cache[app_id] = cast("AppInfo | None", result)
+            info_cache[call.app.id] = cast("AppInfo | None", result)
 
     observations = [app for _, apps in per_stream for app in apps]
     merged = merge_apps(observations)

@@ -23,7 +23,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
 
 from ._config import HttpPolicy
-from ._limiter import RateLimiter
+from ._limiter import Limiter
 
 __all__ = ["PolicyRetry", "RoundTrips", "make_retry", "make_session", "redact"]
 
@@ -56,10 +56,14 @@ class RoundTrips:
 
 
 class PolicyRetry(Retry):
-    """urllib3's Retry with a cap on ``Retry-After`` and a rate limiter before each retry."""
+    """urllib3's Retry with a cap on ``Retry-After`` and a rate limiter before each retry.
+
+    The limiter also hears each retried answer, so an adaptive limit slows
+    down on a 429 that urllib3 retries without the client ever seeing it.
+    """
 
     retry_after_cap: float = 60.0
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     counter: RoundTrips | None = None
 
     def new(self, **kw: Any) -> PolicyRetry:
@@ -83,13 +87,16 @@ class PolicyRetry(Retry):
         status = response.status if response is not None else "an error"
         logger.debug("retrying after %s (%d retries so far)", status, len(self.history))
         if self.limiter is not None:
+            if response is not None:
+                wait = self.get_retry_after(response)
+                self.limiter.record(response.status, retry_after=wait, kind="retried")
             self.limiter.release()  # the attempt that failed has its answer
         super().sleep(response)
         if self.limiter is not None:
             self.limiter.acquire()  # a retry spends the same request budget
 
 
-def make_retry(policy: HttpPolicy, limiter: RateLimiter | None = None) -> PolicyRetry:
+def make_retry(policy: HttpPolicy, limiter: Limiter | None = None) -> PolicyRetry:
     """The retry policy of ``policy`` as a urllib3 Retry."""
     retry = PolicyRetry(
         total=policy.retries,
@@ -144,7 +151,7 @@ def make_session(
     *,
     verify: bool | str,
     proxies: Mapping[str, str],
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
 ) -> _TimeoutSession:
     """A session with our timeouts, retries, TLS trust and proxies (never the environment's)."""
     session = _TimeoutSession(policy.timeout)

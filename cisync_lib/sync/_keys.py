@@ -139,15 +139,17 @@ CONNECTION_KEYS = _specs(
     KeySpec(
         name="requests_per_second",
         check=_non_negative,
-        default="20 (graph), 0.5 (legacy)",
-        doc="The client-side request budget towards Defender; 0 turns it off (a local sandbox). "
-        "Graph answers 429 when it is exceeded, and the legacy API allows 30 per minute.",
+        default="adaptive (graph), 0.5 (legacy)",
+        doc="A fixed client-side request budget towards Defender. Unset, Graph requests adapt "
+        "to the service (more in flight while answers are fast, fewer after a 429); set, the "
+        "rate is pinned. The legacy API allows 30 per minute; 0 turns the budget off.",
     ),
     KeySpec(
         name="concurrency",
         check=_concurrency,
-        default="4",
-        doc="Parallel requests when reading each app's users (1 to 32).",
+        default="16 (graph), 4 (legacy)",
+        doc="Parallel requests when reading each app's users (1 to 32); for Graph, the most "
+        "its adaptive limit may reach.",
     ),
     *_TLS,
 )

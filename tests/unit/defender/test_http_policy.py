@@ -8,6 +8,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
 
 from cisync_lib.defender import HttpPolicy, RateLimit
+from cisync_lib.defender._config import LEGACY_HTTP_POLICY
 from cisync_lib.defender._http import _cut_short, _error_detail
 from cisync_lib.defender._limiter import RateLimiter, reset_shared_limiters, shared_limiter
 from cisync_lib.defender._reader import run_tasks
@@ -134,10 +135,15 @@ def test_shared_limiters_are_per_key_and_resettable():
 
 
 def test_rate_limit_defaults():
-    """Graph gets a generous default budget, and a policy can turn it off."""
-    assert HttpPolicy().rate_limit == RateLimit(calls=20, period=1.0)
-    assert HttpPolicy(rate_limit=None).rate_limit is None
-    assert HttpPolicy().concurrency == 4
+    """Graph adapts up to 16 in flight in batches of 20; a fixed rate can be pinned."""
+    policy = HttpPolicy()
+    assert policy.rate_limit is None
+    assert (policy.adaptive, policy.concurrency, policy.batch_size) == (True, 16, 20)
+    assert HttpPolicy(rate_limit=RateLimit(calls=20, period=1.0)).rate_limit.calls == 20
+    assert LEGACY_HTTP_POLICY.rate_limit == RateLimit(calls=30, period=60.0)
+    assert LEGACY_HTTP_POLICY.concurrency == 4
+    with pytest.raises(ValueError):
+        HttpPolicy(batch_size=21)  # Graph refuses batches above 20
 
 
 def test_fan_out_is_bounded_and_ordered():

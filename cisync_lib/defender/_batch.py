@@ -1,0 +1,211 @@
+"""Graph JSON batching: up to 20 GETs in one ``POST /$batch``, each answer judged on its own.
+
+Graph evaluates (and throttles) every inner request of a batch on its own:
+the batch answers 200 while some inner requests answer 429 with their own
+``Retry-After``. So each inner answer is handled alone: a success or a final
+error (404, 400, ...) is handed back to the caller, a 429/503 (or another
+retryable status) is sent again in the next round, after the longest
+``Retry-After`` the round asked for, and only those. Rounds stop when all
+are answered, or after ``retries`` rounds in a row that answered nothing
+(a round that answered some is progress, however throttled the rest), so a
+request that fails on its own gets ``retries`` retries, as a plain request does.
+Answers come back in no particular order; they are matched by ``id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from attrs import frozen
+
+from cisync_lib._errors_remote import DefenderHttpError, DefenderPayloadError
+
+from ._adaptive import THROTTLE_STATUSES
+from ._http import HttpClient, Where
+
+__all__ = ["Answer", "GraphBatcher", "MAX_BATCH"]
+
+logger = logging.getLogger(__name__)
+
+#: the most requests Graph accepts in one batch.
+MAX_BATCH = 20
+
+
+@frozen(kw_only=True)
+class Answer:
+    """One inner answer of a batch.
+
+    Attributes:
+        status: the inner HTTP status.
+        body: the decoded inner body (a JSON object, or ``None``).
+        headers: the inner headers, keys lower-cased.
+    """
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+class GraphBatcher:
+    """Sends GETs of one Graph root as JSON batches.
+
+    Args:
+        http: the source's HTTP client (its limiter paces the envelopes).
+        root: the Graph root, ``https://graph.microsoft.com``.
+        version: the API version of every inner request (``beta``).
+        sleep: how to wait between rounds (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        http: HttpClient,
+        root: str,
+        *,
+        version: str = "beta",
+        sleep: Any = None,
+    ) -> None:
+        self._http = http
+        self._prefix = f"{root}/{version}"
+        self._url = f"{self._prefix}/$batch"
+        self._stop = threading.Event()
+        self._sleep = sleep if sleep is not None else self._stop.wait
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.inner_sent = 0
+        self.inner_retried = 0
+
+    def get_all(self, urls: Sequence[str], wheres: Sequence[Where]) -> list[Answer]:
+        """GET every URL (absolute, under the root) in batches of at most 20; answers in order.
+
+        Raises:
+            DefenderHttpError: the batch itself failed, or an inner request was
+                still throttled after ``retries`` rounds without progress.
+            DefenderPayloadError: the batch answer is not Graph's shape.
+        """
+        answers: list[Answer | None] = [None] * len(urls)
+        for start in range(0, len(urls), MAX_BATCH):
+            chunk = range(start, min(start + MAX_BATCH, len(urls)))
+            for index, answer in self._rounds([(i, urls[i]) for i in chunk], wheres).items():
+                answers[index] = answer
+        return [a for a in answers if a is not None]
+
+    def _rounds(self, items: list[tuple[int, str]], wheres: Sequence[Where]) -> dict[int, Answer]:
+        policy = self._http.policy
+        pending = {str(index): (index, self._relative(url)) for index, url in items}
+        done: dict[int, Answer] = {}
+        stalled, first = 0, True
+        while True:
+            request = f"POST {self._url}"
+            body = {
+                "requests": [{"id": k, "method": "GET", "url": u} for k, (_, u) in pending.items()]
+            }
+            payload = self._http.fetch_json(
+                "POST", self._url, Where(entity="batch"), body=body, adapt=False
+            )
+            with self._lock:
+                self.batches += 1
+                self.inner_sent += len(pending)
+            answered = _answers(payload, set(pending), request)
+            again: dict[str, tuple[int, str]] = {}
+            waits: list[float] = []
+            throttled = 0
+            for key, answer in answered.items():
+                if answer.status in policy.retry_statuses:
+                    again[key] = pending[key]
+                    throttled += answer.status in THROTTLE_STATUSES
+                    waits.append(_retry_after(answer, policy.retry_after_max))
+                else:
+                    done[pending[key][0]] = answer
+            limiter = self._http.limiter
+            longest = max(waits, default=0.0)
+            if limiter is not None:
+                limiter.record(200, throttled=throttled, retry_after=longest or None, kind="batch")
+            if not again:
+                return done
+            stalled = 0 if first or len(again) < len(pending) else stalled + 1
+            first = False
+            if stalled >= policy.retries:
+                key = next(iter(again))
+                url = self._prefix + again[key][1]
+                raise _exhausted(answered[key], url, wheres[again[key][0]], policy.retries)
+            with self._lock:
+                self.inner_retried += len(again)
+            if not longest:  # no Retry-After: urllib3's backoff rule, per round without progress
+                longest = min(policy.backoff_max, policy.backoff_factor * 2 ** max(0, stalled - 1))
+            logger.debug(
+                "$batch: %d of %d inner requests throttled or failing; again in %.1f s",
+                len(again),
+                len(pending),
+                longest,
+            )
+            self._sleep(longest)
+            pending = again
+
+    def _relative(self, url: str) -> str:
+        if not url.startswith(self._prefix + "/"):
+            raise ValueError(f"{url!r} is not under {self._prefix}")
+        return url[len(self._prefix) :]
+
+
+def _retry_after(answer: Answer, cap: float) -> float:
+    raw = answer.headers.get("retry-after")
+    try:
+        seconds = float(raw) if raw is not None else 0.0
+    except ValueError:
+        seconds = 0.0  # an HTTP date inside a batch is not something Graph sends
+    return max(0.0, min(seconds, cap))
+
+
+def _answers(payload: object, expected: set[str], request: str) -> dict[str, Answer]:
+    """The inner answers by id; every id sent must be answered once."""
+    entity = "batch"
+    responses = payload.get("responses") if isinstance(payload, Mapping) else None
+    if not isinstance(responses, list):
+        problem = "expected a list @ $.responses"
+        raise DefenderPayloadError(request=request, entity=entity, problems=[problem])
+    found: dict[str, Answer] = {}
+    problems: list[str] = []
+    for index, raw in enumerate(responses):
+        where = f"$.responses[{index}]"
+        if not isinstance(raw, Mapping):
+            problems.append(f"expected a JSON object @ {where}")
+            continue
+        key, status = raw.get("id"), raw.get("status")
+        if not isinstance(key, str) or key not in expected or key in found:
+            problems.append(f"unknown or repeated id {key!r} @ {where}.id")
+            continue
+        if isinstance(status, bool) or not isinstance(status, int):
+            problems.append(f"expected an integer @ {where}.status")
+            continue
+        headers = raw.get("headers")
+        lowered = (
+            {str(k).lower(): str(v) for k, v in headers.items()}
+            if isinstance(headers, Mapping)
+            else {}
+        )
+        found[key] = Answer(status=status, body=raw.get("body"), headers=lowered)
+    missing = sorted(expected - set(found), key=lambda k: (len(k), k))
+    problems.extend(f"no answer for request id {k!r} @ $.responses" for k in missing)
+    if problems:
+        raise DefenderPayloadError(request=request, entity=entity, problems=problems)
+    return found
+
+
+def _exhausted(answer: Answer, url: str, where: Where, retries: int) -> DefenderHttpError:
+    error = answer.body.get("error") if isinstance(answer.body, Mapping) else None
+    text = ""
+    if isinstance(error, Mapping):
+        text = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+    return DefenderHttpError(
+        request=f"GET {url} (in a $batch)",
+        status=answer.status,
+        stream_id=where.stream_id,
+        app_id=where.app_id,
+        page=where.page,
+        request_id=answer.headers.get("request-id"),
+        detail=f"still failing after {retries} retries (batch rounds without progress): "
+        f"{text[:300] or answer.status}",
+    )
