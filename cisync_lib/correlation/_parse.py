@@ -14,7 +14,15 @@ from ._codes import InputKind, ReasonCode
 from ._config import CorrelatorConfig
 from ._text import ZERO_WIDTH, has_control, idna_domain
 
-__all__ = ["ANONYMOUS_USER", "ObservedName", "ParsedName", "normalize", "parse"]
+__all__ = [
+    "ANONYMOUS_USER",
+    "WELL_KNOWN_LOCAL_ACCOUNTS",
+    "ObservedName",
+    "ParsedName",
+    "local_logon_evidence",
+    "normalize",
+    "parse",
+]
 
 #: the literal MDCA shows for a user it could not (or may not) name.
 ANONYMOUS_USER = "anonymoususer"
@@ -55,6 +63,8 @@ class ParsedName:
         host: the folded computer name (local logon).
         transforms: the normalisation steps that changed the value, in order.
         skip_reason: why no rule-based strategy may use it (``None``: correlatable).
+        evidence: why a backslash name was read as a local logon (see
+            :func:`local_logon_evidence`).
     """
 
     raw: str
@@ -66,6 +76,7 @@ class ParsedName:
     host: str | None = None
     transforms: tuple[str, ...] = ()
     skip_reason: ReasonCode | None = None
+    evidence: str | None = None
 
 
 def normalize(raw: str) -> tuple[str, tuple[str, ...]]:
@@ -142,7 +153,8 @@ def parse(name: str | ObservedName, config: CorrelatorConfig | None = None) -> P
     if "@" in normalized:
         return _email(normalized, made)
     if "\\" in normalized:
-        return _backslash(normalized, config, made)
+        endpoint = observed.context.get("endpoint") == "true"
+        return _backslash(normalized, observed.raw, config, made, endpoint=endpoint)
     if any(c in _BARE_FORBIDDEN for c in normalized) or len(normalized) > 256:
         return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
     return made(InputKind.BARE, local=normalized)
@@ -166,7 +178,9 @@ def _email(normalized: str, made: _Maker) -> ParsedName:
     return made(InputKind.EMAIL_LIKE, local=local, domain=domain)
 
 
-def _backslash(normalized: str, config: CorrelatorConfig, made: _Maker) -> ParsedName:
+def _backslash(
+    normalized: str, raw: str, config: CorrelatorConfig, made: _Maker, *, endpoint: bool
+) -> ParsedName:
     left, sep, right = normalized.partition("\\")
     if not sep or not left or not right or "\\" in right:
         return made(InputKind.UNPARSEABLE, ReasonCode.UNPARSEABLE)
@@ -175,9 +189,75 @@ def _backslash(normalized: str, config: CorrelatorConfig, made: _Maker) -> Parse
     if left in config.netbios_domains:
         return made(InputKind.DOWNLEVEL, netbios=left, local=right)
     # MDCA writes a machine-local logon as user\COMPUTER: the right side is the host
-    if _compiled(config.host_pattern).search(right):
-        return made(InputKind.LOCAL_ACCOUNT, ReasonCode.LOCAL_ACCOUNT, local=left, host=right)
+    evidence = local_logon_evidence(raw, config, endpoint=endpoint)
+    if evidence is not None:
+        return made(
+            InputKind.LOCAL_ACCOUNT,
+            ReasonCode.LOCAL_ACCOUNT,
+            local=left,
+            host=right.rstrip("$"),
+            evidence=evidence,
+        )
     return made(InputKind.DOWNLEVEL, ReasonCode.DOMAIN_NOT_ALLOWED, netbios=left, local=right)
+
+
+#: built-in Windows accounts that exist on every computer (folded; common localisations)
+WELL_KNOWN_LOCAL_ACCOUNTS = frozenset(
+    {
+        "administrator",
+        "administrateur",
+        "administrador",
+        "administratör",
+        "guest",
+        "invité",
+        "invitado",
+        "gast",
+        "defaultaccount",
+        "defaultuser0",
+        "wdagutilityaccount",
+    }
+)
+# letters then two or more digits: WS0042, PC12, SRV01, LAPTOP0042 (NetBIOS names are <= 15)
+_HOST_SHAPE = re.compile(r"[a-z]{1,13}[0-9]{2,14}")
+
+
+def local_logon_evidence(
+    raw: str, config: CorrelatorConfig, *, endpoint: bool = False
+) -> str | None:
+    r"""Why ``user\HOST`` (whose left side is no configured NetBIOS domain) is a local logon.
+
+    The rule, first match wins; ``None`` means it is read as ``DOMAIN\user``:
+
+    1. the right side is a computer's machine account (ends with ``$``);
+    2. the right side matches ``host_pattern`` (letters and digits with a hyphen and a
+       digit: ``LAPTOP-7F3KQ2M``, ``PC-0042``);
+    3. the left side is a built-in Windows account (:data:`WELL_KNOWN_LOCAL_ACCOUNTS`:
+       Administrator, Guest, DefaultAccount, ...);
+    4. the right side has a common host-name shape (letters then two or more digits:
+       ``WS0042``, ``SRV01``) and is written in capitals, and either the left side is
+       not (NetBIOS domains are conventionally upper-case, user names are not:
+       ``jdoe\WS0042``), or the stream is endpoint-based (Defender for Endpoint
+       reports logons on devices).
+
+    Args:
+        raw: the identifier as reported (case matters for rule 4).
+        config: supplies ``host_pattern``.
+        endpoint: the identifier came from an endpoint-based stream.
+    """
+    raw_left, _, raw_right = raw.strip().partition("\\")
+    left, right = raw_left.casefold(), raw_right.casefold()
+    if right.endswith("$") and len(right) > 1:
+        return "machine account"
+    if _compiled(config.host_pattern).search(right):
+        return "host name"
+    if left in WELL_KNOWN_LOCAL_ACCOUNTS:
+        return "built-in local account"
+    if _HOST_SHAPE.fullmatch(right) and raw_right.isupper():
+        if not raw_left.isupper():
+            return "host name"
+        if endpoint:
+            return "host name on an endpoint stream"
+    return None
 
 
 class _Maker(Protocol):

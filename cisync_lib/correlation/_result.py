@@ -127,11 +127,17 @@ def describe(
             f"{name} is an anonymised Defender name; it cannot be matched."
         ),
         ReasonCode.LOCAL_ACCOUNT: lambda: (
-            f"{name} is a logon local to computer {parsed.host!r}, never a directory user."
+            f"{name} is the machine account of computer {parsed.host!r}, never a person; "
+            "nothing to do."
+            if parsed.evidence == "machine account"
+            else f"{name} is a logon local to computer {parsed.host!r} "
+            f"({parsed.evidence or 'host name'}), never a directory user; nothing to do "
+            "(map it in the alias map only if it really is one person)."
         ),
         ReasonCode.DOMAIN_NOT_ALLOWED: lambda: (
-            f"{name} is in NetBIOS domain {parsed.netbios!r}, which is not configured "
-            "(add it to netbios_domains)."
+            f"{name} reads as DOMAIN\\user in NetBIOS domain {parsed.netbios!r}, which is not "
+            "configured: if it is your domain, add it to netbios_domains; if "
+            f"{parsed.local!r} is a computer, this is a local logon and needs nothing."
         ),
         ReasonCode.NO_CANDIDATE: lambda: (
             f"No sys_user matches {name} ({_KIND_TEXT.get(parsed.kind, 'a name')})"

@@ -37,6 +37,8 @@ def observed_names(
     """
     names: list[ObservedName] = []
     owners: list[str] = []
+    # a local logon on a device is likelier in an endpoint-based (Defender for Endpoint) stream
+    endpoint = {s.id for s in data.streams if s.is_endpoint}
     for app_id in app_ids:
         merged = data.app(app_id)
         app_name = merged.app.name if merged is not None else app_id
@@ -45,7 +47,11 @@ def observed_names(
                 ObservedName(
                     raw=user.identifier,
                     anonymized=user.anonymized,
-                    context={"app": app_name, "stream": user.stream_id},
+                    context={
+                        "app": app_name,
+                        "stream": user.stream_id,
+                        **({"endpoint": "true"} if user.stream_id in endpoint else {}),
+                    },
                 )
             )
             owners.append(app_id)
