@@ -33,7 +33,7 @@ from cisync_lib._errors_remote import ServiceNowRequestError
 from . import _pysnc
 from ._auth import BasicAuth, OAuthClientCredentials, OAuthPassword, TokenAuth
 from ._batch import BatchItem, BatchResult, send_batches
-from ._http import Counter, build_session
+from ._http import THROTTLE_STATUSES, Counter, build_session
 from ._query import q_and, q_ge, q_gt, q_lt
 
 __all__ = ["MAX_SESSIONS", "ServiceNowConnection"]
@@ -121,6 +121,7 @@ class ServiceNowConnection:
         self._read_retried = 0
         self._backoff = backoff
         self._counter = Counter()
+        self._throttled = Counter()
         self._batch_ids = itertools.count(1)
         self._local = threading.local()
         self._token: TokenAuth | None = None
@@ -133,6 +134,7 @@ class ServiceNowConnection:
                 timeout=timeout,
                 proxies=proxies,
                 counter=self._counter,
+                throttled=self._throttled,
                 retries=retries,
                 backoff=backoff,
                 max_retry_after=max_retry_after,
@@ -194,6 +196,16 @@ class ServiceNowConnection:
         return self._counter.value
 
     @property
+    def throttled(self) -> int:
+        """Answers 429 (rate limit, API semaphore queue full) or 503 (busy) so far.
+
+        Each such request was retried or re-sent after waiting (``Retry-After``
+        when given); a count that grows run after run says the instance is
+        throttling this integration (see the tuning guide).
+        """
+        return self._throttled.value
+
+    @property
     def short_pages(self) -> int:
         """Pages that came back short and were read again (ACLs or a busy instance)."""
         return self._short_pages
@@ -227,6 +239,8 @@ class ServiceNowConnection:
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._local.last = (response.status_code, "")
+        if response.status_code in THROTTLE_STATUSES:
+            self._throttled.add()
         token_call = response.url.split("?")[0].endswith("/oauth_token.do")
         if response.status_code == 401 and self._token is not None and not token_call:
             self._token.invalidate()  # a revoked token: the next request fetches a new one

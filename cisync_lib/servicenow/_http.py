@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-__all__ = ["Counter", "build_session"]
+__all__ = ["THROTTLE_STATUSES", "Counter", "build_session"]
 
 #: statuses worth retrying on idempotent calls; 500 is not (inspect it, do not repeat it)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -42,19 +42,28 @@ class Counter:
         return self._value
 
 
+#: answers meaning "the instance is throttling or too busy": counted for the run report
+THROTTLE_STATUSES = frozenset({429, 503})
+
+
 class _CountingRetry(Retry):
-    """A Retry that counts each extra attempt and caps ``Retry-After``."""
+    """A Retry that counts each extra attempt (and throttled answers) and caps ``Retry-After``."""
 
     counter: Counter | None = None
+    throttled: Counter | None = None
     max_retry_after: float = 60.0
 
     def new(self, **kw: Any) -> _CountingRetry:
         retry = super().new(**kw)
         retry.counter = self.counter
+        retry.throttled = self.throttled
         retry.max_retry_after = self.max_retry_after
         return retry
 
     def increment(self, *args: Any, **kwargs: Any) -> _CountingRetry:
+        response = kwargs.get("response", args[2] if len(args) > 2 else None)
+        if self.throttled is not None and getattr(response, "status", None) in THROTTLE_STATUSES:
+            self.throttled.add()  # answered, then retried here: requests never sees it
         retry = super().increment(*args, **kwargs)  # raises when exhausted
         if self.counter is not None:
             self.counter.add()  # one more attempt will go on the wire
@@ -90,6 +99,7 @@ def build_session(
     timeout: tuple[float, float],
     proxies: Mapping[str, str] | None,
     counter: Counter,
+    throttled: Counter | None = None,
     retries: int,
     backoff: float,
     max_retry_after: float,
@@ -102,6 +112,7 @@ def build_session(
         timeout: (connect, read) seconds for every request.
         proxies: explicit proxies, or None for a direct connection.
         counter: counts every round trip, including retries.
+        throttled: counts 429 and 503 answers that the retry policy retried.
         retries: retries of idempotent requests (GET, PUT, DELETE, ...).
         backoff: urllib3 backoff factor (seconds), with jitter.
         max_retry_after: cap on an honoured ``Retry-After``, in seconds.
@@ -126,6 +137,7 @@ def build_session(
         respect_retry_after_header=True,
     )
     retry.counter = counter
+    retry.throttled = throttled
     retry.max_retry_after = max_retry_after
     session.mount(instance_url, _TimeoutAdapter(timeout=timeout, counter=counter, retry=retry))
     return session

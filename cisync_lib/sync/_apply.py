@@ -51,6 +51,7 @@ def apply_plan(
     """
     timings = dict(report.timings)
     before = job.destination.connection.request_count
+    throttled = int(getattr(job.destination.connection, "throttled", 0))
     start = time.perf_counter()
 
     def progress(p: ApplyProgress) -> None:
@@ -85,6 +86,9 @@ def apply_plan(
     requests["servicenow"] = requests.get("servicenow", 0) + (
         job.destination.connection.request_count - before
     )
+    throttled = int(getattr(job.destination.connection, "throttled", 0)) - throttled
+    if throttled:
+        requests["servicenow_throttled"] = requests.get("servicenow_throttled", 0) + throttled
     return attrs.evolve(
         report,
         mode="apply",

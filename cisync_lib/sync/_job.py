@@ -277,6 +277,8 @@ class SyncJob:
                 or 0
             ),
             "servicenow": self.destination.connection.request_count,
+            # answers 429/503 (throttled or busy; retried): reported only when some came
+            "servicenow_throttled": int(getattr(self.destination.connection, "throttled", 0)),
         }
 
     def _prepare(self, mode: Mode, *, force: bool = False) -> _Prepared:
@@ -371,7 +373,11 @@ class SyncJob:
             unmatched=unmatched,
             guard=guard_decisions(plan.guard, force=force),
             timings=timings,
-            requests={k: after[k] - before[k] for k in after},
+            requests={
+                k: after[k] - before[k]
+                for k in after
+                if k != "servicenow_throttled" or after[k] > before[k]
+            },
             warnings=(
                 *plan.warnings,
                 *job_warnings(self.relationships, desired, self.state_dir),

@@ -66,7 +66,8 @@ class SyncReport:
         guard: the guard's verdicts.
         timings: seconds per phase (``read``, ``correlate``, ``read_cmdb``,
             ``plan``, ``apply``).
-        requests: HTTP requests per service (``defender``, ``servicenow``).
+        requests: HTTP requests per service (``defender``, ``servicenow``), and
+            ``servicenow_throttled``: ServiceNow answers 429/503 (retried), when any.
         warnings: anything to look at.
         actions: one row per planned change (``action``, ``app_id``, ``name``,
             ``ci``, ``user``, ``detail``).

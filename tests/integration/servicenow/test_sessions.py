@@ -138,3 +138,19 @@ def test_query_all_of_a_single_page_costs_one_request(sb):
     rows = conn.query_all(TABLE, fields=("user_name",))
     assert len(rows) == sb.store.count(TABLE)
     assert sb.request_log.round_trips(since=mark) == 1
+
+
+def test_throttled_answers_are_counted(sb):
+    from cisync_lib.servicenow import BatchItem
+
+    conn = _connect(sb, sessions=2)
+    sb.faults.add(FaultRule(service="servicenow", method="GET", kind="status", status=429,
+                            retry_after=0, times=2))  # fmt: skip
+    sb.faults.add(FaultRule(service="servicenow", method="POST", kind="status", status=503,
+                            times=1))  # fmt: skip
+    assert conn.count(TABLE) == sb.store.count(TABLE)  # retried through both 429s
+    item = BatchItem(id="1", method="POST", table=TABLE, body={"user_name": "x.y"})
+    conn.batch([item], chunk_size=1)  # answered 503 (not retried: a POST)
+    served = [r.status for r in sb.request_log.entries if r.status in (429, 503)]
+    assert sorted(served) == [429, 429, 503]
+    assert conn.throttled == 3
