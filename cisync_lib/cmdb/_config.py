@@ -186,7 +186,11 @@ class CmdbConfig:
         grace: the grace period before retiring or unlinking.
         guard: the blast-radius guard.
         write_path: Table API (default) or IRE for app CIs.
-        batch_size: Table API writes per Batch API call.
+        batch_size: Table API writes per Batch API call (500, chosen by measurement:
+            see the tuning guide).
+        ci_batch_size: CI writes (apps, vendors) per Batch API call at most; they
+            run more business rules than links, and a call must finish within the
+            instance's Batch API quota (30 s by default).
         ire_batch_size: CIs per IRE call (at most 500).
         in_chunk: values per ``IN`` list when re-reading.
         max_rounds: attempts to settle writes whose outcome is unknown.
@@ -217,7 +221,8 @@ class CmdbConfig:
     grace: GracePolicy = GracePolicy()
     guard: GuardPolicy = GuardPolicy()
     write_path: WritePath = WritePath.TABLE
-    batch_size: int = field(default=100, validator=[validators.ge(1), validators.le(1000)])
+    batch_size: int = field(default=500, validator=[validators.ge(1), validators.le(1000)])
+    ci_batch_size: int = field(default=100, validator=[validators.ge(1), validators.le(1000)])
     ire_batch_size: int = field(default=100, validator=[validators.ge(1), validators.le(500)])
     in_chunk: int = field(default=100, validator=[validators.ge(1), validators.le(500)])
     max_rounds: int = field(default=4, validator=validators.ge(1))

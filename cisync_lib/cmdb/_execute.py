@@ -13,7 +13,7 @@ from cisync_lib.servicenow import BatchItem, BatchOutcome, BatchResult, ServiceN
 
 from ._config import CmdbConfig
 from ._verify import verify
-from ._writes import STAGES, Op
+from ._writes import LINK_STAGE, STAGES, Op
 
 __all__ = ["Tally", "execute"]
 
@@ -114,13 +114,32 @@ class _Chunk:
     last: int
 
 
-def _chunks(ops: Sequence[Op], size: int) -> list[_Chunk]:
-    out = []
-    for start in range(0, len(ops), size):
-        part = ops[start : start + size]
-        stages = [STAGES[o.kind] for o in part]
-        out.append(_Chunk(part, min(stages), max(stages)))
+def _chunks(ops: Sequence[Op], size: int, ci_size: int) -> list[_Chunk]:
+    """Cut ``ops`` (in order) into calls of at most ``size`` writes, ``ci_size`` of them CIs.
+
+    A CI write (vendor, app) weighs ``size / ci_size`` link writes, so a call holds
+    ``size`` links, ``ci_size`` CIs, or a mix in proportion.
+    """
+    ci_size = min(ci_size, size)
+    capacity = size * ci_size
+    out: list[_Chunk] = []
+    part: list[Op] = []
+    weight = 0
+    for op in ops:
+        cost = size if STAGES[op.kind] < LINK_STAGE else ci_size
+        if part and weight + cost > capacity:
+            out.append(_chunk(part))
+            part, weight = [], 0
+        part.append(op)
+        weight += cost
+    if part:
+        out.append(_chunk(part))
     return out
+
+
+def _chunk(part: Sequence[Op]) -> _Chunk:
+    stages = [STAGES[o.kind] for o in part]
+    return _Chunk(part, min(stages), max(stages))
 
 
 #: seconds an interrupted apply waits for the calls already on the wire, to count them
@@ -129,7 +148,9 @@ INTERRUPT_GRACE = 5.0
 Settle = Callable[[Sequence[Op], Sequence[BatchResult]], None]
 
 
-def _send_round(conn: ServiceNowConnection, ops: Sequence[Op], size: int, settle: Settle) -> None:
+def _send_round(
+    conn: ServiceNowConnection, ops: Sequence[Op], sizes: tuple[int, int], settle: Settle
+) -> None:
     """Send ``ops`` in Batch API calls over the connection's sessions, settling each call.
 
     Calls run in parallel, at most one per session, in order; a call holding a
@@ -139,7 +160,7 @@ def _send_round(conn: ServiceNowConnection, ops: Sequence[Op], size: int, settle
     call starts; calls already on the wire get :data:`INTERRUPT_GRACE` seconds
     to answer and are settled, so the ops marked done are exactly those written.
     """
-    chunks = _chunks(ops, size)
+    chunks = _chunks(ops, *sizes)
     workers = min(getattr(conn, "sessions", 1), len(chunks))
     if workers <= 1:
         for chunk in chunks:
@@ -182,6 +203,9 @@ def execute(
 ) -> None:
     """Run ``ops`` in order, ``config.batch_size`` per Batch API call, settling each.
 
+    A call holds at most ``config.ci_batch_size`` CI writes (they run more business
+    rules on the instance than links do).
+
     Calls go out in parallel over the connection's sessions (apps before the
     links that reference them, see :func:`_send_round`). Unserviced items are
     re-sent (they did not run); items whose outcome is unknown are re-read and
@@ -222,7 +246,7 @@ def execute(
             report()
 
         try:
-            _send_round(conn, pending, config.batch_size, settle)
+            _send_round(conn, pending, (config.batch_size, config.ci_batch_size), settle)
         except BaseException:
             report()  # the true count of what was written before the interrupt
             raise

@@ -11,7 +11,7 @@ from ._actions import Plan
 from ._config import CmdbConfig
 from ._ids import record_sys_id
 
-__all__ = ["STAGES", "Op", "OpKind", "app_ops", "link_ops"]
+__all__ = ["LINK_STAGE", "STAGES", "Op", "OpKind", "app_ops", "link_ops"]
 
 
 class OpKind(str, enum.Enum):
@@ -35,6 +35,8 @@ STAGES: Mapping[OpKind, int] = {
     OpKind.REMOVE_LINK: 2,
     OpKind.ADD_LINK: 2,
 }
+#: the stage of user links (earlier stages write CIs: vendors and apps)
+LINK_STAGE = 2
 
 
 @define

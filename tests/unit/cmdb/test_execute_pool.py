@@ -91,3 +91,23 @@ def test_an_interrupt_stops_new_calls_and_reports_what_was_written():
     assert done == 10 * len(conn.calls)  # ...and counted: done means written
     assert conn.started < 40  # no call started after the interrupt but those in flight
     assert seen[-1] == done  # the last progress report is the true count
+
+
+def test_calls_hold_fewer_cis_than_links():
+    conn = _Conn(sessions=2, delay=0.0)
+    ops = _ops(apps=250, links=1200)
+    execute(conn, ops, CmdbConfig(batch_size=500, ci_batch_size=100), Tally())
+    sizes = sorted((len(kinds), kinds) for _s, _e, kinds in conn.calls)
+    assert all(o.done for o in ops)
+    # 250 apps: 100 + 100 + 50 (then links fill the rest of that call: 50 apps weigh 250
+    # links), 1200 links: 250 + 500 + 450
+    assert len(conn.calls) == 5
+    assert sum(1 for _n, kinds in sizes if kinds == {"a"}) == 2
+    assert sum(1 for _n, kinds in sizes if kinds == {"a", "l"}) == 1
+
+
+def test_equal_sizes_cut_exactly_as_one_stream():
+    conn = _Conn(sessions=3, delay=0.0)
+    ops = _ops(apps=15, links=330)
+    execute(conn, ops, CmdbConfig(batch_size=25, ci_batch_size=100), Tally())
+    assert len(conn.calls) == 14  # ceil(345 / 25): CIs weigh as much as links here
