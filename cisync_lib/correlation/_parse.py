@@ -63,8 +63,8 @@ class ParsedName:
         host: the folded computer name (local logon).
         transforms: the normalisation steps that changed the value, in order.
         skip_reason: why no rule-based strategy may use it (``None``: correlatable).
-        evidence: why a backslash name was read as a local logon (see
-            :func:`local_logon_evidence`).
+        evidence: why a backslash name was read as a local logon (the rule is in
+            the correlation guide: ``machine account``, ``host name``, ...).
     """
 
     raw: str
