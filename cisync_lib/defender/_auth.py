@@ -11,7 +11,10 @@ dicts become :class:`~cisync_lib.DefenderAuthError`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -31,7 +34,7 @@ from ._config import GraphConnection
 from ._credentials import ClientAssertion, ClientCertificate, ClientSecret
 from ._session import make_session, redact
 
-__all__ = ["TokenProvider", "reset_token_providers"]
+__all__ = ["TokenProvider", "reset_token_providers", "token_claims"]
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +159,24 @@ class TokenProvider:
         if entry.cache_path and entry.cache.has_state_changed:
             write_atomic(entry.cache_path, entry.cache.serialize(), mode=0o600)
             entry.cache.has_state_changed = False
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT access token, read WITHOUT verifying its signature.
+
+    Only for telling an operator what Entra ID granted (``roles``, ``aud``,
+    ``tid``); the service that receives the token is the one that verifies it.
+    A token that is not a readable JWT gives ``{}``.
+    """
+    parts = token.split(".")
+    if len(parts) < 2:
+        return {}
+    body = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(body.encode("ascii")))
+    except (binascii.Error, ValueError, UnicodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def auth_error_from_result(result: object) -> DefenderAuthError:

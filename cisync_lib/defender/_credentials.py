@@ -169,12 +169,44 @@ class ClientCertificate:
         passphrase: str | Secret | None = None,
         send_certificate_chain: bool = False,
     ) -> ClientCertificate:
-        """A certificate credential from a PKCS#12 (``.pfx``) file."""
+        """A certificate credential from a PKCS#12 (``.pfx``) file.
+
+        The file is opened here, so a missing file or a wrong passphrase fails
+        now rather than at the first token request.
+
+        Raises:
+            ConfigError: the file cannot be read, or the passphrase does not open it
+                (key ``pfx_path`` or ``passphrase``).
+        """
+        _check_pfx(str(path), None if passphrase is None else Secret(passphrase))
         return cls(
             pfx_path=str(path),
             passphrase=_optional_secret(passphrase),
             send_certificate_chain=send_certificate_chain,
         )
+
+
+def _check_pfx(path: str, passphrase: Secret | None) -> None:
+    # cryptography is what msal itself uses to open the file, so what loads here loads there
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigError(key="pfx_path", problem=f"cannot read {path}: {exc.strerror}") from exc
+    secret = passphrase.reveal().encode("utf-8") if passphrase else None
+    try:
+        key, _cert, _chain = pkcs12.load_key_and_certificates(data, secret)
+    except (ValueError, TypeError) as exc:
+        problem = (
+            "the passphrase does not open it (wrong passphrase?)"
+            if passphrase
+            else "it is encrypted: give its passphrase"
+        )
+        raise ConfigError(key="passphrase", problem=f"PFX file {path}: {problem}") from exc
+    if key is None:
+        raise ConfigError(key="pfx_path", problem=f"PFX file {path} holds no private key")
 
 
 def _assertion(value: str | Secret | Callable[[], str]) -> Secret | Callable[[], str]:

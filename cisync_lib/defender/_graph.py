@@ -15,7 +15,7 @@ from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
 from cisync_lib._payload import structure_payload
 
 from ._adaptive import AdaptiveLimiter
-from ._auth import TokenProvider
+from ._auth import TokenProvider, token_claims
 from ._batch import MAX_BATCH, Answer, GraphBatcher
 from ._config import GraphConnection
 from ._data import AppDevice, DefenderData, ProgressCallback
@@ -187,6 +187,27 @@ class GraphSource:
             concurrency=self.connection.http.concurrency,
             info_cache=self._info_cache,
         )
+
+    def token_claims(self) -> dict[str, Any]:
+        """Get an access token (msal's cache first) and return its claims, unverified.
+
+        A cheap check that the credential works and of what Entra ID granted
+        (``roles`` should hold ``CloudApp-Discovery.Read.All``); no Graph call.
+
+        Raises:
+            DefenderAuthError: Entra ID refused the credential.
+            DefenderHttpError: Entra ID could not be reached.
+        """
+        return token_claims(self._tokens.token())
+
+    def list_streams(self) -> list[DiscoveryStream]:
+        """The discovery streams (one cheap call: a reachability and permission check).
+
+        Raises:
+            DefenderHttpError: the call failed after its retries.
+            DefenderAuthError: the service refused the token.
+        """
+        return self._api.list_streams()
 
     def close(self) -> None:
         """Close the source's HTTP connections."""

@@ -22,7 +22,7 @@ from cisync_lib._errors_remote import DefenderPayloadError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
 from cisync_lib._payload import structure_payload
 
-from ._auth import TokenProvider
+from ._auth import TokenProvider, token_claims
 from ._config import LegacyConnection
 from ._credentials import LegacyToken
 from ._data import AppDevice, DefenderData, ProgressCallback
@@ -60,11 +60,12 @@ class LegacySource:
         authorization: Callable[[], str]
         on_unauthorized: Callable[[], None] | None = None
         cred = connection.credential
+        self._tokens: TokenProvider | None = None
         if isinstance(cred, LegacyToken):
             key = cred.key
             authorization = lambda: "Token " + key.reveal()  # noqa: E731
         else:
-            tokens = TokenProvider(connection.graph_like())
+            tokens = self._tokens = TokenProvider(connection.graph_like())
             authorization, on_unauthorized = tokens.authorization, tokens.invalidate
         rate = connection.http.rate_limit
         limiter: RateLimiter | None = None
@@ -140,6 +141,26 @@ class LegacySource:
             concurrency=self.connection.http.concurrency,
             info_cache={},
         )
+
+    def token_claims(self) -> dict[str, Any] | None:
+        """Get an Entra access token and return its claims (``None`` with a legacy API token).
+
+        Raises:
+            DefenderAuthError: Entra ID refused the credential.
+            DefenderHttpError: Entra ID could not be reached.
+        """
+        if self._tokens is None:
+            return None
+        return token_claims(self._tokens.token())
+
+    def list_streams(self) -> list[DiscoveryStream]:
+        """The discovery streams (one cheap call: a reachability and permission check).
+
+        Raises:
+            DefenderHttpError: the call failed after its retries.
+            DefenderAuthError: the service refused the token.
+        """
+        return self._api.list_streams()
 
     def close(self) -> None:
         """Close the source's HTTP connections."""

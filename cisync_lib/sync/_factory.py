@@ -32,7 +32,7 @@ from cisync_lib.servicenow import (
     ServiceNowConnection,
 )
 
-from ._secrets import Secrets
+from ._secrets import Secrets, env_var_name
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
 
 __all__ = ["build_correlator", "build_servicenow", "build_source"]
@@ -45,7 +45,16 @@ def _certificate(spec: SourceSpec, secrets: Secrets) -> ClientCertificate:
     assert path is not None  # checked when the config was loaded
     passphrase = secrets.get("connections", spec.name, "certificate_passphrase")
     if path.suffix.lower() in (".pfx", ".p12"):
-        return ClientCertificate.from_pfx(str(path), passphrase=passphrase)
+        try:
+            return ClientCertificate.from_pfx(str(path), passphrase=passphrase)
+        except ConfigError as exc:  # name the config key (or the secret) to change
+            if exc.key == "passphrase":
+                where = env_var_name(spec.name, "certificate_passphrase")
+                problem = f"{exc.problem}; set {where} or certificate_passphrase in the secrets file"
+                key = f"connections.{spec.name}.certificate_passphrase"
+            else:
+                problem, key = exc.problem, f"connections.{spec.name}.certificate_path"
+            raise ConfigError(key=key, problem=problem) from exc
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

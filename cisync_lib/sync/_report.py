@@ -144,7 +144,12 @@ class SyncReport:
 
         Args:
             table: ``actions`` (one per planned change), ``unmatched`` (one per
-                identifier), ``counts``, ``timings``, ``requests`` or ``guard``.
+                identifier; ``apps`` and ``raw_examples`` are lists, ``skipped`` says
+                whether the identifier was skipped, e.g. anonymised or a local logon,
+                rather than left unmatched), ``counts``, ``timings``, ``requests`` or ``guard``.
+
+        Raises:
+            ConfigError: an unknown table name.
         """
         if table == "actions":
             return [dict(row) for row in self.actions]
@@ -162,6 +167,7 @@ class SyncReport:
         if table == "guard":
             return [{**_CONVERTER.unstructure(g), "percent": g.percent} for g in self.guard]
         raise ConfigError(
+            file="SyncReport.rows()",  # not a config file: name the call that was given it
             key="table",
             problem=f"unknown table {table!r}",
             allowed="actions, unmatched, counts, timings, requests, guard",
@@ -239,8 +245,12 @@ class SyncReport:
 
 def _unmatched_row(user: UnmatchedUser) -> dict[str, Any]:
     row: dict[str, Any] = _CONVERTER.unstructure(user)
-    row["apps"] = ", ".join(user.apps)
-    row["raw_examples"] = ", ".join(user.raw_examples)
+    # lists stay lists (a DataFrame can explode or filter them); names with commas stay whole
+    row["apps"] = list(user.apps)
+    row["raw_examples"] = list(user.raw_examples)
+    # skipped identifiers (anonymised names, local logons, service accounts) are not people
+    # to map; a separate column lets a notebook filter them out of the to-do list
+    row["skipped"] = user.status == "SKIPPED"
     return row
 
 

@@ -84,7 +84,7 @@ def test_credentials_take_msals_shapes():
     }
     chain = ClientCertificate.from_pem("KEY", certificate_pem="CERT")
     assert _msal_credential(conn(chain)) == {"private_key": "KEY", "public_certificate": "CERT"}
-    pfx = ClientCertificate.from_pfx("/c.pfx", passphrase="pw", send_certificate_chain=True)
+    pfx = ClientCertificate(pfx_path="/c.pfx", passphrase="pw", send_certificate_chain=True)
     assert _msal_credential(conn(pfx)) == {
         "private_key_pfx_path": "/c.pfx",
         "passphrase": "pw",

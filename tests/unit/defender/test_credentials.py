@@ -37,7 +37,7 @@ def test_secret_hides_itself_everywhere():
     [
         ClientSecret(secret=SECRET),
         ClientCertificate.from_pem(SECRET, thumbprint="AB" * 20, passphrase=SECRET),
-        ClientCertificate.from_pfx("/x/cert.pfx", passphrase=SECRET),
+        ClientCertificate(pfx_path="/x/cert.pfx", passphrase=SECRET),  # from_pfx opens the file
         ClientAssertion(assertion=SECRET),
         LegacyToken(key=SECRET),
     ],

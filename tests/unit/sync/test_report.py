@@ -76,15 +76,17 @@ def test_rows_are_plain_dicts_per_table():
     assert report.rows()[0]["name"] == "Dropbox"
     unmatched = report.rows("unmatched")
     assert [r["reason"] for r in unmatched] == ["LOCAL_ACCOUNT", "NO_CANDIDATE"]
-    assert unmatched[1]["apps"] == "Dropbox, Box"
+    assert unmatched[1]["apps"] == ["Dropbox", "Box"]
+    assert [r["skipped"] for r in unmatched] == [True, False]
     assert {r["action"]: r["planned"] for r in report.rows("counts")}["add_link"] == 3
     assert report.rows("guard")[0]["percent"] == 25.0
     assert report.rows("requests") == [
         {"service": "defender", "requests": 7},
         {"service": "servicenow", "requests": 4},
     ]
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError) as info:
         report.rows("nonsense")  # type: ignore[arg-type]
+    assert str(info.value).startswith("SyncReport.rows(): table: unknown table 'nonsense'")
     json.dumps([report.rows(t) for t in ("actions", "unmatched", "counts", "timings")])
 
 
