@@ -17,6 +17,7 @@ __all__ = [
     "DefenderError",
     "DefenderHttpError",
     "DefenderPayloadError",
+    "PreflightError",
     "ServiceNowAuthError",
     "ServiceNowError",
     "ServiceNowRequestError",
@@ -210,3 +211,36 @@ class ServiceNowRequestError(ServiceNowError):
         if self.outcome_unknown:
             text += " (outcome unknown: re-read before retrying)"
         return text + (f": {self.detail}" if self.detail else "")
+
+
+# --- both sides ---------------------------------------------------------------
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class PreflightError(CisyncError):
+    """A service could not be reached or used, said in one line with the fix.
+
+    Raised by ``cisync check`` and by the quick checks ``plan``/``apply``/``sync``
+    run before reading anything, and used to restate a network or auth failure
+    of a run with the config key to change.
+
+    Attributes:
+        service: ``ServiceNow``, ``Entra ID``, ``Microsoft Graph``, ``Defender legacy API``
+            or ``local`` (state folders).
+        host: ``host:port`` (or the folder) concerned.
+        problem: what is wrong, in a few words.
+        fix: what to change, naming the config key or secret.
+        cause: ``dns``, ``refused``, ``tls``, ``timeout``, ``network``, ``401``,
+            ``403`` or ``setup`` (a role, a missing record, a folder).
+    """
+
+    service: str = ""
+    host: str = ""
+    problem: str = ""
+    fix: str = ""
+    cause: str = ""
+
+    def _describe(self) -> str:
+        where = f"{self.service} {self.host}".strip()
+        text = f"{where}: {self.problem}" if where else self.problem
+        return f"{text}. Fix: {self.fix}" if self.fix else text

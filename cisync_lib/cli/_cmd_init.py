@@ -35,26 +35,40 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
     parser.add_argument(
-        "--sandbox", type=Path, metavar="INFO",
-        help="the JSON line `cisync sandbox serve --json` printed (source and TEST)",
+        "--sandbox", metavar="INFO",
+        help="what `cisync sandbox serve --json` printed: the file it went to, or the JSON "
+        "line itself (source and TEST); run it again after a sandbox restart to refresh the "
+        "URLs and the CA while keeping settings and consent",
     )  # fmt: skip
     parser.add_argument(
-        "--prod-sandbox", type=Path, metavar="INFO",
-        help="a second sandbox's JSON line, used as the PROD destination",
+        "--prod-sandbox", metavar="INFO",
+        help="a second sandbox's JSON (file or line), used as the PROD destination",
     )  # fmt: skip
     parser.set_defaults(handler=lambda a: run_command(a, _init))
 
 
-def _read_info(path: Path) -> dict[str, str]:
+def _read_info(value: str) -> dict[str, str]:
+    """The sandbox's connection details: a JSON line given as is, or the file holding it."""
+    # a str, never a Path: Path("https://...") would shorten "//" in what we print back
+    what = "not the JSON of `cisync sandbox serve --json`"
+    text = value.strip()
+    source = "--sandbox"
+    if not text.startswith("{"):
+        source = value
+        try:
+            lines = Path(value).read_text(encoding="utf-8").strip().splitlines()
+        except OSError as exc:
+            raise ConfigError(
+                file=value, problem=f"cannot read ({exc.strerror}); give the file `cisync "
+                "sandbox serve --json > FILE` wrote, or the JSON line itself",
+            ) from exc  # fmt: skip
+        text = lines[0] if lines else ""
     try:
-        text = path.read_text(encoding="utf-8").strip().splitlines()
-        info = json.loads(text[0]) if text else None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            file=str(path), problem=f"not the JSON of `cisync sandbox serve --json`: {exc}"
-        ) from exc
+        info = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(file=source, problem=f"{what}: {exc}") from exc
     if not isinstance(info, dict):
-        raise ConfigError(file=str(path), problem="not the JSON of `cisync sandbox serve --json`")
+        raise ConfigError(file=source, problem=what)
     return info
 
 
@@ -78,8 +92,8 @@ def _init(args: argparse.Namespace, out: Output) -> int:
     if args.sandbox is None:
         out.text(
             "Fill in the tenant, app and instance details, put the secrets in the secrets "
-            f"file, then run: cisync plan --config {config} --env test"
+            f"file, then run: cisync check --config {config} --env test"
         )
     else:
-        out.text(f"Next: cisync plan --config {config} --env test")
+        out.text(f"Next: cisync check --config {config} --env test, then cisync plan")
     return EXIT_OK

@@ -21,6 +21,7 @@ from cisync_lib.sync import SyncReport, load_deployment
 from cisync_lib.sync._pipeline import plan_counts
 from cisync_lib.sync._report import Mode, Outcome
 
+from ._cmd_check import checked
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_OK,
@@ -258,7 +259,7 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
     with out.progress() as progress:
         job = _job(args, progress)
         _check_writable(args, job)
-        with _reported(args, job, "plan"):
+        with _reported(args, job, "plan"), checked(args, job):
             report = job.plan()
     if args.out is not None:
         _write_plan(args.out, job, report.plan)
@@ -276,7 +277,8 @@ def _sync(args: argparse.Namespace, out: Output) -> int:
     with session.signals(), out.progress() as progress:
         job = session.job = _job(args, session.watch(progress))
         _check_writable(args, job)
-        with _reported(args, job, "apply" if args.apply else "dry_run", session):
+        mode: Mode = "apply" if args.apply else "dry_run"
+        with _reported(args, job, mode, session), checked(args, job):
             report = job.run(dry_run=not args.apply, force=args.force, confirm=session.confirm)
     return _finish(args, out, job, report)
 
@@ -287,7 +289,7 @@ def _apply(args: argparse.Namespace, out: Output) -> int:
         job = session.job = _job(args, session.watch(progress), with_source=args.plan is None)
         plan = _read_plan(args.plan, job) if args.plan is not None else None
         _check_writable(args, job)
-        with _reported(args, job, "apply", session):
+        with _reported(args, job, "apply", session), checked(args, job):
             if plan is None:
                 report = job.run(dry_run=False, force=args.force, confirm=session.confirm)
             else:

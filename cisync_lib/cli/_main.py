@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from cisync_lib._version import __version__
 
 from . import (
+    _cmd_check,
     _cmd_correlate,
     _cmd_demo,
     _cmd_init,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cmd_demo.register(subparsers)
     _cmd_init.register(subparsers)
     _cmd_sync.register(subparsers)
+    _cmd_check.register(subparsers)
     _cmd_settings.register(subparsers)
     _cmd_correlate.register(subparsers)
     _cmd_report.register(subparsers)

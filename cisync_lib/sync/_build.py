@@ -12,6 +12,7 @@ from cisync_lib.settings import Environment, require_consent
 from ._deploy import DeploymentConfig
 from ._factory import build_correlator, build_servicenow, build_source
 from ._job import Destination, JobProgress, SyncJob
+from ._preflight import check_ca_bundles
 from ._secrets import Secrets
 
 __all__ = ["job_from_config"]
@@ -49,7 +50,8 @@ def job_from_config(
     Raises:
         ConsentMissingError: a setting that needs consent (``allow_user_sync``) is on in
             ``environment`` but the consent log records no consented change to it.
-        ConfigError: an unknown connection or destination, or a missing secret.
+        ConfigError: an unknown connection or destination, a missing secret, or a
+            ``ca_bundle`` that names no readable file.
         RelationshipNotAvailableError: ``sync.relationships`` names one the settings
             of ``environment`` do not make available.
     """
@@ -57,6 +59,8 @@ def job_from_config(
     dest_spec = config.destination(environment, destination)
     # a setting ticked on by hand, without a consent-log entry, must not take effect
     require_consent(config.settings_file, source_spec.name, dest_spec.environment)
+    # a vanished CA file is a config error naming its key, not a traceback at the first request
+    check_ca_bundles(config, source_spec if with_source else None, dest_spec)
     secrets = secrets or config.load_secrets(environ)
     conn = build_servicenow(dest_spec, secrets)
     source = build_source(source_spec, secrets) if with_source else None

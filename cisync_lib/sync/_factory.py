@@ -48,13 +48,12 @@ def _certificate(spec: SourceSpec, secrets: Secrets) -> ClientCertificate:
         try:
             return ClientCertificate.from_pfx(str(path), passphrase=passphrase)
         except ConfigError as exc:  # name the config key (or the secret) to change
+            name, problem = "certificate_path", exc.problem
             if exc.key == "passphrase":
-                where = env_var_name(spec.name, "certificate_passphrase")
-                problem = f"{exc.problem}; set {where} or certificate_passphrase in the secrets file"
-                key = f"connections.{spec.name}.certificate_passphrase"
-            else:
-                problem, key = exc.problem, f"connections.{spec.name}.certificate_path"
-            raise ConfigError(key=key, problem=problem) from exc
+                name = "certificate_passphrase"
+                where = env_var_name(spec.name, name)
+                problem += f"; set {where} or certificate_passphrase in the secrets file"
+            raise ConfigError(key=f"connections.{spec.name}.{name}", problem=problem) from exc
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

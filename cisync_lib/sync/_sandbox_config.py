@@ -17,13 +17,22 @@ import tomlkit
 from cisync_lib._atomic import write_atomic
 from cisync_lib._errors import ConfigError
 
-__all__ = ["write_sandbox_config"]
+__all__ = ["is_sandbox_config", "write_sandbox_config"]
 
 _HEADER = """\
 # cisync deployment config for local sandboxes (written by cisync; the URLs and
 # the CA are refreshed whenever the sandbox starts again; settings and the
 # consent log are kept). Secrets are in the secrets file named below.
 """
+
+
+def is_sandbox_config(path: str | os.PathLike[str]) -> bool:
+    """Whether the config at ``path`` was written for local sandboxes (by its header)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(len(_HEADER)) == _HEADER
+    except OSError:
+        return False
 
 
 def _info(sandbox: Any) -> Mapping[str, str]:

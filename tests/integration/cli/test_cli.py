@@ -104,13 +104,15 @@ def test_a_service_error_exits_1(tmp_path, shared_sandbox):
     secrets.write_text(text.replace(password, "wrong-password"), encoding="utf-8")
     result = cli.run(*cli.with_config("plan", "--json"))
     assert result.code == 1
-    assert result.json()["error"]["type"] == "ServiceNowAuthError"
+    # the quick check before the run restates the 401 with the secret to change
+    assert result.json()["error"]["type"] == "PreflightError"
+    assert "CISYNC_TEST_PASSWORD" in result.json()["error"]["message"]
     assert "wrong-password" not in result.stdout + result.stderr
     # the failed run leaves its own report: last.json never shows an older run after an alert
     last = tmp_path / "state" / "sandbox--test" / "reports" / "last.json"
     report = json.loads(last.read_text(encoding="utf-8"))
     assert (report["mode"], report["outcome"]) == ("plan", "failed")
-    assert report["error"].startswith("ServiceNowAuthError")
+    assert report["error"].startswith("PreflightError")
     assert "wrong-password" not in last.read_text(encoding="utf-8")
     shown = cli.run("report", str(last))
     assert shown.code == 0
