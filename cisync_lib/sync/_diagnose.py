@@ -205,8 +205,9 @@ def failure(endpoint: Endpoint, cause: Cause, detail: str = "") -> PreflightErro
         problem = f"the connection was refused{via} (nothing listens on that port)"
         fix = f"{url_fix} and its port; if outbound traffic must use a proxy, set proxies"
     elif cause is Cause.TLS:
-        problem = f"its TLS certificate is not trusted with CA {endpoint.ca_in_use}"
-        problem += f" ({detail})" if detail else ""
+        # "certificate verify failed" is what the operator will search the web for
+        problem = "TLS certificate verify failed" + (f" ({detail})" if detail else "")
+        problem += f": not trusted with CA {endpoint.ca_in_use}"
         fix = (
             f"set {endpoint.ca_key} to the CA file that signed the server's certificate "
             "(e.g. a TLS-inspecting proxy's CA), or check the URL"

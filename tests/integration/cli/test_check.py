@@ -123,7 +123,7 @@ def test_check_fails_for_a_read_only_user_with_the_refused_writes(tmp_path, sand
     assert "Not ready" in result.stdout
     assert sandbox.request_log.writes(since=mark) == 0
     # apply fails before reading anything, in one line, instead of once per refused write
-    apply = cli.run(*cli.with_config("apply"), env=env)
+    apply = cli.run(*cli.with_config("apply", "--yes"), env=env)
     assert apply.code == 1
     line = _one_line_error(apply)
     assert "user cisync.readonly may not update cmdb_ci_business_app" in line
@@ -199,7 +199,7 @@ def test_network_failures_name_service_host_key_and_fix(tmp_path, sandbox, mode)
             head, tail = text.split("[destinations.test]")
             tail = tail.replace(str(sandbox.ca_file), certifi.where())
             cli.config.write_text(head + "[destinations.test]" + tail, encoding="utf-8")
-            expected = f"its TLS certificate is not trusted with CA {certifi.where()}"
+            expected = f"TLS certificate verify failed (unable to get local issuer certificate): not trusted with CA {certifi.where()}"
             fix = "Fix: set destinations.test.ca_bundle to the CA file"
         else:
             port = stack.enter_context(_silent_listener())
