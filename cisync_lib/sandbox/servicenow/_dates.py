@@ -24,6 +24,7 @@ __all__ = [
     "UnsupportedValue",
     "evaluate_script",
     "from_display",
+    "is_utc",
     "literal",
     "time_zone",
     "to_display",
@@ -305,11 +306,16 @@ def evaluate_script(value: str, now: datetime, tz: tzinfo) -> str:
         raise UnsupportedValue(f"gs.{name}(): {exc}") from None
 
 
+def is_utc(tz: tzinfo) -> bool:
+    """Whether ``tz`` is UTC itself (display values then equal stored values)."""
+    return tz is timezone.utc or getattr(tz, "key", None) in ("UTC", "Etc/UTC", "GMT")
+
+
 def to_display(value: str, kind: str, tz: tzinfo) -> str:
     """A stored UTC date-time as the user sees it (other values and dates unchanged)."""
-    if kind != "glide_date_time" or not _DATE_TIME.fullmatch(value):
+    if kind != "glide_date_time" or is_utc(tz) or not _DATE_TIME.fullmatch(value):
         return value
-    moment = datetime.strptime(value, _FORMAT).replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
     return moment.astimezone(tz).strftime(_FORMAT)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import timezone, tzinfo
 from typing import Any
 
-from ._dates import to_display
+from ._dates import is_utc, to_display
 from ._schema import Column
 from ._store import ServiceNowStore
 
@@ -111,6 +111,8 @@ class Shaper:
             return [self.schema.label(v) if v else "" for v in values]
         if column.type == "glide_date_time":
             zone = self.time_zone()
+            if is_utc(zone):
+                return values
             return [to_display(v, column.type, zone) for v in values]
         return values
 
