@@ -111,12 +111,11 @@ class ApplyError(PlanError):
 
     def _describe(self) -> str:
         if self.stopped:
-            remains = (
-                f"{self.failed} remain" if self.failed else "no write remains"
-            )  # fmt: skip
+            total = self.done + self.failed
+            remains = f", {self.failed} not made or not confirmed" if self.failed else ", none left"
             return (
-                f"apply stopped after {self.done} of {self.done + self.failed} write(s) "
-                f"({remains}): {self.stopped}. "
+                f"apply stopped: {self.done} of {total} write(s) confirmed{remains}: "
+                f"{self.stopped}. "
                 f"{self.fix or 'Fix that and run again: the next plan holds exactly what is left.'}"
             )
         shown = "; ".join(self.problems[:5])

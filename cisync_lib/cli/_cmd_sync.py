@@ -16,7 +16,7 @@ import attrs
 
 from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib._errors import CisyncError, ConfigError, ReportNotSavedError
-from cisync_lib._errors_cmdb import PlanError, StalePlanError
+from cisync_lib._errors_cmdb import ApplyError, PlanError, StalePlanError
 from cisync_lib.sync import SyncReport, load_deployment
 from cisync_lib.sync._pipeline import plan_counts
 from cisync_lib.sync._report import Mode, Outcome
@@ -218,6 +218,16 @@ def _reported(
         fresh = attrs.evolve(exc, next_step=step, message="")
         save("refused", f"{type(exc).__name__}: {fresh}")
         raise fresh from exc
+    except ApplyError as exc:
+        if session is None or not session.writing:
+            save("failed", f"{type(exc).__name__}: {exc}")
+            raise
+        # the writer may not know what reached the instance (an answer lost, then a
+        # failure): read the plan's records back so the statement is true
+        found = session.account()
+        told = attrs.evolve(exc, message=f"{exc} Read back from the instance: {found.statement}.")
+        save("failed", f"{type(exc).__name__}: {told}", found.written)
+        raise told from exc
     except CisyncError as exc:
         outcome: Outcome = "refused" if exit_code_for(exc) == EXIT_REFUSED else "failed"
         save(outcome, f"{type(exc).__name__}: {exc}")

@@ -227,3 +227,41 @@ def test_an_untrusted_certificate_says_so_and_names_ca_bundle(tmp_path, fresh_sa
     line = _assert_one_clean_line(result)
     assert "certificate verify failed" in line
     assert "ca_bundle" in line
+
+
+def test_a_late_http_failure_is_one_true_line(tmp_path, fresh_sandbox):
+    """The batch runs but its answer is lost, then the instance refuses the check."""
+    from cisync_lib.sandbox import FaultRule
+
+    cli = cli_for(fresh_sandbox, tmp_path)
+    _state_dir(cli, "state")
+    log = fresh_sandbox.request_log
+    apps_path = "/api/now/table/cmdb_ci_business_app"
+    # how many reads of the app table a run makes before it writes (same every run)
+    mark = log.mark()
+    planned = cli.run(*cli.with_config("plan"))
+    assert planned.code == 0, planned.stderr
+    reads = log.round_trips(service="servicenow", method="GET", path_prefix=apps_path, since=mark)
+    fresh_sandbox.faults.add(
+        FaultRule(service="servicenow", method="POST", path=r"/v1/batch", kind="drop", times=1)
+    )
+    fresh_sandbox.faults.add(
+        FaultRule(
+            service="servicenow", method="GET", path=apps_path, status=401, after=reads, times=1
+        )
+    )
+    mark = log.mark()
+    result = cli.run(*cli.with_config("apply", "--yes"))
+    fresh_sandbox.faults.clear()
+    written = log.writes(service="servicenow", since=mark)
+    assert written > 0  # the batch ran on the instance
+    assert result.code == 1, result.stderr
+    line = _assert_one_clean_line(result)
+    assert "apply stopped" in line
+    # the statement read back from the instance is the oracle's count
+    assert f"{written} of {written} changes written; nothing left to do" in line
+    # and the next run finds nothing left to write
+    mark = log.mark()
+    again = cli.run(*cli.with_config("apply", "--yes"))
+    assert again.code == 0, again.stderr
+    assert log.writes(since=mark) == 0
