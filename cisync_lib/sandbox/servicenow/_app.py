@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 
 from cisync_lib.sandbox._log import INFO_KEY, RequestInfo
 
+from ._attachment import attachment_file, attachments, upload
 from ._auth import Users
 from ._batch import BATCH_CALL, batch
 from ._context import Call, Instance
@@ -36,6 +37,16 @@ def _rules() -> list[Rule]:
         Rule("/api/now/v1/identifyreconcile", endpoint="ire", defaults={"variant": ""}),
         Rule("/api/now/identifyreconcile/<variant>", endpoint="ire"),
         Rule("/api/now/v1/identifyreconcile/<variant>", endpoint="ire"),
+        Rule("/api/now/attachment", endpoint="attachments"),
+        Rule("/api/now/v1/attachment", endpoint="attachments"),
+        Rule("/api/now/attachment/file", endpoint="attachment_upload"),
+        Rule("/api/now/v1/attachment/file", endpoint="attachment_upload"),
+        Rule("/api/now/attachment/upload", endpoint="attachment_multipart"),
+        Rule("/api/now/v1/attachment/upload", endpoint="attachment_multipart"),
+        Rule("/api/now/attachment/<sys_id>", endpoint="attachments"),
+        Rule("/api/now/v1/attachment/<sys_id>", endpoint="attachments"),
+        Rule("/api/now/attachment/<sys_id>/file", endpoint="attachment_file"),
+        Rule("/api/now/v1/attachment/<sys_id>/file", endpoint="attachment_file"),
         Rule("/oauth_token.do", endpoint="oauth"),
     ]
 
@@ -164,6 +175,13 @@ class ServiceNowApp:
             return record(self.instance, call, str(values["table"]), str(values["sys_id"]))
         if endpoint == "batch":
             return batch(self.instance, call, self.dispatch)
+        if endpoint == "attachments":
+            sys_id = values.get("sys_id")
+            return attachments(self.instance, call, None if sys_id is None else str(sys_id))
+        if endpoint == "attachment_file":
+            return attachment_file(self.instance, call, str(values["sys_id"]))
+        if endpoint in ("attachment_upload", "attachment_multipart"):
+            return upload(self.instance, call, multipart=endpoint == "attachment_multipart")
         variant = str(values.get("variant", ""))
         if variant not in _IRE_VARIANTS:
             return error(400, "Requested URI does not represent any resource", None)

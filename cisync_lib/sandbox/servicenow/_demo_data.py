@@ -122,7 +122,7 @@ PDI_TABLES = {
     "change_request": "Change Request", "cmdb_ci_computer": "Computer",
     "cmdb_ci_server": "Server", "cmdb_ci_service": "Service", "cmn_location": "Location",
     "kb_knowledge": "Knowledge", "sc_cat_item": "Catalog Item", "sc_req_item": "Requested Item",
-    "sc_request": "Request", "sys_attachment": "Attachment", "sys_properties": "System Property",
+    "sc_request": "Request", "sys_properties": "System Property",
     "sys_user_preference": "User Preference", "wf_workflow": "Workflow",
 }  # fmt: skip
 

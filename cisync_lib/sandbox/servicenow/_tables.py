@@ -205,4 +205,24 @@ def baseline_tables() -> tuple[Table, ...]:
                 _s("description", "Description", 4000), _s("cost_center", "Cost center", 32),
             ),
         ),
+        Table(
+            "sys_attachment", "Attachment", display="file_name",
+            columns=(
+                _s("file_name", "File name", 100, indexed=True),
+                _s("content_type", "Content type", 100), _int("size_bytes", "Size bytes"),
+                _int("size_compressed", "Size compressed"), _bool("compressed", "Compressed"),
+                _table_name("table_name", "Table name"),
+                _s("table_sys_id", "Table sys ID", 32, indexed=True), _s("hash", "Hash", 64),
+                _s("state", "State", 40),
+            ),
+        ),
+        Table(
+            "sys_attachment_doc", "Attachment Document", cascade_delete=True,
+            columns=(
+                _ref("sys_attachment", "sys_attachment", "Attachment"),
+                _int("position", "Position", "0"), _int("length", "Length", "0"),
+                # base64 of the content: never truncated (an instance splits it into chunks)
+                Column("data", "string", "Data", max_length=2**31 - 1),
+            ),
+        ),
     )  # fmt: skip
