@@ -368,6 +368,12 @@ class SyncJob:
                 "apps_in_scope": len(desired.apps),
                 **({"identifiers": sum(len(u) for u in data.users.values())} if users else {}),
                 "complete": data.complete,
+                # Graph's pacing: concurrency reached, throttling met (see GraphSource.read_stats)
+                **(
+                    {"http": dict(stats)}
+                    if (stats := getattr(self.source, "read_stats", None))
+                    else {}
+                ),
             },
             matching=matching,
             unmatched=unmatched,

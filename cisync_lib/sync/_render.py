@@ -71,6 +71,12 @@ def _source_line(report: SyncReport) -> str:
     text += f", {src.get('apps', 0)} apps read, {src.get('apps_in_scope', 0)} within the filters"
     if "identifiers" in src:
         text += f", {src['identifiers']} app-user pairs"
+    http = src.get("http")
+    if isinstance(http, Mapping) and "concurrency_peak" in http:
+        text += (
+            f"; Graph: up to {http['concurrency_peak']} of {http['concurrency_max']} in flight, "
+            f"{http.get('throttled', 0)} throttled ({http.get('throttle_wait_s', 0)} s held)"
+        )
     return text
 
 

@@ -57,7 +57,9 @@ class SyncReport:
         finished_at: when it finished.
         relationships: the relationships the job selected.
         settings: the effective settings, ``name -> {"value", "source"}``.
-        source: facts about the read: ``kind``, ``period``, ``apps``, ``identifiers``.
+        source: facts about the read: ``kind``, ``period``, ``apps``, ``identifiers``,
+            and for Graph ``http``: requests, batches, the concurrency the adaptive
+            limit reached and the throttling met (``GraphSource.read_stats``).
         counts: planned changes per action (``create_app``, ``add_link``, ...).
         written: writes made per action (empty unless applied).
         matching: the correlation summary (``total``, ``by_status``,

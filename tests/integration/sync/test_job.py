@@ -48,6 +48,9 @@ def test_apply_creates_exactly_the_ground_truth_and_a_rerun_writes_nothing(tiny_
     assert report.requests["defender"] > 0
     assert report.requests["servicenow"] > 0
     assert set(report.timings) >= {"read", "correlate", "read_cmdb", "plan", "apply"}
+    http = report.source["http"]  # Graph's pacing: batches, concurrency reached, throttling
+    assert http["batches"] >= 1 and http["throttled"] == 0
+    assert 1 <= http["concurrency_peak"] <= http["concurrency_max"]
 
     mark = tiny_sandbox.request_log.mark()
     again = make_job(tiny_sandbox, tmp_path, allow_user_sync=True).run(dry_run=False)
