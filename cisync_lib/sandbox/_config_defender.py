@@ -72,7 +72,7 @@ class DefenderOptions:
             answered with 429 beyond it (documented: 30 per minute). ``None``: no limit.
         mdca_rate_window: the sliding window of ``mdca_rate_limit``, in seconds.
         graph_throttle: the Graph throttling policy of every app (``None``: none);
-            see :class:`GraphThrottle`.
+            see :class:`~cisync_lib.sandbox.GraphThrottle`.
         graph_throttle_apps: policies for particular apps (client ids), overriding
             ``graph_throttle``.
         token_lifetime: seconds an Entra access token stays valid (``expires_in``).
