@@ -228,9 +228,13 @@ def failure(endpoint: Endpoint, cause: Cause, detail: str = "") -> PreflightErro
         who = f" {endpoint.identity}" if endpoint.identity else ""
         problem = f"{who.strip() or 'the caller'} is not allowed (HTTP 403)"
         problem += f": {detail}" if detail else ""
-        fix = "grant the roles listed on the docs page 'ServiceNow setup'"
+        fix = "grant the roles in the permissions table of the docs page 'ServiceNow setup'"
         if endpoint.service != "ServiceNow":
-            fix = "grant the app registration the API permission on the docs page 'Defender setup'"
+            fix = (
+                "grant the app registration the application permission (Graph: "
+                "CloudApp-Discovery.Read.All) with admin consent; docs page 'Connecting to a "
+                "real tenant'"
+            )
     else:
         problem = "the network connection failed" + (f" ({detail})" if detail else "")
         fix = f"{url_fix} and the network path (proxies)"

@@ -53,7 +53,10 @@ GRAPH_ROLE = "CloudApp-Discovery.Read.All"
 #: what the legacy API's Entra tokens must carry
 LEGACY_ROLE = "Discovery.read"
 NETWORK_TIMEOUT = 5.0
-ROLES_FIX = "grant the integration user the roles on the docs page 'ServiceNow setup'"
+ROLES_FIX = (
+    "grant the integration user the roles in the permissions table of the docs page "
+    "'ServiceNow setup' (itil, or the least-privilege custom role described there)"
+)
 
 
 @frozen(kw_only=True)
