@@ -257,3 +257,27 @@ def test_init_sandbox_takes_the_json_line_and_refreshes_keeping_settings(tmp_pat
     missing = cli.run("init", "--sandbox", "https://example.com/info")
     assert missing.code == 2
     assert "https://example.com/info" in _one_line_error(missing)  # not "https:/example.com"
+
+
+def test_a_wrong_pfx_passphrase_fails_when_the_config_is_loaded(tmp_path, sandbox):
+    cli = cli_for(sandbox, tmp_path)
+    cert = sandbox.client_certificate
+    _edit(
+        cli,
+        'credential = "secret"',
+        f'credential = "certificate"\ncertificate_path = "{cert.pfx_path}"',
+    )
+    mark = sandbox.request_log.mark()
+    wrong = {"CISYNC_SANDBOX_CERTIFICATE_PASSPHRASE": "not-the-passphrase"}
+    for command in ("plan", "check"):
+        result = cli.run(*cli.with_config(command), env=wrong)
+        assert result.code == 2
+        line = _one_line_error(result)
+        assert "connections.sandbox.certificate_passphrase" in line
+        assert "the passphrase does not open it" in line
+        assert "CISYNC_SANDBOX_CERTIFICATE_PASSPHRASE" in line
+    assert sandbox.request_log.since(mark) == ()  # nothing was sent anywhere
+    right = {"CISYNC_SANDBOX_CERTIFICATE_PASSPHRASE": cert.pfx_passphrase}
+    check = cli.run(*cli.with_config("check"), env=right)
+    assert check.code == 0, check.stdout
+    assert "token issued with role CloudApp-Discovery.Read.All" in check.stdout
