@@ -187,6 +187,8 @@ class ServiceNowRequestError(ServiceNowError):
         detail: the server's or transport's explanation.
         outcome_unknown: True when the write may or may not have happened
             (timeout after sending); callers must re-read, never blindly retry.
+        hidden_rows: for a read that stopped because the instance kept back
+            rows ``X-Total-Count`` counted (read ACLs), how many it kept back.
     """
 
     operation: str = ""
@@ -195,6 +197,7 @@ class ServiceNowRequestError(ServiceNowError):
     status: int | None = None
     detail: str = ""
     outcome_unknown: bool = False
+    hidden_rows: int = 0
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]

@@ -25,6 +25,7 @@ from ._cmd_check import checked
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_OK,
+    EXIT_PARTIAL,
     EXIT_REFUSED,
     Output,
     command_line,
@@ -143,6 +144,9 @@ def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncRep
     if report.outcome == "refused":
         out.text(f"Refused: {_refusal(args, report)}")
         return EXIT_REFUSED
+    if report.outcome == "partial":
+        out.text(f"Partial: {report.partial.get('summary', '')}")
+        return EXIT_PARTIAL
     if report.outcome == "planned":
         out.text(f"Nothing written. To write: {command_line(args, command='apply')}")
     return EXIT_OK

@@ -27,6 +27,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PARTIAL",
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "EXIT_CODES_HELP",
@@ -43,6 +44,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
+EXIT_PARTIAL = 4
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """\
@@ -53,6 +55,8 @@ exit codes:
   3  refused: by the blast-radius guard, for missing consent (--i-consent),
      because a reviewed plan is stale, because another run is writing to
      the same destination, or not approved at the prompt; nothing was written
+  4  partial: some sys_user lookups failed or rows were hidden; everything else
+     was done, links of those users were left as they were; re-run to complete
 130  interrupted (Ctrl-C); the message says how many changes were written
 """
 

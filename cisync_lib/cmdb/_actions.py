@@ -237,6 +237,8 @@ class Plan:
         guard: the blast-radius guard's verdict.
         warnings: anything the caller should know (missing choices, ambiguity).
         run_state: the run state to save before applying this plan.
+        held_links: existing links of ours kept without evaluation, because some
+            users of their app could not be looked up (``DesiredState.links_unknown``).
     """
 
     fingerprint: str
@@ -257,6 +259,7 @@ class Plan:
     guard: GuardReport = field(factory=GuardReport)
     warnings: tuple[str, ...] = ()
     run_state: RunState = field(factory=RunState)
+    held_links: int = 0
 
     @property
     def write_count(self) -> int:

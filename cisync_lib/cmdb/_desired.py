@@ -89,6 +89,9 @@ class DesiredState:
         links_complete: every user identifier was looked up; False (a failed
             ``sys_user`` lookup) blocks link removals, as a partial read must never
             look like users who stopped using an app.
+        links_unknown: app ids some of whose users could not be looked up (a
+            failed ``sys_user`` lookup, rows hidden by read ACLs): their existing
+            links are neither removed nor counted toward a grace period.
         source_app_count: apps the source returned, before filters.
         source_user_count: user links the source gave, before filters.
         excluded: app id -> why it was filtered out.
@@ -99,6 +102,7 @@ class DesiredState:
     sync_users: bool = False
     source_complete: bool = True
     links_complete: bool = True
+    links_unknown: frozenset[str] = frozenset()
     source_app_count: int = 0
     source_user_count: int = 0
     excluded: Mapping[str, str] = field(factory=dict)
@@ -115,6 +119,7 @@ class DesiredState:
         user_relationship_selected: bool = True,
         source_complete: bool = True,
         links_complete: bool = True,
+        links_unknown: Iterable[str] = (),
         max_risk_score: int | None = None,
         app_scope: str | None = None,
         allow_user_sync: bool | None = None,
@@ -133,6 +138,8 @@ class DesiredState:
             user_relationship_selected: the job selected "User uses Cloud App".
             source_complete: the source read succeeded in full.
             links_complete: every user identifier could be looked up.
+            links_unknown: apps some of whose users could not be looked up (their
+                links are kept and not counted toward a grace period).
             max_risk_score: apps with a higher score are left out.
             app_scope: ``all``, ``sanctioned`` or ``sanctioned_or_monitored``.
             allow_user_sync: the connection's "Allow User Synchronization".
@@ -188,6 +195,7 @@ class DesiredState:
             sync_users=sync,
             source_complete=source_complete,
             links_complete=links_complete,
+            links_unknown=frozenset(links_unknown),
             source_app_count=len(merged),
             source_user_count=total,
             excluded=excluded,
@@ -203,6 +211,7 @@ class DesiredState:
         config: CmdbConfig | None = None,
         user_relationship_selected: bool = True,
         links_complete: bool = True,
+        links_unknown: Iterable[str] = (),
     ) -> DesiredState:
         """:meth:`build` from a Defender source read (``DefenderData``)."""
         apps = [getattr(item, "app", item) for item in data.apps]
@@ -215,6 +224,7 @@ class DesiredState:
             user_relationship_selected=user_relationship_selected,
             source_complete=bool(data.complete),
             links_complete=links_complete,
+            links_unknown=links_unknown,
         )
 
     def read_scope(self, config: CmdbConfig, *, read_links: bool | None = None) -> ReadScope:

@@ -85,4 +85,5 @@ def make_plan(
         guard=guard,
         warnings=tuple(apps.warnings + links.warnings),
         run_state=next_state,
+        held_links=links.held,
     )

@@ -30,6 +30,8 @@ class LinkPlan:
     warnings: list[str] = field(factory=list)
     missing: dict[str, MissEntry] = field(factory=dict)
     owned_total: int = 0
+    #: our links on apps whose users were not all looked up: kept, not evaluated
+    held: int = 0
 
 
 def _missing_type(config: CmdbConfig) -> CmdbSetupError:
@@ -171,13 +173,19 @@ def _plan_stale(
             "no link is removed and no grace period advances"
         )
     run = run_state.current_run
+    unknown = desired.links_unknown
+    held_apps: set[str] = set()
     for (ci, user), row in sorted(left.items()):
         if not owned(row):
             continue  # made by a person or another tool: never removed
         key = f"{ci}:{user}"
         entry = run_state.missing_links.get(key)
+        app_id = apps.managed_cis.get(ci, "")
+        if app_id in unknown:  # the user may be one whose lookup failed: unknown, not absent
+            out.held += 1
+            held_apps.add(app_id)
         # a refused app's links are not judged either: its users were not written this run
-        if not counting or apps.managed_cis.get(ci) in apps.refused:
+        if not counting or app_id in unknown or app_id in apps.refused:
             # this run did not observe the link: its count stands still
             if entry is not None:
                 out.missing[key] = entry.carried(run_state.completed_runs)
@@ -188,7 +196,6 @@ def _plan_stale(
             else MissEntry.first(now, run)
         )
         out.missing[key] = entry
-        app_id = apps.managed_cis.get(ci, "")
         if grace_over(entry, now, config):
             out.removes.append(RemoveLink(sys_id=row.sys_id, ci=ci, user=user, app_id=app_id))
         else:
@@ -201,3 +208,9 @@ def _plan_stale(
                     first_missed_at=entry.first_missed_at,
                 )
             )
+    if out.held:
+        out.warnings.append(
+            f"{out.held} existing user link(s) of {len(held_apps)} app(s) not evaluated: some "
+            "of their users could not be looked up in sys_user; none is removed and no grace "
+            "period advances for them"
+        )

@@ -105,6 +105,16 @@ class DirectoryResult:
             an encoded query -> the reason.
         mode: ``memory``, ``keyed``, ``snapshot`` or ``none``.
         requests: HTTP round trips made.
+        lookups: ``sys_user`` reads made (keyed chunks, or 1 for a snapshot).
+        lookups_failed: those that failed after the connection's retries; their
+            keys are in ``failed``.
+        hidden_rows: rows the instance counted (``X-Total-Count``) but did not
+            return, as a read ACL does, for the values found to have them (a lookup
+            that comes back short is halved until each such value is alone).
+        lookups_short: lookups that came back without some of their rows.
+        hidden_values: looked-up values some of whose rows are hidden; their keys
+            are in ``failed`` (unknown, never absent), even when a visible row
+            holds the value too (the hidden one could be the right account).
     """
 
     index: UserIndex
@@ -112,6 +122,11 @@ class DirectoryResult:
     refused: Mapping[LookupKey, str] = field(factory=dict)
     mode: Literal["memory", "keyed", "snapshot", "none"] = "memory"
     requests: int = 0
+    lookups: int = 0
+    lookups_failed: int = 0
+    hidden_rows: int = 0
+    lookups_short: int = 0
+    hidden_values: int = 0
 
 
 @runtime_checkable

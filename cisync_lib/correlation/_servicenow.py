@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, Protocol
 
-from cisync_lib._errors_remote import ServiceNowError
+from attrs import define
+
+from cisync_lib._errors_remote import ServiceNowError, ServiceNowRequestError
 from cisync_lib._records import SnUser
 
 from ._directory import DirectoryResult, FetchRequest, UserIndex
@@ -23,6 +25,9 @@ from ._types import LookupKey, record_value
 __all__ = ["QueryConnection", "ServiceNowUserDirectory", "is_query_safe"]
 
 logger = logging.getLogger(__name__)
+
+#: the (field, op) pairs one lookup query asks a value list in
+_Group = tuple[tuple[str, str], ...]
 
 
 class QueryConnection(Protocol):
@@ -106,39 +111,56 @@ class ServiceNowUserDirectory:
         if mode == "keyed" and unsafe and self.unsafe_values == "snapshot":
             mode = "snapshot"
         before = self._requests()
+        tally = _Tally()
         if mode == "snapshot":
-            index, failed = self._snapshot(keys, request.fields)
-            return DirectoryResult(
-                index=index, failed=failed, mode="snapshot", requests=self._requests() - before
+            index, failed = self._snapshot(
+                keys, request.fields, self.chunk_size or request.chunk_size, tally
             )
+            return tally.result(index, failed, {}, "snapshot", self._requests() - before)
         refused = dict.fromkeys(unsafe, "value not safe in an encoded query")
         index, failed = self._keyed(
             [k for k in keys if k not in unsafe],
             request.fields,
             self.chunk_size or request.chunk_size,
+            tally,
         )
-        return DirectoryResult(
-            index=index,
-            failed=failed,
-            refused=refused,
-            mode="keyed",
-            requests=self._requests() - before,
-        )
+        return tally.result(index, failed, refused, "keyed", self._requests() - before)
 
-    def _rows(self, query: str, fields: Sequence[str]) -> list[SnUser]:
+    def _rows(self, query: str, fields: Sequence[str]) -> tuple[list[SnUser], int]:
+        """The users matching ``query``, and how many rows the instance kept back (ACLs)."""
         extra = tuple(f for f in fields if f not in SnUser.FIELDS)
-        # a whole-table snapshot is read in parallel sys_id ranges when the connection can
+        rows: Iterable[dict[str, str]]
+        users: list[SnUser] = []
         read_all = getattr(self.conn, "query_all", None) if not query else None
-        reader = read_all if callable(read_all) else self.conn.query
-        rows = reader(self.table, query=query, fields=tuple(fields))
-        return [SnUser.from_row(row, extra) for row in rows]
+        try:
+            if callable(read_all):
+                # a whole-table snapshot is read in parallel sys_id ranges; it gives a list,
+                # so rows kept back are counted against X-Total-Count of the table
+                rows = read_all(self.table, query=query, fields=tuple(fields))
+                users.extend(SnUser.from_row(row, extra) for row in rows)
+                count = getattr(self.conn, "count", None)
+                total = int(count(self.table)) if callable(count) else len(users)
+                return users, max(0, total - len(users))
+            rows = self.conn.query(self.table, query=query, fields=tuple(fields))
+            users.extend(SnUser.from_row(row, extra) for row in rows)
+        except ServiceNowRequestError as exc:
+            if not exc.hidden_rows:
+                raise
+            return users, exc.hidden_rows  # the last rows were all hidden
+        return users, int(getattr(rows, "hidden", 0) or 0)
 
     def _snapshot(
-        self, keys: Sequence[LookupKey], fields: Sequence[str]
+        self,
+        keys: Sequence[LookupKey],
+        fields: Sequence[str],
+        chunk_size: int,
+        tally: _Tally,
     ) -> tuple[UserIndex, dict[LookupKey, str]]:
+        tally.lookups += 1
         try:
-            users = self._rows("", fields)
+            users, hidden = self._rows("", fields)
         except ServiceNowError as exc:
+            tally.lookups_failed += 1
             return UserIndex((), loose=True), dict.fromkeys(keys, str(exc))
         if users and all(u.active for u in users):
             logger.warning(
@@ -146,18 +168,42 @@ class ServiceNowUserDirectory:
                 "them, and leavers will look like unknown users",
                 self.table,
             )
-        return UserIndex(users, loose=True), {}
+        index = UserIndex(users, loose=True)
+        if not hidden:
+            return index, {}
+        # a hidden row may hold any value, even one a visible row holds too (a second
+        # account with the same email): keyed lookups, whose X-Total-Count is per value
+        # group, find which values have hidden rows; only those are unknown
+        tally.lookups_short += 1
+        logger.warning(
+            "%d %s row(s) are hidden from this account (read ACLs); looking the values up "
+            "by key to find which users are unknown",
+            hidden,
+            self.table,
+        )
+        safe = [k for k in keys if is_query_safe(k.value)]
+        reason = _hidden_reason(self.table)
+        failed = {k: reason for k in keys if not is_query_safe(k.value)}
+        keyed, keyed_failed = self._keyed(safe, fields, chunk_size, tally)
+        failed.update(keyed_failed)
+        merged = {u.sys_id: u for u in (*index.users, *keyed.users)}
+        return UserIndex(merged.values(), loose=True), failed
 
     def _keyed(
-        self, keys: Sequence[LookupKey], fields: Sequence[str], chunk_size: int
+        self,
+        keys: Sequence[LookupKey],
+        fields: Sequence[str],
+        chunk_size: int,
+        tally: _Tally,
     ) -> tuple[UserIndex, dict[LookupKey, str]]:
         found: dict[str, SnUser] = {}
         failed: dict[LookupKey, str] = {}
         chunks = list(self._chunks(keys, chunk_size))
 
-        def lookup(query: str) -> list[SnUser] | ServiceNowError:
+        def lookup(chunk: tuple[_Group, list[str]]) -> tuple[list[SnUser], int] | ServiceNowError:
+            group, values = chunk
             try:
-                return self._rows(query, fields)
+                return self._rows(_encoded(group, values), fields)
             except ServiceNowError as exc:
                 return exc
 
@@ -165,25 +211,69 @@ class ServiceNowUserDirectory:
         workers = max(1, min(int(getattr(self.conn, "sessions", 1)), len(chunks)))
         if workers > 1:
             with ThreadPoolExecutor(workers, thread_name_prefix="cisync-users") as pool:
-                answers = list(pool.map(lookup, [query for _keys, query in chunks]))
+                answers = list(pool.map(lookup, chunks))
         else:
-            answers = [lookup(query) for _keys, query in chunks]
-        for (chunk_keys, _query), users in zip(chunks, answers, strict=True):
-            if isinstance(users, ServiceNowError):
-                logger.warning("sys_user lookup failed for %d key(s): %s", len(chunk_keys), users)
-                failed.update(dict.fromkeys(chunk_keys, str(users)))
-                continue
-            stray = [u for u in users if not _answers(u, chunk_keys)]
-            if stray:  # a malformed query can return every row; re-checks keep them harmless
-                logger.warning(
-                    "a sys_user query returned %d row(s) matching none of its values", len(stray)
-                )
-            found.update((u.sys_id, u) for u in users)
+            answers = [lookup(chunk) for chunk in chunks]
+        for (group, values), answer in zip(chunks, answers, strict=True):
+            self._settle(group, values, answer, fields, tally, found, failed)
         return UserIndex(found.values(), loose=True), failed
+
+    def _settle(
+        self,
+        group: _Group,
+        values: list[str],
+        answer: tuple[list[SnUser], int] | ServiceNowError,
+        fields: Sequence[str],
+        tally: _Tally,
+        found: dict[str, SnUser],
+        failed: dict[LookupKey, str],
+    ) -> None:
+        """Take in the answer to one lookup; halve a lookup that came back short."""
+        chunk_keys = [
+            LookupKey(field=f, value=v, op="token" if op == "token" else "eq")
+            for f, op in group
+            for v in values
+        ]
+        tally.lookups += 1
+        if isinstance(answer, ServiceNowError):
+            logger.warning("sys_user lookup failed for %d key(s): %s", len(chunk_keys), answer)
+            tally.lookups_failed += 1
+            failed.update(dict.fromkeys(chunk_keys, str(answer)))
+            return
+        users, hidden = answer
+        stray = [u for u in users if not _answers(u, chunk_keys)]
+        if stray:  # a malformed query can return every row; re-checks keep them harmless
+            logger.warning(
+                "a sys_user query returned %d row(s) matching none of its values", len(stray)
+            )
+        found.update((u.sys_id, u) for u in users)
+        if not hidden:
+            return
+        tally.lookups_short += 1
+        if len(values) > 1:
+            # X-Total-Count is per query: halving finds the values whose rows are hidden
+            middle = len(values) // 2
+            for half in (values[:middle], values[middle:]):
+                self._settle(group, half, self._ask(group, half, fields), fields, tally, found,
+                             failed)  # fmt: skip
+            return
+        # rows holding this value are hidden (read ACLs): whoever it is, they are unknown
+        tally.hidden_rows += hidden
+        tally.hidden_values += 1
+        logger.warning("%d %s row(s) holding a looked-up value are hidden", hidden, self.table)
+        failed.update(dict.fromkeys(chunk_keys, _hidden_reason(self.table)))
+
+    def _ask(
+        self, group: _Group, values: list[str], fields: Sequence[str]
+    ) -> tuple[list[SnUser], int] | ServiceNowError:
+        try:
+            return self._rows(_encoded(group, values), fields)
+        except ServiceNowError as exc:
+            return exc
 
     def _chunks(
         self, keys: Iterable[LookupKey], chunk_size: int
-    ) -> Iterator[tuple[list[LookupKey], str]]:
+    ) -> Iterator[tuple[_Group, list[str]]]:
         # values asked in the same fields share one query: emailIN a,b ^OR user_nameIN a,b
         fields_of: dict[str, set[tuple[str, str]]] = {}
         for key in keys:
@@ -193,12 +283,46 @@ class ServiceNowUserDirectory:
             groups.setdefault(tuple(sorted(wanted)), []).append(value)
         for group, values in groups.items():
             for chunk in _split(values, chunk_size, self.max_query_chars):
-                chunk_keys = [
-                    LookupKey(field=f, value=v, op="token" if op == "token" else "eq")
-                    for f, op in group
-                    for v in chunk
-                ]
-                yield chunk_keys, _encoded(group, chunk)
+                yield group, chunk
+
+
+@define
+class _Tally:
+    """What one fetch counted, for :class:`DirectoryResult`."""
+
+    lookups: int = 0
+    lookups_failed: int = 0
+    hidden_rows: int = 0
+    lookups_short: int = 0
+    hidden_values: int = 0
+
+    def result(
+        self,
+        index: UserIndex,
+        failed: dict[LookupKey, str],
+        refused: dict[LookupKey, str],
+        mode: Literal["keyed", "snapshot"],
+        requests: int,
+    ) -> DirectoryResult:
+        return DirectoryResult(
+            index=index,
+            failed=failed,
+            refused=refused,
+            mode=mode,
+            requests=requests,
+            lookups=self.lookups,
+            lookups_failed=self.lookups_failed,
+            hidden_rows=self.hidden_rows,
+            lookups_short=self.lookups_short,
+            hidden_values=self.hidden_values,
+        )
+
+
+def _hidden_reason(table: str) -> str:
+    return (
+        f"{table} rows holding this value are hidden from this account by read ACLs "
+        "(counted by X-Total-Count, not returned): the user is unknown"
+    )
 
 
 def _split(values: Sequence[str], size: int, max_chars: int) -> Iterator[list[str]]:

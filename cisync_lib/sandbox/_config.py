@@ -107,6 +107,10 @@ class ServiceNowOptions:
             ``sysparm_no_count=true``, as documented.
         extra_columns: custom string columns per table, e.g.
             ``{"cmdb_ci_business_app": ("u_url",)}``.
+        read_acl: rows hidden from every Table API read, per table, as an encoded
+            query, e.g. ``{"sys_user": "departmentSTARTSWITHLegal"}``: like a read
+            ACL on a real instance, list pages leave them out while
+            ``X-Total-Count`` still counts them, and a GET by sys_id answers 404.
         username: the admin-like integration user.
         password: its password (generated when ``None``; a state folder keeps it).
         readonly_username: a user who can read but gets 403 on writes.
@@ -133,6 +137,7 @@ class ServiceNowOptions:
     token_lifetime: float = 1800.0
     honour_no_count: bool = True
     extra_columns: Mapping[str, tuple[str, ...]] = field(factory=dict)
+    read_acl: Mapping[str, str] = field(factory=dict)
     username: str = "cisync.integration"
     password: str | None = field(default=None, repr=False)
     readonly_username: str = "cisync.readonly"

@@ -36,7 +36,7 @@ from ._batch import BatchItem, BatchResult, send_batches
 from ._http import THROTTLE_STATUSES, Counter, build_session
 from ._query import q_and, q_ge, q_gt, q_lt
 
-__all__ = ["MAX_SESSIONS", "ServiceNowConnection"]
+__all__ = ["MAX_SESSIONS", "QueryRows", "ServiceNowConnection"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,40 @@ MAX_SESSIONS = 32
 NARROW_FIELDS = 8
 #: rows per page of wide reads unless the caller chooses
 DEFAULT_PAGE_SIZE = 1000
+
+
+class QueryRows(Iterator[Row]):
+    """The rows of one :meth:`ServiceNowConnection.query`, and how many the instance held back.
+
+    Attributes:
+        total: ``X-Total-Count`` of the first page: every row matching the
+            query, including rows a read ACL hides (``None`` before the first page).
+        returned: rows returned so far.
+        done: the read went to its end.
+    """
+
+    def __init__(self) -> None:
+        self._rows: Iterator[Row] = iter(())
+        self.total: int | None = None
+        self.returned = 0
+        self.done = False
+
+    def __iter__(self) -> QueryRows:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+    @property
+    def hidden(self) -> int:
+        """Rows ``X-Total-Count`` promised that the instance did not return (read ACLs).
+
+        Known once the iteration has ended; rows inserted or deleted during the
+        read can move it by as many.
+        """
+        if not self.done or self.total is None:
+            return 0
+        return max(0, self.total - self.returned)
 
 
 class ServiceNowConnection:
@@ -277,7 +311,7 @@ class ServiceNowConnection:
         query: str = "",
         fields: Sequence[str] = (),
         page_size: int | None = None,
-    ) -> Iterator[Row]:
+    ) -> QueryRows:
         """Iterate the rows of ``table`` matching ``query``, ordered by sys_id.
 
         Pages by key (``sys_id>last``) rather than by offset, so rows inserted or
@@ -286,19 +320,25 @@ class ServiceNowConnection:
         when ``X-Total-Count`` says nothing is left. Build ``query`` with the
         ``q_*`` helpers.
 
+        Rows the instance counts in ``X-Total-Count`` but never returns (a read
+        ACL hides them) are counted in the result's :attr:`QueryRows.hidden`
+        once the iteration ends. When the last rows of the read are hidden, so
+        that a page comes back empty although rows remain, the read raises an
+        error whose ``hidden_rows`` says how many rows were held back in all.
+
         Args:
             table: the table.
             query: an encoded query without ``ORDERBY`` or ``^NQ``.
             fields: the fields to return (``sys_id`` is always included).
             page_size: rows per request (default: the connection's, see its arguments).
 
-        Yields:
-            one ``{field: raw string value}`` dict per row.
+        Returns:
+            an iterator of ``{field: raw string value}`` dicts, one per row.
 
         Raises:
             UnsafeQueryError: if ``query`` orders or has a top-level OR (``^NQ``).
-            ServiceNowRequestError: if a page fails after retries.
-            ServiceNowAuthError: for 401/403.
+            ServiceNowRequestError: if a page fails after retries (while iterating).
+            ServiceNowAuthError: for 401/403 (while iterating).
         """
         if "ORDERBY" in query or "^NQ" in query:
             raise UnsafeQueryError(
@@ -307,18 +347,37 @@ class ServiceNowConnection:
         wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
         narrow = bool(wanted) and len(wanted) <= NARROW_FIELDS
         limit = page_size or (self._narrow_page_size if narrow else self._page_size)
+        result = QueryRows()
+        result._rows = self._pages(table, query, wanted, limit, result)
+        return result
+
+    def _pages(
+        self,
+        table: str,
+        query: str,
+        wanted: list[str],
+        limit: int,
+        result: QueryRows,
+    ) -> Iterator[Row]:
         last_id: str | None = None
         while True:
             page_query = q_and(query, q_gt("sys_id", last_id) if last_id else "")
             rows, total = self._page(table, page_query, wanted, limit)
+            if result.total is None:
+                result.total = total
+            result.returned += len(rows)
             yield from rows
             if total <= len(rows):
+                result.done = True
                 return
             if not rows:
+                held_back = (result.total or 0) - result.returned
                 raise ServiceNowRequestError(
                     operation="query",
                     table=table,
-                    detail=f"empty page although {total} row(s) remain; check read ACLs",
+                    detail=f"empty page although {total} row(s) remain; check read ACLs "
+                    f"({held_back} matching row(s) not returned)",
+                    hidden_rows=held_back,
                 )
             last_id = rows[-1]["sys_id"]
 

@@ -92,7 +92,7 @@ def apply_plan(
     return attrs.evolve(
         report,
         mode="apply",
-        outcome="applied",
+        outcome="partial" if report.partial else "applied",
         counts=plan_counts(result.plan),
         written=written_counts(result),
         guard=guard_decisions(result.plan.guard, force=force),

@@ -29,7 +29,7 @@ from cisync_lib.cmdb import (
     prefetch_state,
     read_state,
 )
-from cisync_lib.correlation import Correlator, ServiceNowUserDirectory, Status
+from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
 from cisync_lib.settings import (
     ConnectionSettings,
@@ -43,6 +43,7 @@ from ._apply import apply_plan
 from ._base_report import base_report
 from ._destination import Destination, JobProgress
 from ._lock import job_lock
+from ._partial import RecordingDirectory, Unevaluated, unevaluated
 from ._pipeline import (
     destination_warnings,
     guard_decisions,
@@ -177,7 +178,9 @@ class SyncJob:
 
         Returns:
             The report; ``outcome`` is ``refused`` (nothing written) when the guard
-            refused, ``applied`` after writing. See :meth:`SyncReport.raise_for_outcome`.
+            refused, ``partial`` when some users could not be looked up (what could
+            be evaluated is planned or written; ``report.partial`` says what was
+            not), ``applied`` after writing. See :meth:`SyncReport.raise_for_outcome`.
         """
         if dry_run:
             return self._prepare("dry_run", force=force).report
@@ -327,17 +330,19 @@ class SyncJob:
             data, None, settings=eff, config=self.cmdb_config, user_relationship_selected=False
         )
         links: dict[str, set[str]] | None = None
-        lookups_failed = False
+        unknown: Unevaluated | None = None
         unmatched: tuple[Any, ...] = ()
         matching: dict[str, Any] = {}
         names = {a.id: a.app.name for a in data.apps}
         if users:
             with self._phase("correlate", timings):
                 observed, owners = observed_names(data, scoped.apps)
-                directory = ServiceNowUserDirectory(self.destination.connection)
+                conn = self.destination.connection
+                directory = RecordingDirectory(ServiceNowUserDirectory(conn))
                 results = self.correlator.resolve_each(observed, directory)
                 links = links_from(results, owners)
-                lookups_failed = any(r.status is Status.ERROR for r in results)
+                tries = int(getattr(conn, "read_attempts", 1))
+                unknown = unevaluated(results, owners, directory.last, tries=tries)
                 unmatched = unmatched_users(results, owners, names)
                 matching = matching_summary(results)
         desired = DesiredState.from_defender(
@@ -346,7 +351,7 @@ class SyncJob:
             settings=eff,
             config=self.cmdb_config,
             user_relationship_selected=RelationshipKind.USER_USES_APP in self.relationships,
-            links_complete=not lookups_failed,
+            links_unknown=unknown.apps if unknown is not None else (),
         )
         with self._phase("read_cmdb", timings):
             state = read_state(
@@ -359,6 +364,11 @@ class SyncJob:
             plan = make_plan(desired, state, self.cmdb_config, self._load_run_state())
         after = self._requests()
         report = base_report(self, mode, started=started, plan=plan, desired=desired)
+        if unknown is not None:
+            # not everything could be evaluated: the run is partial whatever it writes
+            report = attrs.evolve(
+                report, outcome="partial", partial=unknown.to_dict(plan.held_links)
+            )
         report = attrs.evolve(
             report,
             source={

@@ -27,10 +27,23 @@ _PHASES = ("read", "correlate", "read_cmdb", "plan", "apply")
 _EXAMPLES = 2
 
 
+def _wrote(report: SyncReport) -> bool:
+    if report.outcome in ("applied", "interrupted"):
+        return True
+    return report.outcome == "partial" and report.mode == "apply"
+
+
 def _mode_line(report: SyncReport) -> str:
     head = f"{report.connection} -> {report.destination} ({report.environment.upper()})"
     if report.outcome == "applied":
         return f"{head}: applied, {report.writes} write(s)"
+    if report.outcome == "partial":
+        done = (
+            f"{report.writes} write(s)"
+            if report.mode == "apply"
+            else f"{report.mode.replace('_', ' ')}, nothing written"
+        )
+        return f"{head}: PARTIAL, {done}; {report.partial.get('summary', '')}"
     if report.outcome == "refused":
         return f"{head}: REFUSED by the guard, nothing written"
     if report.outcome == "failed":
@@ -41,14 +54,13 @@ def _mode_line(report: SyncReport) -> str:
 
 
 def _verb(report: SyncReport) -> str:
-    return "written" if report.outcome in ("applied", "interrupted") else "planned"
+    return "written" if _wrote(report) else "planned"
 
 
 def _count_lines(report: SyncReport) -> list[str]:
     if report.outcome == "failed" and not report.counts:
         return []  # failed before planning: there is nothing to count
-    written = report.outcome in ("applied", "interrupted")
-    source = {**report.counts, **report.written} if written else report.counts
+    source = {**report.counts, **report.written} if _wrote(report) else report.counts
     kept = ("unchanged_app", "unchanged_link", "pending_removal")
     changes = [
         f"{source[k]} {label}"
@@ -141,7 +153,7 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
 def render_html(report: SyncReport) -> str:
     """The report as an HTML fragment (a notebook's rich display)."""
     verb = _verb(report)
-    counts = report.written if report.outcome in ("applied", "interrupted") else report.counts
+    counts = report.written if _wrote(report) else report.counts
     parts = [
         f"<h4>{html.escape(_mode_line(report))}</h4>",
         f"<p>{html.escape(_source_line(report))}</p>",

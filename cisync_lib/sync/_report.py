@@ -33,7 +33,7 @@ __all__ = ["REPORT_VERSION", "GuardDecision", "SyncReport", "UnmatchedUser"]
 REPORT_VERSION = 1
 
 Mode = Literal["plan", "dry_run", "apply"]
-Outcome = Literal["planned", "applied", "refused", "failed", "interrupted"]
+Outcome = Literal["planned", "applied", "partial", "refused", "failed", "interrupted"]
 RowTable = Literal["actions", "unmatched", "counts", "timings", "requests", "guard"]
 
 
@@ -50,9 +50,11 @@ class SyncReport:
         destination: the destination's name.
         environment: ``test`` or ``prod``.
         mode: ``plan`` (nothing written), ``dry_run`` or ``apply``.
-        outcome: ``planned``, ``applied``, ``refused`` (by the guard; nothing
-            written), ``failed`` or ``interrupted`` (stopped by the operator;
-            ``written`` says what reached the instance).
+        outcome: ``planned``, ``applied``, ``partial`` (some users could not be
+            looked up: everything else was planned, or written in ``apply`` mode;
+            see ``partial``), ``refused`` (by the guard; nothing written),
+            ``failed`` or ``interrupted`` (stopped by the operator; ``written``
+            says what reached the instance).
         started_at: when the job started.
         finished_at: when it finished.
         relationships: the relationships the job selected.
@@ -75,6 +77,12 @@ class SyncReport:
             ``ci``, ``user``, ``detail``).
         plan_fingerprint: the fingerprint of the CMDB state the plan came from.
         error: what failed, for a ``failed`` outcome.
+        partial: for a ``partial`` outcome, what was not evaluated: ``summary``
+            (one line), ``links_not_evaluated`` ((app, user) pairs whose user is
+            unknown), ``existing_links_kept``, ``apps``, ``identifiers``,
+            ``sys_user_lookups``, ``sys_user_lookups_failed``,
+            ``sys_user_lookups_short``, ``sys_user_rows_hidden``,
+            ``sys_user_values_hidden``, ``statuses`` and ``tries``; empty otherwise.
         plan: the plan itself (not saved with the report; see ``cisync plan --out``).
     """
 
@@ -99,6 +107,7 @@ class SyncReport:
     actions: tuple[Mapping[str, str], ...] = ()
     plan_fingerprint: str = ""
     error: str = ""
+    partial: Mapping[str, Any] = field(factory=dict, converter=_frozen_map)
     plan: Any = field(default=None, eq=False, repr=False)
 
     @property
@@ -121,20 +130,23 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        """Whether the job did what was asked (planned, or applied); not refused or failed."""
+        """Whether the job did all that was asked (planned, or applied); not partial or worse."""
         return self.outcome in ("planned", "applied")
 
     def raise_for_outcome(self) -> SyncReport:
-        """Raise if the guard refused the run, it failed or was interrupted; else return it.
+        """Raise unless the run planned or applied everything; return the report otherwise.
 
         Raises:
             GuardRefusedError: the outcome is ``refused`` (nothing was written).
-            CisyncError: the outcome is ``failed`` or ``interrupted``.
+            CisyncError: the outcome is ``failed`` or ``interrupted``, or ``partial``
+                (the message is the summary of what was not evaluated).
         """
         if self.outcome == "refused":
             raise GuardRefusedError(message=self.error or "refused by the blast-radius guard")
         if self.outcome in ("failed", "interrupted"):
             raise CisyncError(message=self.error or f"the sync job {self.outcome}")
+        if self.outcome == "partial":
+            raise CisyncError(message=str(self.partial.get("summary", "the run was partial")))
         return self
 
     def summary(self) -> str:

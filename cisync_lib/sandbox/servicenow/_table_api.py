@@ -98,6 +98,9 @@ def _list(instance: Instance, call: Call, table: str) -> Response:
     if refused is not None:
         return refused
     rows = selection.rows
+    hidden = _hidden(instance, table)
+    if hidden:  # a read ACL: counted by X-Total-Count, left out of the page
+        rows = [row for row in rows if row["sys_id"] not in hidden]
     fault = instance.faults.pick(SERVICE, "GET", call.request.path, {"short_page"})
     if fault is not None and rows:
         gone = set(instance.faults.choose_rows(fault, len(rows)))
@@ -136,6 +139,14 @@ def user_time_zone(instance: Instance, call: Call) -> tzinfo:
         name = instance.store.user_time_zone(call.user.name)
         call.time_zone = time_zone(name, instance.options.time_zone)
     return call.time_zone
+
+
+def _hidden(instance: Instance, table: str) -> frozenset[str]:
+    """The sys_ids ``ServiceNowOptions.read_acl`` hides from reads of ``table``."""
+    condition = instance.options.read_acl.get(table)
+    if not condition:
+        return frozenset()
+    return frozenset(row["sys_id"] for row in instance.store.query(table, condition))
 
 
 def _body(instance: Instance, call: Call, table: str) -> dict[str, Any] | Response:
@@ -210,7 +221,7 @@ def record(instance: Instance, call: Call, table: str, sys_id: str) -> Response:
     store = instance.store
     if method == "GET":
         row = store.get(table, sys_id)
-        if row is None:
+        if row is None or sys_id in _hidden(instance, table):
             return not_found()
         return json_response(200, {"result": _shaper(instance, call).shape(table, [row])[0]})
     if not call.user.writable:

@@ -1,7 +1,8 @@
 """The grace period as a state machine, against a small independent model (Hypothesis stateful).
 
 Any sequence of runs: complete ones that see or miss an app and a user link,
-empty reads, incomplete reads, failed ``sys_user`` lookups, runs refused by the
+empty reads, incomplete reads, failed ``sys_user`` lookups (all of them, or those of
+the app's users only), runs refused by the
 guard (nothing saved), and runs that crash before their first write or after
 their last one (the pending run state saved, never committed). The model is
 the rule in ``docs/cmdb-grace-guard.md``: an item is removed only once more
@@ -28,6 +29,7 @@ KINDS = (
     "empty",
     "incomplete",
     "lookups_failed",
+    "users_unknown",
     "refused",
     "crash_before_writes",
     "crash_after_writes",
@@ -50,7 +52,7 @@ class Model:
         writes = kind != "crash_before_writes"
         commits = kind not in ("crash_before_writes", "crash_after_writes")
         apps_observe = kind != "incomplete"
-        links_observe = apps_observe and kind != "lookups_failed"
+        links_observe = apps_observe and kind not in ("lookups_failed", "users_unknown")
         self.app_live, self.app_misses = self.step(
             self.app_live, self.app_misses, app_seen, apps_observe, writes, commits
         )
@@ -98,6 +100,7 @@ class GraceMachine(RuleBasedStateMachine):
                 users,
                 source_complete=kind != "incomplete",
                 links_complete=kind != "lookups_failed",
+                links_unknown={"1"} if kind == "users_unknown" else (),
             )
         plan = make_plan(want, self.instance, self.config, self.saved, now=NOW)
         if kind == "refused":
@@ -112,7 +115,7 @@ class GraceMachine(RuleBasedStateMachine):
             self.saved = plan.run_state.committed()
         if kind in ("empty", "incomplete"):
             assert not plan.retires
-        if kind in ("empty", "incomplete", "lookups_failed"):
+        if kind in ("empty", "incomplete", "lookups_failed", "users_unknown"):
             assert not plan.remove_links
         self.model.run(kind, app_seen, link_seen)
 

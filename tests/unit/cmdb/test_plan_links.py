@@ -169,6 +169,24 @@ def test_failed_user_lookups_remove_nothing():
     }
 
 
+def test_links_of_apps_with_unknown_users_are_kept_and_not_counted():
+    """Users of app 2 could not all be looked up: its links are unknown, not absent."""
+    _, st, rs = _base()
+    cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
+    dropped = _drop("2", {user(21), user(22)})
+    dropped = {**dropped, "3": [u for u in dropped["3"] if u != user(31)]}
+    d = desired(APPS, dropped, links_unknown={"2"})
+    plan = make_plan(d, st, cfg0, rs, now=NOW)
+    # app 3's users were all looked up: its stale link goes; app 2's two stay, uncounted
+    assert {(r.app_id, r.user) for r in plan.remove_links} == {("3", user(31))}
+    assert plan.held_links == 2
+    assert not [k for k in plan.run_state.missing_links if user(21) in k or user(22) in k]
+    assert any("2 existing user link(s) of 1 app(s) not evaluated" in w for w in plan.warnings)
+    # a run that sees them again later keeps them; one that misses them counts from one
+    later = make_plan(desired(APPS, dropped), st, CFG, plan.run_state.committed(), now=NOW)
+    assert {p.missed_runs for p in later.pending if p.app_id == "2"} == {1}
+
+
 def test_guard_on_links():
     _, st, rs = _base()
     cfg0 = attrs.evolve(CFG, grace=GracePolicy(runs=0))
