@@ -23,6 +23,7 @@ def test_help_lists_every_command_and_the_exit_codes(tmp_path):
                     "sandbox"):  # fmt: skip
         assert command in result.stdout
     assert "3  refused" in result.stdout
+    assert "4  partial" in result.stdout
 
 
 @pytest.mark.parametrize(
