@@ -133,15 +133,9 @@ class ServiceNowUserDirectory:
         users: list[SnUser] = []
         read_all = getattr(self.conn, "query_all", None) if not query else None
         try:
-            if callable(read_all):
-                # a whole-table snapshot is read in parallel sys_id ranges; it gives a list,
-                # so rows kept back are counted against X-Total-Count of the table
-                rows = read_all(self.table, query=query, fields=tuple(fields))
-                users.extend(SnUser.from_row(row, extra) for row in rows)
-                count = getattr(self.conn, "count", None)
-                total = int(count(self.table)) if callable(count) else len(users)
-                return users, max(0, total - len(users))
-            rows = self.conn.query(self.table, query=query, fields=tuple(fields))
+            # a whole-table snapshot is read in parallel sys_id ranges when the connection can
+            reader = read_all if callable(read_all) else self.conn.query
+            rows = reader(self.table, query=query, fields=tuple(fields))
             users.extend(SnUser.from_row(row, extra) for row in rows)
         except ServiceNowRequestError as exc:
             if not exc.hidden_rows:

@@ -7,7 +7,7 @@ helpers build encoded queries that can never match more than intended.
 
 from ._auth import BasicAuth, OAuthClientCredentials, OAuthPassword
 from ._batch import BatchItem, BatchOutcome, BatchResult
-from ._connection import QueryRows, ServiceNowConnection
+from ._connection import QueryRows, RowList, ServiceNowConnection
 from ._query import q_and, q_eq, q_gt, q_in, q_is_empty, q_or_eq, q_startswith
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "OAuthClientCredentials",
     "OAuthPassword",
     "QueryRows",
+    "RowList",
     "ServiceNowConnection",
     "q_and",
     "q_eq",

@@ -17,7 +17,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
@@ -36,7 +36,7 @@ from ._batch import BatchItem, BatchResult, send_batches
 from ._http import THROTTLE_STATUSES, Counter, build_session
 from ._query import q_and, q_ge, q_gt, q_lt
 
-__all__ = ["MAX_SESSIONS", "QueryRows", "ServiceNowConnection"]
+__all__ = ["MAX_SESSIONS", "QueryRows", "RowList", "ServiceNowConnection"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,19 @@ class QueryRows(Iterator[Row]):
         if not self.done or self.total is None:
             return 0
         return max(0, self.total - self.returned)
+
+
+class RowList(list[Row]):
+    """The rows of one :meth:`ServiceNowConnection.query_all`, and how many were held back.
+
+    Attributes:
+        hidden: rows ``X-Total-Count`` counted that the instance did not return
+            (read ACLs); rows inserted or deleted during the read can move it.
+    """
+
+    def __init__(self, rows: Iterable[Row] = (), *, hidden: int = 0) -> None:
+        super().__init__(rows)
+        self.hidden = max(0, hidden)
 
 
 class ServiceNowConnection:
@@ -381,7 +394,7 @@ class ServiceNowConnection:
                 )
             last_id = rows[-1]["sys_id"]
 
-    def query_all(self, table: str, *, query: str = "", fields: Sequence[str] = ()) -> list[Row]:
+    def query_all(self, table: str, *, query: str = "", fields: Sequence[str] = ()) -> RowList:
         """Every row :meth:`query` gives, in the same order, read in parallel when big.
 
         The first page is read as usual; if ``X-Total-Count`` shows more pages to
@@ -390,36 +403,43 @@ class ServiceNowConnection:
         key. The ranges cover every possible sys_id, so nothing is missed
         whatever the ids look like; only the balance assumes random hex ids.
 
+        Returns:
+            the rows, with ``hidden``: rows ``X-Total-Count`` counted that the
+            instance did not return (read ACLs), as :attr:`QueryRows.hidden`.
+
         Raises:
             The errors of :meth:`query`.
         """
         wanted = list(dict.fromkeys(["sys_id", *fields])) if fields else []
         if "ORDERBY" in query or "^NQ" in query:
-            return list(self.query(table, query=query, fields=fields))  # raises UnsafeQueryError
+            return RowList(self.query(table, query=query, fields=fields))  # UnsafeQueryError
         narrow = bool(wanted) and len(wanted) <= NARROW_FIELDS
         limit = self._narrow_page_size if narrow else self._page_size
         rows, total = self._page(table, query, wanted, limit)
         if total <= len(rows):
-            return rows
+            return RowList(rows)
         if not rows:
             raise ServiceNowRequestError(
                 operation="query",
                 table=table,
                 detail=f"empty page although {total} row(s) remain; check read ACLs",
+                hidden_rows=total,
             )
         last = rows[-1]["sys_id"]
         pages = -(-(total - len(rows)) // limit)
         ranges = _key_ranges(last, min(pages, len(self._sessions)))
         if len(ranges) <= 1:
             rest = q_and(query, q_gt("sys_id", last))
-            return rows + list(self.query(table, query=rest, fields=fields, page_size=limit))
+            more = list(self.query(table, query=rest, fields=fields, page_size=limit))
+            return RowList(rows + more, hidden=total - len(rows) - len(more))
 
         def read(part: str) -> list[Row]:
             return list(self.query(table, query=q_and(query, part), fields=fields, page_size=limit))
 
         with ThreadPoolExecutor(len(ranges), thread_name_prefix="cisync-read") as pool:
             parts = list(pool.map(read, ranges))
-        return rows + [row for part in parts for row in part]
+        everything = rows + [row for part in parts for row in part]
+        return RowList(everything, hidden=total - len(everything))
 
     def _page(self, table: str, query: str, fields: list[str], limit: int) -> tuple[list[Row], int]:
         """One page; a short page (fewer rows than asked while more remain) is read again.

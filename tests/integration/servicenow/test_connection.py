@@ -228,3 +228,24 @@ def test_a_write_answering_500_is_not_repeated(sb):
     with pytest.raises(ServiceNowRequestError):
         conn.update(TABLE, sys_id, {"name": "Twice"})
     assert sb.request_log.round_trips(method="PATCH") == 1
+
+
+def test_rows_hidden_by_a_read_acl_are_counted_never_silently_dropped(cisync_sandbox_factory):
+    options = ServiceNowOptions(clock=None, read_acl={TABLE: "nameSTARTSWITHHidden"})
+    sb = cisync_sandbox_factory(SandboxConfig(servicenow=options))
+    names = [f"{'Hidden' if n % 4 == 1 else 'Shown'} {n:02d}" for n in range(12)]
+    for name in names:
+        sb.store.insert(TABLE, {"name": name})
+    shown = sorted(n for n in names if n.startswith("Shown"))
+    conn = connect(sb, page_size=5)
+    rows = conn.query(TABLE, fields=["name"])
+    assert sorted(r["name"] for r in rows) == shown
+    assert rows.hidden == 3  # X-Total-Count counted them, the pages left them out
+    everything = conn.query_all(TABLE, fields=["name"])
+    assert sorted(r["name"] for r in everything) == shown
+    assert everything.hidden == 3
+    # when only hidden rows remain, the read stops and says how many were held back
+    with pytest.raises(ServiceNowRequestError) as info:
+        list(conn.query(TABLE, query=q_eq("name", "Hidden 01"), fields=["name"]))
+    assert info.value.hidden_rows == 1
+    assert "check read ACLs" in str(info.value)
