@@ -13,6 +13,7 @@ Only the helpers below are evaluated; any other ``javascript:`` value raises
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -43,6 +44,7 @@ class UnsupportedValue(Exception):
     """A value the sandbox cannot evaluate; the message says why."""
 
 
+@functools.lru_cache(maxsize=256)
 def time_zone(name: str | None, default: str = "UTC") -> tzinfo:
     """The ``ZoneInfo`` for a ``sys_user.time_zone`` value (blank or unknown: ``default``)."""
     for candidate in (name, default):

@@ -132,9 +132,15 @@ class Shaper:
             if column.type == "password":
                 values = [self.MASK if v else "" for v in values]
             shown = values if self.display == "false" else self._display(owner, column, values)
-            is_ref = column.type == "reference" and column.reference is not None
-            for item, value, display in zip(out, values, shown, strict=True):
-                item[key] = self._format(value, display, column if is_ref else None)
+            if column.type == "reference" and column.reference is not None:
+                for item, value, display in zip(out, values, shown, strict=True):
+                    item[key] = self._format(value, display, column)
+            elif self.display == "all":  # the common pysnc case, without a call per cell
+                for item, value, display in zip(out, values, shown, strict=True):
+                    item[key] = {"display_value": display, "value": value}
+            else:
+                for item, display in zip(out, shown, strict=True):
+                    item[key] = display
         return out
 
     def _format(self, value: str, display: str, reference: Column | None) -> Any:
