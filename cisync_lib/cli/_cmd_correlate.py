@@ -72,10 +72,15 @@ def _names(args: argparse.Namespace) -> list[ObservedName]:
 def _correlate(args: argparse.Namespace, out: Output) -> int:
     from cisync_lib.correlation import CorrelationReport, ServiceNowUserDirectory
     from cisync_lib.sync._factory import build_correlator, build_servicenow
+    from cisync_lib.sync._preflight import check_ca_bundles, quick_servicenow_check
 
     config = load_deployment(args.config)
     destination = config.destination(args.env, args.destination)
+    check_ca_bundles(config, None, destination)
     conn = build_servicenow(destination, config.load_secrets())
+    # a wrong password or an unreachable instance: one line and exit 1, not a report of
+    # lookup errors (and one 401, not one per chunk of identifiers)
+    quick_servicenow_check(config, destination, conn)
     correlator = build_correlator(config.correlation)
     names = _names(args)
     with out.progress() as progress:

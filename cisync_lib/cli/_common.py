@@ -252,6 +252,8 @@ def run_command(args: argparse.Namespace, body: Callable[[argparse.Namespace, Ou
         code = exit_code_for(exc)
         out.error(exc, code)
         return code
+    except BrokenPipeError:
+        raise  # the reader went away (`cisync ... | head`): main() ends quietly
     except OSError as exc:
         # a file the command had to write or read (reports, plans, the state folder):
         # one line naming the file and the cause, never a traceback

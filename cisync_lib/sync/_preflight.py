@@ -43,6 +43,8 @@ __all__ = [
     "check_ca_bundles",
     "job_endpoints",
     "quick_check",
+    "quick_servicenow_check",
+    "servicenow_endpoint",
     "run_checks",
 ]
 
@@ -137,13 +139,10 @@ def check_ca_bundles(
         )
 
 
-def job_endpoints(
-    config: DeploymentConfig, job: Any, source: SourceSpec | None, destination: DestinationSpec
-) -> dict[str, Endpoint]:
-    """The services a job talks to, by service name, with the config keys behind each."""
-    sandbox = is_sandbox_config(config.path)
-    common: dict[str, Any] = {"config": str(config.path), "sandbox": sandbox}
-    conn: ServiceNowConnection = job.destination.connection
+def servicenow_endpoint(
+    config: DeploymentConfig, destination: DestinationSpec, conn: ServiceNowConnection
+) -> Endpoint:
+    """The ServiceNow side of a deployment, with the keys and secret that point at it."""
     d_key = f"destinations.{destination.name}"
     secret_key = "password" if destination.auth == "basic" else "client_secret"
     identity = (
@@ -151,19 +150,44 @@ def job_endpoints(
         if destination.username
         else f"OAuth client {destination.client_id}"
     )
-    found = {
-        "ServiceNow": Endpoint(
-            service="ServiceNow",
-            url=conn.instance_url,
-            url_key=f"{d_key}.instance_url",
-            ca_key=f"{d_key}.ca_bundle",
-            verify=destination.verify,
-            proxies=dict(destination.proxies),
-            secret=secret_hint("destinations", destination.name, secret_key, config.secrets_file),
-            identity=identity,
-            **common,
-        )
-    }
+    return Endpoint(
+        service="ServiceNow",
+        url=conn.instance_url,
+        url_key=f"{d_key}.instance_url",
+        ca_key=f"{d_key}.ca_bundle",
+        verify=destination.verify,
+        proxies=dict(destination.proxies),
+        secret=secret_hint("destinations", destination.name, secret_key, config.secrets_file),
+        identity=identity,
+        config=str(config.path),
+        sandbox=is_sandbox_config(config.path),
+    )
+
+
+def quick_servicenow_check(
+    config: DeploymentConfig, destination: DestinationSpec, conn: ServiceNowConnection
+) -> Endpoint:
+    """Network and sign-in to ServiceNow only (one request), for commands without a job.
+
+    Raises:
+        PreflightError: in one line with its fix.
+    """
+    endpoint = servicenow_endpoint(config, destination, conn)
+    item = network_check(endpoint)
+    if item.ok is not False:
+        item = servicenow_signin(endpoint, conn, "sys_user")
+    if item.ok is False:
+        raise _as_error(endpoint, item)
+    return endpoint
+
+
+def job_endpoints(
+    config: DeploymentConfig, job: Any, source: SourceSpec | None, destination: DestinationSpec
+) -> dict[str, Endpoint]:
+    """The services a job talks to, by service name, with the config keys behind each."""
+    sandbox = is_sandbox_config(config.path)
+    common: dict[str, Any] = {"config": str(config.path), "sandbox": sandbox}
+    found = {"ServiceNow": servicenow_endpoint(config, destination, job.destination.connection)}
     src = getattr(job, "source", None)
     if source is None or src is None or source.kind == "snapshot":
         return found

@@ -281,3 +281,41 @@ def test_a_wrong_pfx_passphrase_fails_when_the_config_is_loaded(tmp_path, sandbo
     check = cli.run(*cli.with_config("check"), env=right)
     assert check.code == 0, check.stdout
     assert "token issued with role CloudApp-Discovery.Read.All" in check.stdout
+
+
+def test_correlate_with_a_wrong_password_fails_once_instead_of_per_chunk(tmp_path, sandbox):
+    cli = cli_for(sandbox, tmp_path)
+    names = [u.email for u in sandbox.tenant.sys_users[:250] if u.email]
+    (tmp_path / "ids.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    mark = sandbox.request_log.mark()
+    result = cli.run(
+        *cli.with_config("correlate", "--input", "ids.txt", "--out", "u.csv"),
+        env={"CISYNC_TEST_PASSWORD": "wrong"},
+    )
+    assert result.code == 1
+    line = _one_line_error(result)
+    assert "the credentials of user cisync.integration were refused (HTTP 401)" in line
+    assert [r.status for r in sandbox.request_log.since(mark)] == [401]
+    assert not (tmp_path / "u.csv").exists()
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path, sandbox):
+    import os
+    import subprocess
+
+    from .conftest import cisync_executable
+
+    cli = cli_for(sandbox, tmp_path)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
+    proc = subprocess.Popen(
+        [cisync_executable(), *cli.with_config("check")],
+        cwd=tmp_path,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # the reader goes away before anything is printed, as `| head -0`
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert err == ""
