@@ -9,13 +9,16 @@ Grammar, as documented for the Table API (``sysparm_query``):
 * a condition is ``<field><OPERATOR><value>`` with no separator: the field is
   the longest lowercase ``[a-z0-9_.]`` prefix (dots walk through references),
   the operator the longest known token, the rest is the value;
-* ``^^`` is a literal ``^`` inside a value.
+* ``^^`` is a literal ``^`` inside a value;
+* ``RLQUERY<table>.<field>,<op><n>[,m2m]^<conditions>^ENDRLQUERY`` keeps the
+  records for which the count of ``<table>`` rows referring to them through
+  ``<field>`` and matching the conditions compares with ``n`` as ``op`` says.
 
 The parser never guesses. A part is kept as :class:`Invalid` with one of two kinds:
 
 * ``unsupported``: valid (or possibly valid) ServiceNow syntax the sandbox does
-  not evaluate (``JOIN``, ``RLQUERY``, an operator it does not know, a
-  ``javascript:`` value it cannot evaluate). The Table API always refuses it:
+  not evaluate (``JOIN``, an operator it does not know, a ``javascript:`` value
+  it cannot evaluate, an ``RLQUERY`` with such a part inside). The Table API always refuses it:
   ignoring it would return more rows than a real instance.
 * ``ignored``: a part a real instance itself drops (an unknown field, per
   ``glide.invalid_query.returns_no_rows=false``); ignored by default,
@@ -30,6 +33,7 @@ a known field (unsupported).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Literal
 
 from attrs import frozen
@@ -44,6 +48,7 @@ __all__ = [
     "Invalid",
     "InvalidKind",
     "Order",
+    "RelatedQuery",
     "parse_query",
     "split_parts",
 ]
@@ -92,11 +97,35 @@ InvalidKind = Literal["unsupported", "ignored"]
 
 @frozen
 class Condition:
-    """One ``<field><operator><value>`` condition (operator :data:`UNKNOWN` if not known)."""
+    """One ``<field><operator><value>`` condition (operator :data:`UNKNOWN` if not known).
+
+    A related-list condition (``RLQUERY...^ENDRLQUERY``) has the operator
+    ``RLQUERY``, the part as written as its value and the parsed parts in ``related``.
+    """
 
     field: str
     operator: str
     value: str
+    related: RelatedQuery | None = None
+
+
+@frozen
+class RelatedQuery:
+    """``RLQUERY<table>.<field>,<count>[,m2m]^<query>^ENDRLQUERY``: records by related-row count.
+
+    Attributes:
+        table: the related table.
+        field: its reference to the queried table.
+        operator: the count comparison (``>``, ``>=``, ``<``, ``<=``, ``=``, ``!=``).
+        count: the number compared with.
+        query: the conditions on the related rows.
+    """
+
+    table: str
+    field: str
+    operator: str
+    count: int
+    query: EncodedQuery
 
 
 @frozen
@@ -186,12 +215,46 @@ def parse_condition(text: str) -> Condition | Invalid:
     return Condition(field, UNKNOWN, rest)
 
 
+_RL_HEADER = re.compile(
+    r"RLQUERY(?P<table>[a-z][a-z0-9_]*)\.(?P<field>[a-z][a-z0-9_]*),"
+    r"(?P<op>>=|<=|!=|>|<|=)(?P<count>[0-9]+)(?P<m2m>,m2m)?"
+)
+
+
+def _related(header: str, parts: Iterator[str]) -> Condition | Invalid:
+    """Read a related-list query whose first part is ``header``, up to its ``ENDRLQUERY``."""
+    body: list[str] = []
+    for raw in parts:
+        if raw == "ENDRLQUERY":
+            break
+        body.append(raw)
+    else:
+        return Invalid(header, "RLQUERY without ^ENDRLQUERY")
+    written = "^".join([header, *body, "ENDRLQUERY"])
+    match = _RL_HEADER.fullmatch(header)
+    if match is None:
+        return Invalid(written, "RLQUERY is supported as RLQUERY<table>.<field>,<op><count>[,m2m]")
+    if any(part.startswith(("RLQUERY", "NQ")) for part in body):
+        return Invalid(written, "a nested RLQUERY or ^NQ inside RLQUERY is not supported")
+    # the m2m flag names how the instance walks a many-to-many table; the count of the
+    # related rows matching the conditions is the same either way
+    related = RelatedQuery(
+        table=match["table"],
+        field=match["field"],
+        operator=match["op"],
+        count=int(match["count"]),
+        query=parse_query("^".join(body)),
+    )
+    return Condition(match["table"], "RLQUERY", written, related)
+
+
 def parse_query(text: str) -> EncodedQuery:
     """Parse an encoded query into groups, ordering and invalid parts."""
     groups: list[list[list[Condition]]] = [[]]
     order: list[Order] = []
     invalid: list[Invalid] = []
-    for raw in split_parts(text):
+    parts = iter(split_parts(text))
+    for raw in parts:
         if raw in ("", "EQ"):
             continue
         if raw.startswith("ORDERBYDESC"):
@@ -210,7 +273,7 @@ def parse_query(text: str) -> EncodedQuery:
             if joiner == "NQ":
                 groups.append([])
             continue
-        condition = parse_condition(body)
+        condition = _related(body, parts) if body.startswith("RLQUERY") else parse_condition(body)
         if isinstance(condition, Invalid):
             invalid.append(Invalid(raw, condition.problem, condition.kind))
             if joiner == "NQ":

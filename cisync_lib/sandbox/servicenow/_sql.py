@@ -34,7 +34,7 @@ from datetime import datetime, timezone, tzinfo
 from attrs import frozen
 
 from ._dates import DATE_TYPES, UnsupportedValue, evaluate_script, literal
-from ._query import UNKNOWN, Condition, EncodedQuery, Invalid, InvalidKind, Order
+from ._query import UNKNOWN, Condition, EncodedQuery, Invalid, InvalidKind, Order, RelatedQuery
 from ._schema import Column, Schema
 
 __all__ = ["Compiled", "compile_query", "fold"]
@@ -103,27 +103,34 @@ class _Unusable(Exception):
 
 class _Builder:
     def __init__(
-        self, schema: Schema, table: str, case_sensitive: bool, now: datetime, tz: tzinfo
+        self,
+        schema: Schema,
+        table: str,
+        case_sensitive: bool,
+        now: datetime,
+        tz: tzinfo,
+        alias: str = "t",
     ) -> None:
         self.schema = schema
         self.table = table
         self.case_sensitive = case_sensitive
         self.now = now
         self.tz = tz
+        self.alias = alias  # "t" for the queried table, "r" inside an RLQUERY subquery
         self.joins: dict[str, tuple[str, str]] = {}  # dotted prefix -> (alias, target table)
         self.join_sql: list[str] = []
 
     def column(self, path: str) -> tuple[str, Column] | None:
         """SQL expression and column for a (possibly dot-walked) field, or None if unknown."""
         parts = path.split(".")
-        alias, table = "t", self.table
+        alias, table = self.alias, self.table
         for depth, name in enumerate(parts[:-1]):
             column = self.schema.columns(table).get(name)
             if column is None or column.reference is None or not self.schema.has(column.reference):
                 return None
             prefix = ".".join(parts[: depth + 1])
             if prefix not in self.joins:
-                joined = f"j{len(self.joins) + 1}"
+                joined = f"{self.alias}j{len(self.joins) + 1}"
                 root = self.schema.root(column.reference)
                 self.join_sql.append(
                     f'LEFT JOIN "{root}" AS {joined} ON {joined}.sys_id = {alias}."{name}"'
@@ -134,7 +141,7 @@ class _Builder:
         if column is None:
             return None
         expr = f'{alias}."{column.name}"'
-        return (expr if alias == "t" else f"COALESCE({expr}, '')"), column
+        return (expr if alias == self.alias else f"COALESCE({expr}, '')"), column
 
     def _known(self, path: str) -> tuple[str, Column]:
         resolved = self.column(path)
@@ -165,6 +172,8 @@ class _Builder:
         return raw
 
     def condition(self, cond: Condition, params: list[str | float]) -> str:
+        if cond.related is not None:
+            return self.related(cond.related, params)
         expr, column = self._known(cond.field)
         op, raw = cond.operator, cond.value
         if op == UNKNOWN:
@@ -234,6 +243,43 @@ class _Builder:
             return f"({found} OR {expr} = '')"
         return found
 
+    def related(self, query: RelatedQuery, params: list[str | float]) -> str:
+        """A correlated count of the related rows that match the RLQUERY's conditions."""
+        if self.alias != "t":
+            raise _Unusable("a nested RLQUERY is not supported by the sandbox")
+        if not self.schema.has(query.table):
+            raise _Unusable(f"RLQUERY on the unknown table {query.table!r}")
+        link = self.schema.columns(query.table).get(query.field)
+        if link is None or link.reference is None:
+            raise _Unusable(f"RLQUERY: {query.table}.{query.field} is not a reference field")
+        if link.reference not in self.schema.ancestors(self.table):
+            raise _Unusable(
+                f"RLQUERY: {query.table}.{query.field} refers to {link.reference}, "
+                f"not to {self.table}"
+            )
+        inner = _Builder(
+            self.schema, query.table, self.case_sensitive, self.now, self.tz, alias="r"
+        )
+        inner_params: list[str | float] = []
+        problems: list[Invalid] = list(query.query.invalid)
+        where = _where(inner, query.query, inner_params, problems)
+        if problems or query.query.order:
+            # also unknown fields: dropping a condition here would count more related rows
+            detail = "; ".join(f"{i.part!r}: {i.problem}" for i in problems) or "ORDERBY"
+            raise _Unusable(f"RLQUERY with a part the sandbox does not evaluate ({detail})")
+        root = self.schema.root(query.table)
+        sql = (
+            f'(SELECT COUNT(*) FROM "{root}" AS r {" ".join(inner.join_sql)} '
+            f'WHERE r."{link.name}" = t.sys_id AND {where}'
+        )
+        params.extend(inner_params)
+        if root != query.table:
+            classes = self.schema.descendants(query.table)
+            params.extend(classes)
+            sql += f" AND r.sys_class_name IN ({', '.join('?' * len(classes))})"
+        params.append(query.count)
+        return f"{sql}) {query.operator} ?"
+
     def instance_of(self, expr: str, column: Column, raw: str, params: list[str | float]) -> str:
         if column.type != "sys_class_name":
             raise _Unusable("INSTANCEOF is supported on sys_class_name only")
@@ -296,6 +342,38 @@ class _Builder:
         return [f"{self.text(expr, column)} {direction}"]
 
 
+def _where(
+    builder: _Builder,
+    query: EncodedQuery,
+    params: list[str | float],
+    invalid: list[Invalid],
+    extra: tuple[Condition, ...] = (),
+) -> str:
+    """The WHERE expression of a query's groups; unusable parts go to ``invalid``."""
+
+    def piece(cond: Condition) -> str | None:
+        try:
+            return builder.condition(cond, params)
+        except _Unusable as exc:
+            shown = cond.value if cond.related else f"{cond.field}{cond.operator}{cond.value}"
+            invalid.append(Invalid(shown, exc.problem, exc.kind))
+            return None
+
+    groups: list[str] = []
+    for group in query.groups:
+        clauses: list[str] = []
+        for clause in (*group, *((c,) for c in extra)):
+            sql = [s for s in (piece(cond) for cond in clause) if s is not None]
+            if sql:
+                clauses.append(_balanced(sql, "OR"))
+        if clauses:
+            groups.append(_balanced(clauses, "AND"))
+    if not query.groups and extra:
+        extra_sql = [s for s in (piece(c) for c in extra) if s is not None]
+        groups.append(" AND ".join(extra_sql) or "1")
+    return _balanced(groups, "OR") if groups else "1"
+
+
 def compile_query(
     schema: Schema,
     table: str,
@@ -324,29 +402,7 @@ def compile_query(
     builder = _Builder(schema, table, case_sensitive, now or datetime.now(timezone.utc), tz)
     params: list[str | float] = []
     invalid = list(query.invalid)
-
-    def piece(cond: Condition) -> str | None:
-        try:
-            return builder.condition(cond, params)
-        except _Unusable as exc:
-            invalid.append(
-                Invalid(f"{cond.field}{cond.operator}{cond.value}", exc.problem, exc.kind)
-            )
-            return None
-
-    groups: list[str] = []
-    for group in query.groups:
-        clauses: list[str] = []
-        for clause in (*group, *((c,) for c in extra)):
-            sql = [s for s in (piece(cond) for cond in clause) if s is not None]
-            if sql:
-                clauses.append(_balanced(sql, "OR"))
-        if clauses:
-            groups.append(_balanced(clauses, "AND"))
-    if not query.groups and extra:
-        extra_sql = [s for s in (piece(c) for c in extra) if s is not None]
-        groups.append(" AND ".join(extra_sql) or "1")
-    where = _balanced(groups, "OR") if groups else "1"
+    where = _where(builder, query, params, invalid, extra)
     root = schema.root(table)
     if root != table:
         classes = schema.descendants(table)

@@ -9,7 +9,7 @@ import pytest
 
 from cisync_lib.sandbox import Sandbox, SandboxConfig
 
-from .conftest import make_session
+from .conftest import make_client, make_session
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +100,22 @@ def test_dot_walked_fields_with_display_values(demo, get):
     head = demo.store.get("sys_user", department["dept_head"])
     assert row["department"]["display_value"] == department["name"] == "Finance"
     assert row["department.dept_head"] == {"display_value": head["name"], "value": head["sys_id"]}
+
+
+def test_pysnc_related_list_query(demo):
+    """pysnc's add_rl_query: groups holding a role whose name contains "admin" (demo data)."""
+    client = make_client(demo)
+    gr = client.GlideRecord("sys_user_group")
+    gr.add_rl_query("sys_group_has_role", "group", ">0", True).add_query(
+        "role.name", "LIKE", "admin"
+    )
+    gr.query()
+    found = sorted(r.get_value("name") for r in gr)
+    client.session.close()
+    # hand-written from the demo data's groups and their roles
+    assert found == [
+        "Catalog Managers",
+        "Knowledge Managers",
+        "Problem Solving",
+        "User Administration",
+    ]

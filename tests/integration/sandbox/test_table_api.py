@@ -230,7 +230,7 @@ def test_invalid_query_parts_are_ignored_by_default(sb, api):
     "query",
     [
         "JOINcore_company.sys_id=cmdb_ci.vendor!name=x",
-        "RLQUERYcmdb_ci.vendor,>=1^ENDRLQUERY",
+        "RLQUERYcmdb_ci.vendor,>=1^nameDATEPARTmonday^ENDRLQUERY",
         "nameDATEPARTmonday",
         "sys_created_onRELATIVEGT@hour@ago@1",
         "sys_created_on<javascript:gs.getUserID()",

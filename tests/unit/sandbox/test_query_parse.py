@@ -71,7 +71,7 @@ def test_longest_operator_wins(part, condition):
         "manager..email=x",
         "=x",
         "JOINcmdb_ci.sys_id=cmdb_rel_ci.parent!name=x",
-        "RLQUERYcmdb_rel_ci.parent,>=1^ENDRLQUERY",
+        "RLQUERYcmdb_rel_ci.parent,>=1",  # RLQUERY without ENDRLQUERY (test_rlquery.py)
         "123TEXTQUERY321=server",
     ],
 )
