@@ -217,7 +217,7 @@ def failure(endpoint: Endpoint, cause: Cause, detail: str = "") -> PreflightErro
         fix = f"{url_fix}; a firewall may drop the traffic, or a proxy is needed (proxies)"
     elif cause is Cause.UNAUTHORIZED:
         who = f" {endpoint.identity}" if endpoint.identity else ""
-        problem = f"the credentials of{who or ' the integration'} were refused (HTTP 401)"
+        problem = f"the credentials{' of' + who if who else ''} were refused (HTTP 401)"
         problem += f": {detail}" if detail else ""
         if endpoint.service == "Entra ID":
             problem = f"Entra ID refused{who}" + (f" ({detail})" if detail else "")
@@ -268,7 +268,8 @@ def _endpoint_for(exc: BaseException, endpoints: Mapping[str, Endpoint]) -> Endp
     if isinstance(exc, ServiceNowError):
         return endpoints.get("ServiceNow")
     if isinstance(exc, DefenderAuthError):
-        return endpoints.get("Entra ID")
+        # an Entra ID credential, or else the legacy API's own token
+        return endpoints.get("Entra ID") or endpoints.get("Defender legacy API")
     if isinstance(exc, DefenderHttpError):
         # the failing request's URL says which Defender-side service it was
         request = exc.request.split(" ", 1)[-1]

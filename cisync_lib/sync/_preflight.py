@@ -566,6 +566,12 @@ def quick_check(
                     fix=ROLES_FIX,
                     cause="403",
                 )
+    legacy = endpoints.get("Defender legacy API")
+    if legacy is not None and source is not None and source.credential == "token":
+        # no Entra ID token to ask for: the one cheap legacy call is the sign-in check
+        item = defender_reachable(legacy, job.source)
+        if item.ok is False:
+            raise _as_error(legacy, item)
     entra = endpoints.get("Entra ID")
     if entra is not None and job.source is not None:
         role = GRAPH_ROLE if source is not None and source.kind == "graph" else LEGACY_ROLE

@@ -319,3 +319,51 @@ def test_output_piped_into_head_ends_quietly(tmp_path, sandbox):
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert err == ""
+
+
+def test_oauth_client_credentials_a_wrong_secret_costs_one_token_request(tmp_path, sandbox):
+    cli = cli_for(sandbox, tmp_path)
+    _edit(
+        cli,
+        'auth = "basic"\nusername = "cisync.integration"',
+        f'auth = "oauth_client_credentials"\nclient_id = "{sandbox.oauth_client_id}"',
+    )
+    mark = sandbox.request_log.mark()
+    result = cli.run(*cli.with_config("plan"), env={"CISYNC_TEST_CLIENT_SECRET": "wrong"})
+    assert result.code == 1
+    line = _one_line_error(result)
+    assert f"the credentials of OAuth client {sandbox.oauth_client_id} were refused (HTTP 401)" in (
+        line
+    )
+    assert "Fix: set the right secret in CISYNC_TEST_CLIENT_SECRET" in line
+    servicenow = [r for r in sandbox.request_log.since(mark) if r.service == "servicenow"]
+    assert [(r.path, r.status) for r in servicenow] == [("/oauth_token.do", 401)]
+    right = {"CISYNC_TEST_CLIENT_SECRET": sandbox.oauth_client_secret}
+    check = cli.run(*cli.with_config("check"), env=right)
+    assert check.code == 0, check.stdout
+
+
+def test_a_wrong_legacy_api_token_fails_before_reading(tmp_path, sandbox):
+    cli = cli_for(sandbox, tmp_path)
+    text = cli.config.read_text(encoding="utf-8")
+    head, rest = text.split("[connections.sandbox]\n")
+    table, tail = rest.split("\n\n", 1)
+    kept = [
+        line for line in table.splitlines()
+        if line.split(" = ")[0] in ("tenant_id", "client_id", "ca_bundle")
+    ]  # fmt: skip
+    legacy = ['kind = "legacy"', f'url = "{sandbox.mdca_url}"', 'credential = "token"', *kept]
+    cli.config.write_text(
+        head + "[connections.sandbox]\n" + "\n".join(legacy) + "\n\n" + tail, encoding="utf-8"
+    )
+    mark = sandbox.request_log.mark()
+    result = cli.run(*cli.with_config("plan"), env={"CISYNC_SANDBOX_API_TOKEN": "wrong"})
+    assert result.code == 1
+    line = _one_line_error(result)
+    assert "Defender legacy API" in line
+    assert "were refused (HTTP 401)" in line
+    assert "Fix: set the right secret in CISYNC_SANDBOX_API_TOKEN" in line
+    assert [r.status for r in sandbox.request_log.since(mark) if r.service == "mdca"] == [401]
+    check = cli.run(*cli.with_config("check"), env={"CISYNC_SANDBOX_API_TOKEN": sandbox.mdca_token})
+    assert check.code == 0, check.stdout
+    assert "Defender legacy API discovery streams" in check.stdout
