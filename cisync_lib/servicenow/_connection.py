@@ -15,6 +15,7 @@ import itertools
 import logging
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -187,6 +188,7 @@ class ServiceNowConnection:
                 max_retry_after=max_retry_after,
             )
             session.hooks["response"].append(self._remember)
+            session.hooks["response"].append(_decode_table_reads)
             if isinstance(auth, BasicAuth):
                 session.auth = (auth.username, auth.password)
             else:
@@ -625,3 +627,23 @@ def _key_ranges(after: str, parts: int) -> list[str]:
         ranges.append(q_and(q_ge("sys_id", lo), q_lt("sys_id", hi)))
     ranges.append(q_ge("sys_id", points[-1]))
     return ranges
+
+
+def _decode_table_reads(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Decode a Table API read's JSON once, here, so a malformed body is ours to handle.
+
+    pysnc prints a traceback to stderr when a page is not JSON, before raising;
+    decoding in this response hook raises ``requests``' ``JSONDecodeError`` first
+    (a read the connection then tries again), and pysnc gets the decoded body
+    from the cache instead of parsing it a second time.
+    """
+    path = response.url.split("?", 1)[0]
+    table_api = "/api/now/table/" in path or re.search(r"/api/now/v\d+/table/", path)
+    if response.request.method != "GET" or response.status_code != 200 or not table_api:
+        return
+    decoded = response.json()  # raises requests.exceptions.JSONDecodeError (a ValueError)
+
+    def cached(**_kwargs: Any) -> Any:
+        return decoded
+
+    response.json = cached  # type: ignore[method-assign]
