@@ -17,8 +17,9 @@ Grammar, as documented for the Table API (``sysparm_query``):
 The parser never guesses. A part is kept as :class:`Invalid` with one of two kinds:
 
 * ``unsupported``: valid (or possibly valid) ServiceNow syntax the sandbox does
-  not evaluate (``JOIN``, an operator it does not know, a ``javascript:`` value
-  it cannot evaluate, an ``RLQUERY`` with such a part inside). The Table API always refuses it:
+  not evaluate (a ``JOIN`` followed by more conditions, an operator it does
+  not know, a ``javascript:`` value it cannot evaluate, an ``RLQUERY`` with
+  such a part inside). The Table API always refuses it:
   ignoring it would return more rows than a real instance.
 * ``ignored``: a part a real instance itself drops (an unknown field, per
   ``glide.invalid_query.returns_no_rows=false``); ignored by default,
@@ -33,7 +34,7 @@ a known field (unsupported).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import deque
 from typing import Literal
 
 from attrs import frozen
@@ -113,12 +114,17 @@ class Condition:
 class RelatedQuery:
     """``RLQUERY<table>.<field>,<count>[,m2m]^<query>^ENDRLQUERY``: records by related-row count.
 
+    A ``JOIN<owner>.<primary>=<table>.<field>!<condition>`` is the same with
+    ``> 0``: the records for which a joined row matches.
+
     Attributes:
-        table: the related table.
-        field: its reference to the queried table.
+        table: the related (joined) table.
+        field: its field that refers to the queried record.
         operator: the count comparison (``>``, ``>=``, ``<``, ``<=``, ``=``, ``!=``).
         count: the number compared with.
         query: the conditions on the related rows.
+        owner: for a JOIN, the table named on its left (the queried table or an ancestor).
+        primary: the queried table's field that ``field`` must equal (``sys_id``).
     """
 
     table: str
@@ -126,6 +132,8 @@ class RelatedQuery:
     operator: str
     count: int
     query: EncodedQuery
+    owner: str | None = None
+    primary: str = "sys_id"
 
 
 @frozen
@@ -221,10 +229,11 @@ _RL_HEADER = re.compile(
 )
 
 
-def _related(header: str, parts: Iterator[str]) -> Condition | Invalid:
+def _related(header: str, parts: deque[str]) -> Condition | Invalid:
     """Read a related-list query whose first part is ``header``, up to its ``ENDRLQUERY``."""
     body: list[str] = []
-    for raw in parts:
+    while parts:
+        raw = parts.popleft()
         if raw == "ENDRLQUERY":
             break
         body.append(raw)
@@ -248,13 +257,46 @@ def _related(header: str, parts: Iterator[str]) -> Condition | Invalid:
     return Condition(match["table"], "RLQUERY", written, related)
 
 
+_JOIN = re.compile(
+    r"JOIN(?P<owner>[a-z][a-z0-9_]*)\.(?P<primary>[a-z][a-z0-9_]*)="
+    r"(?P<table>[a-z][a-z0-9_]*)\.(?P<field>[a-z][a-z0-9_]*)!(?P<condition>.*)"
+)
+
+
+def _join(body: str, later: deque[str]) -> Condition | Invalid:
+    """Read ``JOIN<table>.<field>=<joined>.<field>!<condition>``, the last condition of a query.
+
+    pysnc writes the join's own conditions after ``!`` joined with ``^``, so where
+    they end and the main query resumes is not documented: a join is evaluated
+    only when nothing but ordering follows it, and then has at most one condition.
+    """
+    match = _JOIN.fullmatch(body)
+    if match is None:
+        return Invalid(body, "JOIN is supported as JOIN<table>.<field>=<table>.<field>!<condition>")
+    if any(part not in ("", "EQ") and not part.startswith("ORDERBY") for part in later):
+        return Invalid(
+            body, "JOIN followed by further conditions (where the join's conditions end)"
+        )
+    related = RelatedQuery(
+        table=match["table"],
+        field=match["field"],
+        operator=">",
+        count=0,
+        query=parse_query(match["condition"]),
+        owner=match["owner"],
+        primary=match["primary"],
+    )
+    return Condition(match["table"], "JOIN", body, related)
+
+
 def parse_query(text: str) -> EncodedQuery:
     """Parse an encoded query into groups, ordering and invalid parts."""
     groups: list[list[list[Condition]]] = [[]]
     order: list[Order] = []
     invalid: list[Invalid] = []
-    parts = iter(split_parts(text))
-    for raw in parts:
+    parts = deque(split_parts(text))
+    while parts:
+        raw = parts.popleft()
         if raw in ("", "EQ"):
             continue
         if raw.startswith("ORDERBYDESC"):
@@ -273,7 +315,12 @@ def parse_query(text: str) -> EncodedQuery:
             if joiner == "NQ":
                 groups.append([])
             continue
-        condition = _related(body, parts) if body.startswith("RLQUERY") else parse_condition(body)
+        if body.startswith("RLQUERY"):
+            condition = _related(body, parts)
+        elif body.startswith("JOIN"):
+            condition = _join(body, parts)
+        else:
+            condition = parse_condition(body)
         if isinstance(condition, Invalid):
             invalid.append(Invalid(raw, condition.problem, condition.kind))
             if joiner == "NQ":

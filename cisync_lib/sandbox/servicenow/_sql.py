@@ -246,17 +246,27 @@ class _Builder:
     def related(self, query: RelatedQuery, params: list[str | float]) -> str:
         """A correlated count of the related rows that match the RLQUERY's conditions."""
         if self.alias != "t":
-            raise _Unusable("a nested RLQUERY is not supported by the sandbox")
+            raise _Unusable("a nested RLQUERY or JOIN is not supported by the sandbox")
         if not self.schema.has(query.table):
-            raise _Unusable(f"RLQUERY on the unknown table {query.table!r}")
+            raise _Unusable(f"RLQUERY or JOIN on the unknown table {query.table!r}")
         link = self.schema.columns(query.table).get(query.field)
-        if link is None or link.reference is None:
+        kind = "RLQUERY" if query.owner is None else "JOIN"
+        if query.owner is not None:  # JOIN: any field of the joined table, equal to primary
+            if query.owner not in self.schema.ancestors(self.table):
+                raise _Unusable(f"JOIN on {query.owner}, not on {self.table}")
+            primary = self.schema.columns(self.table).get(query.primary)
+            if link is None or primary is None:
+                raise _Unusable(f"JOIN on a field the sandbox does not know ({query.field})")
+            target = f't."{primary.name}"'
+        elif link is None or link.reference is None:
             raise _Unusable(f"RLQUERY: {query.table}.{query.field} is not a reference field")
-        if link.reference not in self.schema.ancestors(self.table):
+        elif link.reference not in self.schema.ancestors(self.table):
             raise _Unusable(
                 f"RLQUERY: {query.table}.{query.field} refers to {link.reference}, "
                 f"not to {self.table}"
             )
+        else:
+            target = "t.sys_id"
         inner = _Builder(
             self.schema, query.table, self.case_sensitive, self.now, self.tz, alias="r"
         )
@@ -266,11 +276,11 @@ class _Builder:
         if problems or query.query.order:
             # also unknown fields: dropping a condition here would count more related rows
             detail = "; ".join(f"{i.part!r}: {i.problem}" for i in problems) or "ORDERBY"
-            raise _Unusable(f"RLQUERY with a part the sandbox does not evaluate ({detail})")
+            raise _Unusable(f"{kind} with a part the sandbox does not evaluate ({detail})")
         root = self.schema.root(query.table)
         sql = (
             f'(SELECT COUNT(*) FROM "{root}" AS r {" ".join(inner.join_sql)} '
-            f'WHERE r."{link.name}" = t.sys_id AND {where}'
+            f'WHERE r."{link.name}" = {target} AND r."{link.name}" != \'\' AND {where}'
         )
         params.extend(inner_params)
         if root != query.table:

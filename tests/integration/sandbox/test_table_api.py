@@ -229,7 +229,7 @@ def test_invalid_query_parts_are_ignored_by_default(sb, api):
 @pytest.mark.parametrize(
     "query",
     [
-        "JOINcore_company.sys_id=cmdb_ci.vendor!name=x",
+        "JOINcore_company.sys_id=cmdb_ci.vendor!name=x^name=y",
         "RLQUERYcmdb_ci.vendor,>=1^nameDATEPARTmonday^ENDRLQUERY",
         "nameDATEPARTmonday",
         "sys_created_onRELATIVEGT@hour@ago@1",

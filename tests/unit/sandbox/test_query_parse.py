@@ -70,7 +70,7 @@ def test_longest_operator_wins(part, condition):
         "nameISEMPTYx",
         "manager..email=x",
         "=x",
-        "JOINcmdb_ci.sys_id=cmdb_rel_ci.parent!name=x",
+        "JOINcmdb_ci.sys_id!name=x",  # a malformed JOIN (test_related_queries.py)
         "RLQUERYcmdb_rel_ci.parent,>=1",  # RLQUERY without ENDRLQUERY (test_rlquery.py)
         "123TEXTQUERY321=server",
     ],

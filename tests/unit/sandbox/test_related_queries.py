@@ -1,10 +1,12 @@
-"""Related-list queries (``RLQUERY...^ENDRLQUERY``), as pysnc's ``add_rl_query`` writes them.
+"""Related-list queries (``RLQUERY...^ENDRLQUERY``) and joins (``JOIN...!...``), as pysnc writes them.
 
 Semantics from ServiceNow's encoded-query documentation of related-list
 conditions: a record matches when the number of related rows (rows of the
 related table whose reference field points at it and that match the
 conditions between ``RLQUERY`` and ``ENDRLQUERY``) compares with the given
-count. Expected rows are written by hand from the data each test inserts.
+count. A ``JOIN<table>.<field>=<joined>.<field>!<condition>`` keeps the records
+for which some joined row has the equal field and matches the condition.
+Expected rows are written by hand from the data each test inserts.
 """
 
 import pytest
@@ -78,3 +80,33 @@ def test_related_query_on_users(store):
 def test_unusable_related_queries_are_refused(store, query):
     with pytest.raises(SandboxQueryError):
         store.query("sys_user_group", query)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # pysnc's add_join_query: users who hold a role, with or without a condition
+        ("JOINsys_user.sys_id=sys_user_grmember.user!", ["ann", "bob"]),
+        ("JOINsys_user.sys_id=sys_user_grmember.user!group.name=Ops", ["ann"]),
+        ("user_name!=ann^JOINsys_user.sys_id=sys_user_grmember.user!^ORDERBYuser_name", ["bob"]),
+        ("JOINsys_user.sys_id=sys_user_grmember.user!group.name=Empty", []),
+    ],
+)
+def test_joins(store, query, expected):
+    assert sorted(r["user_name"] for r in store.query("sys_user", query)) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # what follows a JOIN may be its own condition or the main query's: refused
+        "JOINsys_user.sys_id=sys_user_grmember.user!group.name=Ops^user_name=bob",
+        "JOINsys_user.sys_id!group.name=Ops",  # malformed
+        "JOINsys_user_group.sys_id=sys_user_grmember.group!",  # not the queried table
+        "JOINsys_user.sys_id=sys_user_grmember.no_such_field!",
+        "JOINsys_user.sys_id=sys_user_grmember.user!no_such_field=1",
+    ],
+)
+def test_unusable_joins_are_refused(store, query):
+    with pytest.raises(SandboxQueryError):
+        store.query("sys_user", query)
