@@ -43,6 +43,11 @@ class ServedTenant(Protocol):
         """``sys_user`` rows to load into the ServiceNow store."""
         ...
 
+    @property
+    def users_recorded(self) -> bool:
+        """Whether the tenant knows the users of its apps (a snapshot may not)."""
+        ...
+
     def apps(self, period: str, stream_id: str) -> tuple[DiscoveredApp, ...]:
         """The apps a stream saw in ``period``."""
         ...
@@ -69,7 +74,8 @@ class SnapshotTenant:
 
     Build it with :meth:`load`. IP addresses are not part of a snapshot, so
     every app lists none; no ``sys_user`` rows come with it (seed them with
-    ``sb.store`` or a state folder).
+    ``sb.store`` or a state folder). What the snapshot was recorded without
+    (users, catalog info) is refused by Graph with 400, never served as empty.
 
     Attributes:
         path: the file it was read from.
@@ -77,6 +83,7 @@ class SnapshotTenant:
         periods: the one period the snapshot holds.
         app_info: the snapshot's catalog info (empty if it was read without it).
         sys_users: always empty.
+        users_recorded: whether the snapshot was read with users.
     """
 
     sys_users: tuple[SnUser, ...] = ()
@@ -90,6 +97,7 @@ class SnapshotTenant:
         data = DefenderData.load(self.path)
         self.streams: tuple[DiscoveryStream, ...] = data.streams
         self.periods: tuple[str, ...] = (data.period,)
+        self.users_recorded = data.users_read
         self.app_info: Mapping[str, AppInfo] = data.app_info
         by_stream: dict[str, list[DiscoveredApp]] = {s.id: [] for s in data.streams}
         for merged in data.apps:

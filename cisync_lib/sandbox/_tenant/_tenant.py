@@ -78,6 +78,8 @@ class GeneratedTenant:
     netbios = NETBIOS
     #: a generated tenant has data for every period
     periods: tuple[str, ...] = tuple(PERIOD_DAYS)
+    #: and knows the users of every app
+    users_recorded = True
 
     def __init__(self, size: str, seed: int | str, as_of: datetime) -> None:
         self.size = size

@@ -49,6 +49,10 @@ def _segment(name: str) -> GraphError:
     return GraphError(400, "BadRequest", f"Resource not found for the segment '{name}'.")
 
 
+def _unrecorded(what: str) -> GraphError:
+    return GraphError(400, "BadRequest", f"The sandbox's tenant file was recorded without {what}.")
+
+
 def _missing(key: str) -> GraphError:
     return GraphError(
         404,
@@ -108,8 +112,13 @@ def resolve(tenant: ServedTenant | None, path: str) -> One | Many:
     key = (period, stream.id, app.id)
     nav = parts[4]
     if nav == "appInfo":
-        return One(gj.APP_INFO, gj.app_info_json(app.id, tenant.app_info[app.id]))
+        info = tenant.app_info.get(app.id)
+        if info is None:  # a tenant file read without catalog info: nothing to invent
+            raise _unrecorded("catalog info (appInfo)")
+        return One(gj.APP_INFO, gj.app_info_json(app.id, info))
     if nav == "users":
+        if not tenant.users_recorded:
+            raise _unrecorded("users")
         return Many(gj.USER, tenant.users(*key), f"Collection({gj.USER})", gj.user_json)
     if nav == "ipAddresses":
         items = tenant.ip_addresses(*key)

@@ -164,3 +164,31 @@ def test_cli_serves_a_tenant_file(saved):
         assert process.wait(timeout=30) == 0
         process.stdout.close()
         process.stderr.close()
+
+
+def test_what_a_snapshot_lacks_is_refused_not_served_empty(tmp_path):
+    """A snapshot read without users or catalog info: those Graph calls are a 400."""
+    path = tmp_path / "lean.json"
+    with _start(size="tiny", seed=3) as sb, _graph(sb) as source:
+        lean = source.read(period=30, include_users=False)
+    lean.save(path)
+    assert not lean.users_read
+    stream, app = lean.apps[0].observations[0].stream_id, lean.apps[0].id
+    with _start(tenant=path) as sb:
+        with _graph(sb) as source:  # what the snapshot holds reads back the same
+            again = source.read(period=30, include_users=False)
+        assert attrs.evolve(again, read_at=lean.read_at) == lean
+        token = sb.issue_access_token("graph")
+        base = (
+            f"{sb.graph_url}/beta/security/dataDiscovery/cloudAppDiscovery/uploadedStreams/"
+            f"{stream}/aggregatedAppsDetails(period=duration'P30D')/{app}"
+        )
+        with requests.Session() as session:
+            session.trust_env = False
+            session.verify = str(sb.ca_file)
+            session.headers["Authorization"] = f"Bearer {token}"
+            users = session.get(f"{base}/users")
+            info = session.get(f"{base}/appInfo")
+    assert (users.status_code, info.status_code) == (400, 400)
+    assert "recorded without users" in users.json()["error"]["message"]
+    assert "recorded without catalog info" in info.json()["error"]["message"]
