@@ -365,7 +365,11 @@ def _where(
         try:
             return builder.condition(cond, params)
         except _Unusable as exc:
-            shown = cond.value if cond.related else f"{cond.field}{cond.operator}{cond.value}"
+            if cond.related is not None:
+                shown = cond.value
+            else:  # the part as written: an unknown operator is still part of the value
+                operator = "" if cond.operator == UNKNOWN else cond.operator
+                shown = f"{cond.field}{operator}{cond.value}"
             invalid.append(Invalid(shown, exc.problem, exc.kind))
             return None
 
