@@ -12,7 +12,7 @@ from typing import Any
 
 from cisync_lib._errors import CisyncError
 
-from ._common import EXIT_ERROR, EXIT_OK, exit_code_for
+from ._common import EXIT_ERROR, EXIT_OK, describe_os_error, exit_code_for
 
 __all__ = ["register"]
 
@@ -71,6 +71,9 @@ def serve_command(args: argparse.Namespace) -> int:
     except CisyncError as exc:
         print(f"cisync sandbox: {exc}", file=sys.stderr)
         return exit_code_for(exc)  # a bad --size or --state is a usage error (2)
+    except OSError as exc:  # a port in use, an unwritable --state: one line, no traceback
+        print(f"cisync sandbox: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     if threading.current_thread() is threading.main_thread():
         # Install both handlers explicitly: a process started in the background by a
         # non-interactive shell inherits SIGINT as ignored, and Ctrl+C must still stop it.
