@@ -367,3 +367,26 @@ def test_a_wrong_legacy_api_token_fails_before_reading(tmp_path, sandbox):
     check = cli.run(*cli.with_config("check"), env={"CISYNC_SANDBOX_API_TOKEN": sandbox.mdca_token})
     assert check.code == 0, check.stdout
     assert "Defender legacy API discovery streams" in check.stdout
+
+
+def test_check_on_the_ire_path_names_a_missing_identification_rule(
+    tmp_path, cisync_sandbox_factory
+):
+    from cisync_lib.sandbox import ServiceNowOptions
+
+    bare = cisync_sandbox_factory(
+        SandboxConfig(
+            size="tiny",
+            seed=0,
+            services=SERVICE_NAMES,
+            servicenow=ServiceNowOptions(identification_rule=None),
+        )
+    )
+    cli = cli_for(bare, tmp_path)
+    _edit(cli, 'state_dir = "state"', 'state_dir = "state"\nwrite_path = "ire"')
+    result = cli.run(*cli.with_config("check"))
+    assert result.code == 1
+    (line,) = [line.strip() for line in result.stdout.splitlines() if "FAIL" in line]
+    assert line.startswith("FAIL  IRE data source and identification rule: IRE preflight failed")
+    assert "no active identification rule for cmdb_ci_business_app" in line
+    assert "Fix: see the 'IRE setup' page" in line
