@@ -23,6 +23,8 @@ from attrs import field, frozen
 
 from cisync_lib._errors_remote import ServiceNowAuthError
 
+from ._http import network_detail
+
 __all__ = ["Auth", "BasicAuth", "OAuthClientCredentials", "OAuthPassword", "TokenAuth"]
 
 logger = logging.getLogger(__name__)
@@ -174,7 +176,7 @@ class TokenAuth(requests.auth.AuthBase):
             raise ServiceNowAuthError(
                 instance=self._url,
                 status=None,
-                detail=f"token request failed: {type(exc).__name__}",
+                detail=f"token request failed: {network_detail(exc, self._url.split('/')[2])}",
             ) from exc
         if response.status_code != 200:
             raise ServiceNowAuthError(

@@ -24,6 +24,18 @@ __all__ = ["THROTTLE_STATUSES", "Counter", "build_session"]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
+def network_detail(exc: requests.RequestException, host: str = "the instance") -> str:
+    """One line for a connection-level failure: the cause in words, never a bare class name."""
+    text = str(exc)
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return f"no answer from {host} in time (timeout); check instance_url, firewall, proxies"
+    if any(s in text for s in ("NameResolutionError", "Name or service not known", "getaddrinfo")):
+        return f"the host name {host} does not resolve; check instance_url and DNS or proxies"
+    if "Connection refused" in text or "[Errno 111]" in text:
+        return f"{host} refused the connection; check instance_url and its port"
+    return f"network failure talking to {host} ({type(exc).__name__}); check instance_url, proxies"
+
+
 class Counter:
     """Thread-safe round-trip counter shared by the adapter and the retry policy."""
 

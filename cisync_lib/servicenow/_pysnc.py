@@ -24,6 +24,8 @@ from pysnc import exceptions as snc_exc
 from cisync_lib._errors import CisyncError
 from cisync_lib._errors_remote import ServiceNowAuthError, ServiceNowRequestError
 
+from ._http import network_detail
+
 __all__ = [
     "Row",
     "delete_record",
@@ -242,7 +244,7 @@ def _raise(
             table=table,
             sys_id=sys_id,
             status=None,
-            detail=type(exc).__name__,
+            detail=network_detail(exc, _instance_host(exc)),
             outcome_unknown=unknown,
         ) from exc
     if isinstance(exc, (KeyError, ValueError, TypeError)):
