@@ -17,13 +17,16 @@ Sources (keys of /work/shared/reference/servicenow-semantics-and-throughput.md):
 * [INST] "Use the INSTANCEOF operator".
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cisync_lib import SandboxQueryError
 from cisync_lib.sandbox import ServiceNowStore
+from cisync_lib.sandbox.servicenow._dates import evaluate_script
 from cisync_lib.sandbox.servicenow._schema import Table
 
 NOW = datetime(2026, 3, 4, 15, 30, 0, tzinfo=timezone.utc)  # a Wednesday
@@ -166,3 +169,39 @@ def test_unsupported_parts_are_refused(store, query, problem):
     assert "unsupported" in {i.kind for i in selection.invalid}
     with pytest.raises(SandboxQueryError, match=problem):
         store.query("cmdb_ci", query)
+
+
+# --- the date helpers against a reference written from the GlideSystem page [GS] -----
+
+ZONES = ("UTC", "Europe/Oslo", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Auckland")
+
+
+def _midnight_utc(day, zone):
+    """00:00:00 of ``day`` in ``zone``, as UTC text."""
+    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return local.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@given(
+    now=st.datetimes(
+        min_value=datetime(2020, 1, 1),
+        max_value=datetime(2030, 12, 31),
+        timezones=st.just(timezone.utc),
+    ),
+    zone=st.sampled_from(ZONES),
+    days=st.integers(-40, 40),
+)
+def test_day_helpers_follow_the_user_calendar(now, zone, days):
+    """daysAgoStart(n) is midnight n days ago in the user's zone; beginningOfThisMonth the 1st."""
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
+    start = evaluate_script(f"javascript:gs.daysAgoStart({days})", now, tz)
+    assert start == _midnight_utc(today - timedelta(days=days), zone)
+    first = evaluate_script("javascript:gs.beginningOfThisMonth()", now, tz)
+    assert first == _midnight_utc(today.replace(day=1), zone)
+    monday = evaluate_script("javascript:gs.beginningOfThisWeek()", now, tz)
+    assert monday == _midnight_utc(today - timedelta(days=today.weekday()), zone)
+    generated = evaluate_script(
+        f"javascript:gs.dateGenerate('{today.isoformat()}','start')", now, tz
+    )
+    assert generated == _midnight_utc(today, zone)
