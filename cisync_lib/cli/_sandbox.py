@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from cisync_lib._errors import CisyncError
+from cisync_lib._errors_remote import SnapshotError
 
-from ._common import EXIT_ERROR, EXIT_OK, describe_os_error, exit_code_for
+from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, describe_os_error, exit_code_for
 
 __all__ = ["register"]
 
@@ -68,6 +69,9 @@ def serve_command(args: argparse.Namespace) -> int:
             ports=_ports(base.services, args.port), demo_data=args.demo_data, tenant=args.tenant,
         )  # fmt: skip
         sandbox = Sandbox(config).start()
+    except SnapshotError as exc:  # the --tenant file the user named
+        print(f"cisync sandbox: --tenant: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except CisyncError as exc:
         print(f"cisync sandbox: {exc}", file=sys.stderr)
         return exit_code_for(exc)  # a bad --size or --state is a usage error (2)

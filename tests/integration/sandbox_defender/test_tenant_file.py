@@ -192,3 +192,14 @@ def test_what_a_snapshot_lacks_is_refused_not_served_empty(tmp_path):
     assert (users.status_code, info.status_code) == (400, 400)
     assert "recorded without users" in users.json()["error"]["message"]
     assert "recorded without catalog info" in info.json()["error"]["message"]
+
+
+def test_cli_names_a_bad_tenant_file_as_a_usage_error(tmp_path):
+    missing = tmp_path / "nope.json"
+    result = subprocess.run(
+        [CISYNC, "sandbox", "serve", "--tenant", str(missing)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--tenant" in result.stderr
+    assert str(missing) in result.stderr
