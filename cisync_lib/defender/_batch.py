@@ -9,11 +9,15 @@ retryable status) is sent again in the next round, after the longest
 are answered, or after ``retries`` rounds in a row that answered nothing
 (a round that answered some is progress, however throttled the rest), so a
 request that fails on its own gets ``retries`` retries, as a plain request does.
+After a throttled round, batches carry half as many requests (never fewer than
+that round got through), doubling again while rounds pass unthrottled: a tight
+budget is met at its pace rather than with a wall of 429s.
 Answers come back in no particular order; they are matched by ``id``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -76,6 +80,7 @@ class GraphBatcher:
         self.batches = 0
         self.inner_sent = 0
         self.inner_retried = 0
+        self._width = float(MAX_BATCH)
 
     def get_all(self, urls: Sequence[str], wheres: Sequence[Where]) -> list[Answer]:
         """GET every URL (absolute, under the root) in batches of at most 20; answers in order.
@@ -97,52 +102,72 @@ class GraphBatcher:
         pending = {str(index): (index, self._relative(url)) for index, url in items}
         done: dict[int, Answer] = {}
         stalled, first = 0, True
-        while True:
+        while pending:
+            sending = dict(itertools.islice(pending.items(), self.width))
             request = f"POST {self._url}"
             body = {
-                "requests": [{"id": k, "method": "GET", "url": u} for k, (_, u) in pending.items()]
+                "requests": [{"id": k, "method": "GET", "url": u} for k, (_, u) in sending.items()]
             }
             payload = self._http.fetch_json(
                 "POST", self._url, Where(entity="batch"), body=body, adapt=False
             )
-            with self._lock:
-                self.batches += 1
-                self.inner_sent += len(pending)
-            answered = _answers(payload, set(pending), request)
+            answered = _answers(payload, set(sending), request)
             again: dict[str, tuple[int, str]] = {}
             waits: list[float] = []
             throttled = 0
             for key, answer in answered.items():
                 if answer.status in policy.retry_statuses:
-                    again[key] = pending[key]
+                    again[key] = sending[key]
                     throttled += answer.status in THROTTLE_STATUSES
                     waits.append(_retry_after(answer, policy.retry_after_max))
                 else:
-                    done[pending[key][0]] = answer
-            limiter = self._http.limiter
+                    done[sending[key][0]] = answer
+                    del pending[key]
+            self._adapt(len(sending), len(sending) - len(again), throttled, again)
             longest = max(waits, default=0.0)
+            limiter = self._http.limiter
             if limiter is not None:
                 limiter.record(200, throttled=throttled, retry_after=longest or None, kind="batch")
             if not again:
-                return done
-            stalled = 0 if first or len(again) < len(pending) else stalled + 1
+                first = False
+                continue
+            stalled = 0 if first or len(again) < len(sending) else stalled + 1
             first = False
             if stalled >= policy.retries:
                 key = next(iter(again))
                 url = self._prefix + again[key][1]
                 raise _exhausted(answered[key], url, wheres[again[key][0]], policy.retries)
-            with self._lock:
-                self.inner_retried += len(again)
             if not longest:  # no Retry-After: urllib3's backoff rule, per round without progress
                 longest = min(policy.backoff_max, policy.backoff_factor * 2 ** max(0, stalled - 1))
             logger.debug(
                 "$batch: %d of %d inner requests throttled or failing; again in %.1f s",
                 len(again),
-                len(pending),
+                len(sending),
                 longest,
             )
             self._sleep(longest)
-            pending = again
+        return done
+
+    @property
+    def width(self) -> int:
+        """Inner requests the next batch may carry (20 until the service throttles)."""
+        with self._lock:
+            return max(1, int(self._width))
+
+    def _adapt(self, sent: int, answered: int, throttled: int, again: Mapping[str, object]) -> None:
+        """Count a round; narrow or widen the batches.
+
+        A throttled round halves the width of the next batches (not below what got
+        through), so a tight budget is not met with a wall of 429s.
+        """
+        with self._lock:
+            self.batches += 1
+            self.inner_sent += sent
+            self.inner_retried += len(again)
+            if throttled:  # halve, or down to what got through when that is more
+                self._width = max(1.0, float(answered), self._width / 2)
+            else:
+                self._width = min(float(MAX_BATCH), self._width * 2)
 
     def _relative(self, url: str) -> str:
         if not url.startswith(self._prefix + "/"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -21,7 +22,7 @@ from ._config import GraphConnection
 from ._data import AppDevice, DefenderData, ProgressCallback
 from ._http import HttpClient, Where, require_keys
 from ._limiter import Limiter, shared_limiter
-from ._reader import Call, call_one, run_read
+from ._reader import Call, Later, call_one, run_read
 
 __all__ = ["GraphSource"]
 
@@ -264,9 +265,12 @@ class _GraphApi:
             )
         _raise_for_status(answer, url, where)
         page = answer.body if answer.body is not None else {}  # refused as a page without value
-        if call.kind == "users":
-            return self._users(call.stream, call.app, url, where, page)
-        return self._devices(call.stream, call.app, url, where, page)
+        read = self._users if call.kind == "users" else self._devices
+        _, link = self._page_parts(page, f"GET {url}", where)  # a malformed page fails here
+        if link is None:
+            return read(call.stream, call.app, url, where, page)
+        # more pages: followed later, in parallel with the other chains
+        return Later(partial(read, call.stream, call.app, url, where, page))
 
     def list_streams(self) -> list[DiscoveryStream]:
         return self._collect(self._root + _BASE, Where(entity="streams"), DiscoveryStream)

@@ -32,7 +32,7 @@ from ._data import (
     merge_by_app,
 )
 
-__all__ = ["Backend", "Call", "call_one", "normalize_period", "run_read", "select_streams"]
+__all__ = ["Backend", "Call", "Later", "call_one", "normalize_period", "run_read", "select_streams"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,10 @@ class Backend(Protocol):
     batch_size: int
 
     def run_calls(self, calls: Sequence[Call]) -> list[object]:
-        """Run a chunk of calls (:func:`call_one` each, or batched); results in order."""
+        """Run a chunk of calls (:func:`call_one` each, or batched); results in order.
+
+        A result may be a :class:`Later`, finished after every chunk has run.
+        """
 
     def list_streams(self) -> list[DiscoveryStream]:
         """Every stream of the tenant."""
@@ -80,6 +83,21 @@ class Backend(Protocol):
         self, stream: DiscoveryStream, app: DiscoveredApp, period: str
     ) -> AppInfo | None:
         """Catalog information of one app, or ``None`` when the catalog has none."""
+
+
+@frozen
+class Later:
+    """A result :meth:`Backend.run_calls` leaves for later: ``finish()`` reads the rest.
+
+    A batched first page that links to more pages comes back as one, so that
+    long page chains are followed in parallel, not one after another.
+    """
+
+    finish: Callable[[], object]
+
+
+def _later(result: object) -> bool:
+    return isinstance(result, Later)
 
 
 def call_one(backend: Backend, call: Call) -> object:
@@ -196,21 +214,38 @@ def run_read(
     size = max(1, backend.batch_size)
     chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
 
-    def done(index: int, results: list[object]) -> None:
+    def finished(results: Sequence[object], kinds: Sequence[str]) -> None:
         found = sum(
             len(r)
-            for c, r in zip(chunks[index], results, strict=True)
-            if c.kind == "users" and isinstance(r, list)
+            for k, r in zip(kinds, results, strict=True)
+            if k == "users" and isinstance(r, list)
         )
         counter.update(
             requests_done=counter.progress.requests_done + len(results),
             users_read=counter.progress.users_read + found,
         )
 
+    def done(index: int, results: list[object]) -> None:
+        ready = [(c.kind, r) for c, r in zip(chunks[index], results, strict=True) if not _later(r)]
+        finished([r for _, r in ready], [k for k, _ in ready])
+
     chunked = run_tasks([partial(backend.run_calls, chunk) for chunk in chunks], concurrency, done)
+    flat = [r for rs in chunked for r in rs]
+    # the rest of long page chains: one task each, the longest first, all at once
+    later = sorted(
+        (i for i, r in enumerate(flat) if _later(r)), key=lambda i: -calls[i].app.user_count
+    )
+    if later:
+        rest = run_tasks(
+            [cast("Later", flat[i]).finish for i in later],
+            concurrency,
+            lambda n, r: finished([r], [calls[later[n]].kind]),
+        )
+        for index, result in zip(later, rest, strict=True):
+            flat[index] = result
     users: list[AppUser] = []
     devices: list[AppDevice] = []
-    for call, result in zip(calls, (r for rs in chunked for r in rs), strict=True):
+    for call, result in zip(calls, flat, strict=True):
         if call.kind == "users":
             users.extend(cast("list[AppUser]", result))
         elif call.kind == "devices":

@@ -60,9 +60,8 @@ def test_an_inner_429_is_retried_after_its_retry_after(sb):
     envelopes = [r for r in sb.request_log.since(mark) if r.path == "/beta/$batch"]
     assert {r.status for r in envelopes} == {200}
     assert sum(r.items for r in envelopes) == want.fanout + 2
-    retries = [r for r in envelopes if r.items == 1]
-    assert len(retries) == 2
-    assert retries[1].at - retries[0].at >= 0.9  # Retry-After: 1 honoured (log clock)
+    # Retry-After: 1, twice, honoured (the log's clock)
+    assert envelopes[-1].at - envelopes[0].at >= 1.9
     assert source.read_stats["throttled"] == 2
 
 
