@@ -6,9 +6,11 @@ the batch answers 200 while some inner requests answer 429 with their own
 error (404, 400, ...) is handed back to the caller, a 429/503 (or another
 retryable status) is sent again in the next round, after the longest
 ``Retry-After`` the round asked for, and only those. Rounds stop when all
-are answered, or after ``retries`` rounds in a row that answered nothing
-(a round that answered some is progress, however throttled the rest), so a
-request that fails on its own gets ``retries`` retries, as a plain request does.
+are answered, or after ``retries`` rounds in a row without progress: a round
+that answered some is progress, however throttled the rest, and so is a round
+of 429s only while other batches of the client got answers (under a tight
+budget a request may wait many rounds for its turn). A request that fails on
+its own gets ``retries`` retries, as a plain request does.
 After a throttled round, batches carry half as many requests (never fewer than
 that round got through), doubling again while rounds pass unthrottled: a tight
 budget is met at its pace rather than with a wall of 429s.
@@ -81,6 +83,7 @@ class GraphBatcher:
         self.inner_sent = 0
         self.inner_retried = 0
         self._width = float(MAX_BATCH)
+        self._answered = 0  # inner answers that were not retried, by every thread
 
     def get_all(self, urls: Sequence[str], wheres: Sequence[Where]) -> list[Answer]:
         """GET every URL (absolute, under the root) in batches of at most 20; answers in order.
@@ -102,6 +105,7 @@ class GraphBatcher:
         pending = {str(index): (index, self._relative(url)) for index, url in items}
         done: dict[int, Answer] = {}
         stalled, first = 0, True
+        seen = self._answered  # progress is the client's: other batches' answers count too
         while pending:
             sending = dict(itertools.islice(pending.items(), self.width))
             request = f"POST {self._url}"
@@ -131,7 +135,13 @@ class GraphBatcher:
             if not again:
                 first = False
                 continue
-            stalled = 0 if first or len(again) < len(sending) else stalled + 1
+            with self._lock:
+                elsewhere, seen = self._answered > seen, self._answered
+            # waiting for its turn under a 429 is no failure while the client gets answers;
+            # a 5xx is this request's own trouble
+            waiting = all(answered[k].status == 429 for k in again)
+            progress = len(again) < len(sending) or (waiting and elsewhere)
+            stalled = 0 if first or progress else stalled + 1
             first = False
             if stalled >= policy.retries:
                 key = next(iter(again))
@@ -164,6 +174,7 @@ class GraphBatcher:
             self.batches += 1
             self.inner_sent += sent
             self.inner_retried += len(again)
+            self._answered += answered
             if throttled:  # halve, or down to what got through when that is more
                 self._width = max(1.0, float(answered), self._width / 2)
             else:
