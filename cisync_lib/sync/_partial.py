@@ -19,6 +19,10 @@ from cisync_lib.correlation import DirectoryResult, FetchRequest, MatchResult, S
 __all__ = ["RecordingDirectory", "Unevaluated", "unevaluated"]
 
 _STATUS = re.compile(r"\bHTTP (\d{3})\b")
+#: failures the connection tries again before giving up (so "after N tries" is true)
+_RETRIED = frozenset(
+    {"HTTP 429", "HTTP 500", "HTTP 502", "HTTP 503", "HTTP 504", "no answer", "malformed answer"}
+)
 
 
 class RecordingDirectory:
@@ -73,7 +77,8 @@ class Unevaluated:
         causes = []
         if self.lookups_failed:
             why = ", ".join(self.statuses)
-            tried = f" after {self.tries} tries" if self.tries > 1 else ""
+            retried = self.tries > 1 and set(self.statuses) <= _RETRIED
+            tried = f" after {self.tries} tries" if retried else ""
             causes.append(
                 f"{self.lookups_failed} of {self.lookups} sys_user lookups failed ({why}){tried}"
             )

@@ -35,6 +35,12 @@ def test_the_summary_line_of_failed_lookups():
     )
 
 
+def test_a_refusal_is_not_said_to_have_been_tried_again():
+    text = unevaluated(statuses=("HTTP 403",)).summary()
+    assert "failed (HTTP 403); re-run" in text
+    assert "tries" not in text
+
+
 def test_the_summary_line_of_hidden_rows_says_what_to_grant():
     text = unevaluated(lookups_failed=0, hidden_rows=4, hidden_values=3, lookups_short=2).summary()
     assert text == (
