@@ -27,6 +27,14 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 def network_detail(exc: requests.RequestException, host: str = "the instance") -> str:
     """One line for a connection-level failure: the cause in words, never a bare class name."""
     text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return (
+            f"certificate verify failed for {host}: its certificate is not signed by a CA "
+            "this machine trusts; set ca_bundle in the destination (a PEM file with the CA "
+            "that signed it)"
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS handshake with {host} failed; check instance_url, proxies and ca_bundle"
     if isinstance(exc, requests.Timeout) or "timed out" in text:
         return f"no answer from {host} in time (timeout); check instance_url, firewall, proxies"
     if any(s in text for s in ("NameResolutionError", "Name or service not known", "getaddrinfo")):

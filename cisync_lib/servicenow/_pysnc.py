@@ -161,17 +161,6 @@ def _detail(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _tls_detail(exc: requests.exceptions.SSLError) -> str:
-    """One line for a TLS failure that says what to set."""
-    if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
-        return (
-            f"certificate verify failed for {_instance_host(exc)}: the instance's certificate is "
-            "not signed by a CA this machine trusts; set ca_bundle in the destination (a PEM "
-            "file with the CA that signed it)"
-        )
-    return f"TLS handshake failed ({type(exc).__name__}); check the URL, proxies and ca_bundle"
-
-
 def _instance_host(exc: requests.RequestException) -> str:
     """The host a failed request went to, when requests knows it."""
     request = getattr(exc, "request", None)
@@ -228,14 +217,6 @@ def _raise(
             sys_id=sys_id,
             status=int(found.group(1)) if found else status,
             detail="gave up after retries",
-        ) from exc
-    if isinstance(exc, requests.exceptions.SSLError):
-        raise ServiceNowRequestError(
-            operation=operation,
-            table=table,
-            sys_id=sys_id,
-            status=None,
-            detail=_tls_detail(exc),
         ) from exc
     if isinstance(exc, requests.RequestException):
         unknown = operation in _WRITES and _sent(exc)

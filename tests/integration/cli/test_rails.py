@@ -265,3 +265,22 @@ def test_a_late_http_failure_is_one_true_line(tmp_path, fresh_sandbox):
     again = cli.run(*cli.with_config("apply", "--yes"))
     assert again.code == 0, again.stderr
     assert log.writes(since=mark) == 0
+
+
+def test_an_untrusted_certificate_on_the_token_request_names_ca_bundle(shared_sandbox):
+    """OAuth token requests go through the same translation as table reads."""
+    import pytest
+
+    from cisync_lib import ServiceNowError
+    from cisync_lib.servicenow import OAuthClientCredentials, ServiceNowConnection
+
+    sb = shared_sandbox
+    conn = ServiceNowConnection(
+        sb.servicenow_url,
+        auth=OAuthClientCredentials(sb.oauth_client_id, sb.oauth_client_secret),
+        verify=True,  # the system's trust store: the sandbox's throwaway CA is not in it
+    )
+    with pytest.raises(ServiceNowError) as info:
+        conn.count("sys_user")
+    assert "certificate verify failed" in str(info.value)
+    assert "ca_bundle" in str(info.value)
