@@ -9,6 +9,7 @@ from typing import Any
 from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib.sync import SyncReport
 
+from ._cmd_show import load_saved
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
 
 __all__ = ["register"]
@@ -59,7 +60,7 @@ def _render(report: SyncReport, args: argparse.Namespace) -> str:
 
 
 def _report(args: argparse.Namespace, out: Output) -> int:
-    report = SyncReport.load(args.file)
+    report = load_saved(args.file).report  # a saved plan renders as its report
     if args.unmatched_csv is not None:
         report.write_unmatched_csv(args.unmatched_csv)
         out.note(f"unmatched users: {args.unmatched_csv} ({len(report.unmatched)} rows)")

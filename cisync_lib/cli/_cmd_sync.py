@@ -22,6 +22,7 @@ from cisync_lib.sync._pipeline import plan_counts
 from cisync_lib.sync._report import Mode, Outcome
 
 from ._cmd_check import checked
+from ._cmd_show import PLAN_FORMAT
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_OK,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_PLAN_FORMAT = "cisync-job-plan"
+_PLAN_FORMAT = PLAN_FORMAT
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,21 @@ def register(subparsers: Any) -> None:
         "written. Save the plan with --out to apply exactly it later (cisync apply --plan).",
     )
     plan.add_argument("--out", type=Path, metavar="FILE", help="save the plan (JSON) to FILE")
-    plan.add_argument("--show", action="store_true", help="also list every planned change")
+    plan.add_argument(
+        "--show",
+        action="store_true",
+        help="also list the planned changes by name, grouped by action (first --limit of each)",
+    )
+    plan.add_argument(
+        "--all", action="store_true", help="with --show: list every change, not the first few"
+    )
+    plan.add_argument(
+        "--limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="with --show: changes listed per group (default 20)",
+    )
     plan.set_defaults(handler=lambda a: run_command(a, _plan))
 
     apply = _parser(
@@ -275,14 +290,13 @@ def _plan(args: argparse.Namespace, out: Output) -> int:
         _check_writable(args, job)
         with _reported(args, job, "plan"), checked(args, job):
             report = job.plan()
+    if args.show:
+        out.text(report.review(limit=None if args.all else max(args.limit, 0)))
+        out.text("")
     if args.out is not None:
-        _write_plan(args.out, job, report.plan)
+        _write_plan(args.out, job, report)
         again = command_line(args, "--plan", str(args.out), command="apply")
         out.text(f"Plan saved: {args.out} (review: cisync show {args.out}; apply it: {again})")
-    if args.show and report.plan is not None:
-        from cisync_lib.cmdb import render_plan
-
-        out.text(render_plan(report.plan))
     return _finish(args, out, job, report)
 
 
@@ -311,9 +325,10 @@ def _apply(args: argparse.Namespace, out: Output) -> int:
     return _finish(args, out, job, report)
 
 
-def _write_plan(path: Path, job: SyncJob, plan: Plan | None) -> None:
+def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:
     from cisync_lib.cmdb import plan_to_json
 
+    plan = report.plan
     if plan is None:  # pragma: no cover - plan() always attaches its plan
         raise PlanError(message="no plan to save")
     document = {
@@ -323,6 +338,8 @@ def _write_plan(path: Path, job: SyncJob, plan: Plan | None) -> None:
         "environment": job.destination.environment.value,
         "created_at": datetime.now(timezone.utc).isoformat(),
         "cmdb": plan_to_json(plan),
+        # the plan's report, with names beside sys_ids: what `cisync show` reviews
+        "report": report.to_dict(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(document, indent=1) + "\n", mode=PRIVATE)

@@ -23,6 +23,7 @@ from . import (
     _cmd_init,
     _cmd_report,
     _cmd_settings,
+    _cmd_show,
     _cmd_sync,
     _sandbox,
 )
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cmd_settings.register(subparsers)
     _cmd_correlate.register(subparsers)
     _cmd_report.register(subparsers)
+    _cmd_show.register(subparsers)
     _sandbox.register(subparsers)
     return parser
 

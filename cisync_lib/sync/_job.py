@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib._errors import CisyncError, ConfigError
+from cisync_lib._records import SnUser
 from cisync_lib.cmdb import (
     CmdbConfig,
     CurrentState,
@@ -31,6 +32,7 @@ from cisync_lib.cmdb import (
 )
 from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
+from cisync_lib.servicenow import q_in
 from cisync_lib.settings import (
     ConnectionSettings,
     EffectiveSettings,
@@ -284,6 +286,33 @@ class SyncJob:
             "servicenow_throttled": int(getattr(self.destination.connection, "throttled", 0)),
         }
 
+    def _people(self, plan: Plan, known: dict[str, SnUser]) -> dict[str, SnUser]:
+        """The users of the plan's link changes, for the review.
+
+        Those correlation found, plus those of links to remove (read by sys_id; a
+        failed read only loses their names).
+        """
+        wanted = {r.user for r in plan.remove_links} | {a.user for a in plan.add_links}
+        missing = sorted(wanted - known.keys())
+        found = dict(known)
+        try:
+            for start in range(0, len(missing), 100):
+                rows = self.destination.connection.query(
+                    "sys_user",
+                    query=q_in("sys_id", missing[start : start + 100]),
+                    fields=("sys_id", "name", "email", "user_name"),
+                )
+                for row in rows:
+                    found[row["sys_id"]] = SnUser(
+                        sys_id=row["sys_id"],
+                        name=row.get("name", ""),
+                        email=row.get("email", ""),
+                        user_name=row.get("user_name", ""),
+                    )
+        except CisyncError as exc:
+            logger.info("user names for the review not read: %s", exc)
+        return found
+
     def _prepare(self, mode: Mode, *, force: bool = False) -> _Prepared:
         started = datetime.now(timezone.utc)
         timings: dict[str, float] = {}
@@ -334,6 +363,7 @@ class SyncJob:
         unmatched: tuple[Any, ...] = ()
         matching: dict[str, Any] = {}
         names = {a.id: a.app.name for a in data.apps}
+        people: dict[str, SnUser] = {}
         if users:
             with self._phase("correlate", timings):
                 observed, owners = observed_names(data, scoped.apps)
@@ -345,6 +375,7 @@ class SyncJob:
                 unknown = unevaluated(results, owners, directory.last, tries=tries)
                 unmatched = unmatched_users(results, owners, names)
                 matching = matching_summary(results)
+                people = {r.user.sys_id: r.user for r in results if r.user is not None}
         desired = DesiredState.from_defender(
             data,
             links,
@@ -363,7 +394,15 @@ class SyncJob:
         with self._phase("plan", timings):
             plan = make_plan(desired, state, self.cmdb_config, self._load_run_state())
         after = self._requests()
-        report = base_report(self, mode, started=started, plan=plan, desired=desired)
+        report = base_report(
+            self,
+            mode,
+            started=started,
+            plan=plan,
+            desired=desired,
+            people=self._people(plan, people),
+            ci_names={a.sys_id: a.name for a in state.apps},
+        )
         if unknown is not None:
             # not everything could be evaluated: the run is partial whatever it writes
             report = attrs.evolve(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cisync_lib._records import SnUser
 from cisync_lib.cmdb import DesiredState, GuardReport, Plan
 from cisync_lib.correlation import CorrelationReport, MatchResult, ObservedName, Status
 from cisync_lib.defender import DefenderData
@@ -111,22 +112,41 @@ def plan_counts(plan: Plan) -> dict[str, int]:
     }
 
 
-def plan_rows(plan: Plan, desired: DesiredState) -> tuple[dict[str, str], ...]:
-    """One plain row per planned change (for DataFrames and CSV)."""
+def plan_rows(
+    plan: Plan,
+    desired: DesiredState,
+    *,
+    people: Mapping[str, SnUser] | None = None,
+    ci_names: Mapping[str, str] | None = None,
+) -> tuple[dict[str, str], ...]:
+    """One plain row per planned change (for DataFrames, CSV and the review).
 
-    def name(app_id: str) -> str:
+    Rows carry names beside sys_ids: the app's name (from the desired state, else
+    ``ci_names``), and for user links the user's ``user_name`` and ``user_email``
+    when ``people`` knows them (empty otherwise).
+    """
+    people = people or {}
+    ci_names = ci_names or {}
+    created = {c.sys_id: c.name for c in plan.creates}
+
+    def name(app_id: str, ci: str = "") -> str:
         app = desired.apps.get(app_id)
-        return app.name if app is not None else ""
+        if app is not None:
+            return app.name
+        return ci_names.get(ci, "") or created.get(ci, "")
 
     def row(
         action: str, app_id: str, app_name: str, ci: str, user: str, detail: str
     ) -> dict[str, str]:
+        person = people.get(user) if user else None
         return {
             "action": action,
             "app_id": app_id,
             "name": app_name,
             "ci": ci,
             "user": user,
+            "user_name": (person.name or person.user_name) if person is not None else "",
+            "user_email": person.email if person is not None else "",
             "detail": detail,
         }
 
@@ -137,9 +157,11 @@ def plan_rows(plan: Plan, desired: DesiredState) -> tuple[dict[str, str], ...]:
         tag = " (adopted by name)" if u.adopted else " (revived)" if u.revived else ""
         rows.append(row("update_app", u.app_id, u.name, u.sys_id, "", detail + tag))
     rows += [row("retire_app", r.app_id, r.name, r.sys_id, "", r.reason) for r in plan.retires]
-    rows += [row("add_link", a.app_id, name(a.app_id), a.ci, a.user, "") for a in plan.add_links]
     rows += [
-        row("remove_link", r.app_id, name(r.app_id), r.ci, r.user, r.reason)
+        row("add_link", a.app_id, name(a.app_id, a.ci), a.ci, a.user, "") for a in plan.add_links
+    ]
+    rows += [
+        row("remove_link", r.app_id, name(r.app_id, r.ci), r.ci, r.user, r.reason)
         for r in plan.remove_links
     ]
     rows += [

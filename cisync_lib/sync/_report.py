@@ -25,6 +25,7 @@ from cisync_lib._errors_cmdb import GuardRefusedError
 
 from ._parts import GuardDecision, UnmatchedUser
 from ._render import render_html, render_summary
+from ._review import render_review
 from ._unmatched import write_unmatched_csv
 
 __all__ = ["REPORT_VERSION", "GuardDecision", "SyncReport", "UnmatchedUser"]
@@ -152,6 +153,14 @@ class SyncReport:
     def summary(self) -> str:
         """A few lines for a terminal: counts, unmatched users by reason, guard, timings."""
         return render_summary(self)
+
+    def review(self, *, limit: int | None = 20) -> str:
+        """The planned changes for a person: names grouped by action, with totals.
+
+        Args:
+            limit: at most this many lines per group (then a count); ``None``: all.
+        """
+        return render_review(self, limit=limit)
 
     def rows(self, table: RowTable = "actions") -> list[dict[str, Any]]:
         """Rows of plain values, ready for ``pandas.DataFrame(report.rows())``.

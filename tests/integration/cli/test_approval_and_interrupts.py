@@ -16,6 +16,7 @@ import subprocess
 import time
 
 import pytest
+import tomlkit
 
 from cisync_lib.sandbox import FaultRule
 from cisync_lib.sync._sandbox_config import write_sandbox_config
@@ -163,21 +164,29 @@ def test_ctrl_c_while_planning_exits_130_and_writes_nothing(tmp_path, fresh_sand
     assert _last_report(tmp_path)["outcome"] == "interrupted"
 
 
-def test_ctrl_c_while_applying_states_the_writes_the_instance_holds(tmp_path, fresh_sandbox):
+@pytest.mark.parametrize("sessions", [1, 4])
+def test_ctrl_c_while_applying_states_the_writes_the_instance_holds(
+    tmp_path, fresh_sandbox, sessions
+):
     cli = cli_for(fresh_sandbox, tmp_path)
+    # small batches, so that the run is stopped between batches well before the end
+    document = tomlkit.parse(cli.config.read_text(encoding="utf-8"))
+    document["destinations"]["test"]["batch_size"] = 20
+    document["destinations"]["test"]["sessions"] = sessions
+    cli.config.write_text(tomlkit.dumps(document), encoding="utf-8")
     assert (
         cli.run(*cli.with_config("settings", "set", "allow_user_sync", "true", *CONSENT)).code == 0
     )
     planned = cli.run(*cli.with_config("plan", "--json")).json()
     total = sum(v for k, v in planned["counts"].items()
                 if not k.startswith(("unchanged", "pending")))  # fmt: skip
-    assert total > 200, "the tenant must need several batches of 100 writes"
+    assert total > 200, "the tenant must need many batches of 20 writes"
     apps_before, links_before = (
         len(stored_apps(fresh_sandbox.store)),
         stored_links(fresh_sandbox.store),
     )
     fresh_sandbox.faults.add(
-        FaultRule(service="servicenow", method="POST", path="batch", kind="latency", delay=1.5)
+        FaultRule(service="servicenow", method="POST", path="batch", kind="latency", delay=1.0)
     )
     proc = _start(cli, *cli.with_config("apply", "--yes"))
     result = _interrupt_when(proc, fresh_sandbox, _requests("servicenow", "POST", "batch"))

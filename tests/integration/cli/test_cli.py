@@ -172,6 +172,8 @@ def test_a_reviewed_plan_applies_once_then_is_refused_as_stale(tmp_path, fresh_s
     stale = cli.run(*cli.with_config("apply", "--yes", "--plan", str(plan_file), "--json"))
     assert stale.code == 3
     assert stale.json()["error"]["type"] == "StalePlanError"
+    assert "on_stale" not in stale.stderr  # the CLI's advice, not a Python argument
+    assert "make a new plan and review it: cisync plan" in stale.stderr
     last = tmp_path / "state" / "sandbox--test" / "reports" / "last.json"
     assert json.loads(last.read_text(encoding="utf-8"))["outcome"] == "refused"
     other = cli.run(*cli.with_config("apply", "--yes", "--plan", str(tmp_path / "cisync.toml")))
@@ -195,6 +197,11 @@ def test_the_guard_refuses_with_exit_3_and_force_goes_ahead(tmp_path, fresh_sand
     refused = cli.run(*cli.with_config("apply", "--yes", "--json"))
     assert refused.code == 3
     assert refused.json()["outcome"] == "refused"
+    text = cli.run(*cli.with_config("apply", "--yes"))
+    assert text.code == 3
+    assert "force=True" not in text.stdout + text.stderr
+    assert "--force" in text.stdout
+    assert "cisync plan" in text.stdout
     after = {r["sys_id"]: r["operational_status"]
              for r in fresh_sandbox.store.query("cmdb_ci_business_app")}  # fmt: skip
     assert after == before
