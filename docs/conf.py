@@ -22,6 +22,8 @@ extensions = [
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "dev", "_ext"]
 html_theme = "furo"
+# the JSON Schema of `cisync --json` output, served as a file next to the pages
+html_extra_path = ["cli-json.schema.json"]
 html_title = f"cisync_lib {version}"
 
 myst_enable_extensions = ["colon_fence", "deflist"]

@@ -14,6 +14,7 @@ from cisync_lib._errors import ConfigError
 from cisync_lib.settings import Consent
 from cisync_lib.sync import DeploymentConfig, SyncReport, load_deployment
 
+from ._cmd_show import json_document
 from ._common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, Output, output_options, run_command
 
 __all__ = ["register"]
@@ -139,7 +140,7 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
                 out.text(_second_run_line(report))
     out.data(
         {"config": str(path), "size": size, "seed": seed,
-         "runs": [r.to_dict() for r in reports]}
+         "runs": [json_document(r, full=False) for r in reports]}
     )  # fmt: skip
     out.text("")
     out.text(f"Config: {path}   Report: {saved}")

@@ -22,7 +22,7 @@ from cisync_lib.sync._pipeline import plan_counts
 from cisync_lib.sync._report import Mode, Outcome
 
 from ._cmd_check import checked
-from ._cmd_show import PLAN_FORMAT
+from ._cmd_show import PLAN_FORMAT, json_document
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_OK,
@@ -37,6 +37,7 @@ from ._common import (
     run_command,
 )
 from ._interrupt import Interrupted, WriteSession
+from ._reports import save_run_report
 
 if TYPE_CHECKING:
     from cisync_lib.cmdb import Plan
@@ -76,7 +77,9 @@ def register(subparsers: Any) -> None:
         help="also list the planned changes by name, grouped by action (first --limit of each)",
     )
     plan.add_argument(
-        "--all", action="store_true", help="with --show: list every change, not the first few"
+        "--all",
+        action="store_true",
+        help="with --show: list every change; with --json: include every row",
     )
     plan.add_argument(
         "--limit",
@@ -113,6 +116,12 @@ def register(subparsers: Any) -> None:
     )
     _yes_option(sync)
     sync.set_defaults(handler=lambda a: run_command(a, _sync))
+    for parser in (apply, sync):
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="with --json: include every planned change and unmatched identifier",
+        )
     for parser in (plan, apply, sync):
         parser.add_argument(
             "--report", type=Path, metavar="FILE", help="also save the report (JSON) to FILE"
@@ -134,6 +143,7 @@ def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -
     from cisync_lib.sync import job_from_config
 
     config = load_deployment(args.config)
+    args.keep_reports = config.keep_reports  # for _save_report
     return job_from_config(
         config,
         args.env,
@@ -146,14 +156,17 @@ def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -
 
 def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncReport) -> int:
     try:
-        saved = _save_report(job, report, args.report)
+        saved = _save_report(job, report, args.report, getattr(args, "keep_reports", 30))
     except OSError as exc:
         # the run itself is over: say truthfully what it wrote before the report failed
         written = sum(report.written.values()) if report.written else 0
         raise ReportNotSavedError(
             outcome=report.outcome, written=written, problem=describe_os_error(exc)
         ) from exc
-    out.data({**report.to_dict(), "report_file": str(saved)})
+    # stdout carries the summary and counts; every row only with --all (the saved report
+    # always has them), so a big run's JSON stays small enough for a log pipeline
+    full = bool(getattr(args, "all", False))
+    out.data({**json_document(report, full=full), "report_file": str(saved)})
     out.text(report.summary())
     out.text(f"Report saved: {saved}")
     if report.outcome == "refused":
@@ -190,12 +203,11 @@ def _refusal(args: argparse.Namespace, report: SyncReport) -> str:
     )
 
 
-def _save_report(job: SyncJob, report: SyncReport, extra: Path | None) -> Path:
+def _save_report(job: SyncJob, report: SyncReport, extra: Path | None, keep: int = 30) -> Path:
     # every run leaves its report in the state folder, so `cisync report` can show the last one
     folder = _reports_folder(job)
-    stamp = report.finished_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    saved = report.save(folder / f"{stamp}-{report.mode}.json")
-    report.save(folder / "last.json")
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = save_run_report(folder, report, keep=keep)
     if extra is not None:
         report.save(extra)
     return saved
@@ -225,7 +237,7 @@ def _reported(
             error=error,
         )
         try:
-            _save_report(job, report, args.report)
+            _save_report(job, report, args.report, getattr(args, "keep_reports", 30))
         except OSError as failure:  # the original error is what the user must see
             logger.warning("the failed run's report was not saved: %s", failure)
 

@@ -23,6 +23,8 @@ from cisync_lib._errors import (
 from cisync_lib._errors_cli import ApprovalDeclinedError, ApprovalRequiredError
 from cisync_lib._errors_cmdb import GuardRefusedError, PlanError, StalePlanError
 
+from ._logging import configure_logging
+
 __all__ = [
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
@@ -97,14 +99,29 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def output_options() -> argparse.ArgumentParser:
-    """Options every command takes: ``--json`` and ``--quiet``."""
+    """Options every command takes: ``--json``, ``--quiet``, ``-v``, ``--debug``, ``--no-color``."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("output")
     group.add_argument(
-        "--json", action="store_true", help="print one JSON document on stdout (for scripts)"
+        "--json",
+        action="store_true",
+        help="print one JSON document on stdout (for scripts; schema: docs/cli-json.schema.json)",
     )
     group.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars and no summary text"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="log what cisync does (INFO) on stderr"
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        help="log every request with its request or transaction id (DEBUG); never secrets",
+    )
+    group.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colours or styles (the NO_COLOR environment variable does the same)",
     )
     return parent
 
@@ -148,8 +165,10 @@ class Output:
         quiet: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        no_color: bool = False,
     ) -> None:
         self.json_mode = json_mode
+        self.no_color = no_color
         self.quiet = quiet
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
@@ -157,7 +176,12 @@ class Output:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Output:
         """The output the parsed options ask for."""
-        return cls(json_mode=bool(getattr(args, "json", False)), quiet=bool(args.quiet))
+        no_color = bool(getattr(args, "no_color", False)) or bool(os.environ.get("NO_COLOR"))
+        return cls(
+            json_mode=bool(getattr(args, "json", False)),
+            quiet=bool(args.quiet),
+            no_color=no_color,
+        )
 
     def text(self, message: str = "") -> None:
         """Print text for people (nothing in JSON or quiet mode)."""
@@ -194,7 +218,13 @@ class Output:
             return
         try:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
         except ImportError:  # the cli extra is not installed: no bars
             yield lambda _phase, _done, _total: None
             return
@@ -202,7 +232,10 @@ class Output:
             TextColumn("{task.description}"),
             BarColumn(),
             TimeElapsedColumn(),
-            console=Console(file=self.stderr),
+            TextColumn("eta"),
+            # estimated from the rate so far; shown only where the phase knows its total
+            TimeRemainingColumn(),
+            console=Console(file=self.stderr, no_color=self.no_color),
             transient=True,
         )
         tasks: dict[str, Any] = {}
@@ -246,6 +279,9 @@ def command_line(
 def run_command(args: argparse.Namespace, body: Callable[[argparse.Namespace, Output], int]) -> int:
     """Run a command body, turning errors into messages and exit codes."""
     out = Output.from_args(args)
+    configure_logging(
+        verbose=bool(getattr(args, "verbose", False)), debug=bool(getattr(args, "debug", False))
+    )
     try:
         return body(args, out)
     except CisyncError as exc:

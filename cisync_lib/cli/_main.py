@@ -8,6 +8,9 @@ operator did not approve it, 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import os
 import signal
 import sys
@@ -70,13 +73,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Answer a shell's completion request (bash/zsh) when the ``completion`` extra is installed.
+
+    Enable it once per shell: ``eval "$(register-python-argcomplete cisync)"``.
+    Outside a completion request this returns at once.
+    """
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:  # the extra is not installed: no completion, nothing else changes
+        return
+    argcomplete.autocomplete(parser)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
+    """Parse ``argv``; a usage error also prints the error JSON when ``--json`` was asked for."""
+    if "--json" not in argv:
+        return parser.parse_args(argv)
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return parser.parse_args(argv)
+    except SystemExit as exc:
+        sys.stderr.write(captured.getvalue())
+        if exc.code in (0, None):  # --help
+            raise
+        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+        message = lines[-1] if lines else "usage error"
+        document = {"error": {"type": "UsageError", "message": message, "exit_code": EXIT_USAGE}}
+        print(json.dumps(document, indent=2))
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cisync`` command and return its exit code."""
     if threading.current_thread() is threading.main_thread():
         # Ctrl-C must interrupt even when started with SIGINT ignored (a background job)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    _complete(parser)
+    args = _parse(parser, list(sys.argv[1:] if argv is None else argv))
+    if args is None:
+        return EXIT_USAGE
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -74,9 +74,16 @@ def serve_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except CisyncError as exc:
         print(f"cisync sandbox: {exc}", file=sys.stderr)
-        return exit_code_for(exc)  # a bad --size or --state is a usage error (2)
+        code = exit_code_for(exc)  # a bad --size or --state is a usage error (2)
+        if args.json:
+            error = {"type": type(exc).__name__, "message": str(exc), "exit_code": code}
+            print(json.dumps({"error": error}), flush=True)
+        return code
     except OSError as exc:  # a port in use, an unwritable --state: one line, no traceback
         print(f"cisync sandbox: {describe_os_error(exc)}", file=sys.stderr)
+        if args.json:
+            error = {"type": "OSError", "message": describe_os_error(exc), "exit_code": EXIT_ERROR}
+            print(json.dumps({"error": error}), flush=True)
         return EXIT_ERROR
     if threading.current_thread() is threading.main_thread():
         # Install both handlers explicitly: a process started in the background by a

@@ -10,13 +10,17 @@ or PATCH, whose outcome after a timeout must be settled by re-reading).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["THROTTLE_STATUSES", "Counter", "build_session"]
 
@@ -160,4 +164,23 @@ def build_session(
     retry.throttled = throttled
     retry.max_retry_after = max_retry_after
     session.mount(instance_url, _TimeoutAdapter(timeout=timeout, counter=counter, retry=retry))
+    session.hooks["response"].append(_log_response)
     return session
+
+
+def _log_response(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+    """DEBUG: one line per answer with the instance's transaction id (``cisync --debug``).
+
+    Only the method, the path and the status: never headers (credentials) and never
+    the query string (it can hold people's names and emails).
+    """
+    if logger.isEnabledFor(logging.DEBUG):
+        request = response.request
+        logger.debug(
+            "%s %s -> %d in %.0f ms (transaction %s)",
+            request.method,
+            urlsplit(request.url or "").path,
+            response.status_code,
+            response.elapsed.total_seconds() * 1000,
+            response.headers.get("X-Transaction-ID") or response.headers.get("X-Request-ID", "-"),
+        )

@@ -64,6 +64,7 @@ class DeploymentConfig:
         state_dir: the folder for run state and reports.
         secrets_file: the secrets file, if named.
         lock_wait: seconds a writing run waits for another one on the same state folder.
+        keep_reports: how many run reports each state folder keeps.
         default_connection: the connection used when none is named.
         relationships: the relationships jobs select (``None``: every available one).
     """
@@ -77,6 +78,7 @@ class DeploymentConfig:
     state_dir: Path = Path(DEFAULT_STATE_DIR)
     secrets_file: Path | None = None
     lock_wait: float = 10.0
+    keep_reports: int = 30
     default_connection: str | None = None
     relationships: tuple[RelationshipKind, ...] | None = None
 
@@ -224,5 +226,6 @@ def load_deployment(path: str | os.PathLike[str]) -> DeploymentConfig:
         secrets_file=resolve_path(base, sync["secrets_file"]) if "secrets_file" in sync else None,
         default_connection=sync.get("connection"),
         lock_wait=float(sync.get("lock_wait", 10.0)),
+        keep_reports=int(sync.get("keep_reports", 30)),
         relationships=_relationships(file, relationships) if relationships is not None else None,
     )

@@ -250,11 +250,14 @@ class SyncJob:
     @contextmanager
     def _phase(self, name: str, timings: dict[str, float]) -> Iterator[None]:
         self._tell(name, 0, None)
+        logger.info("%s: started", name)
         start = time.perf_counter()
         try:
             yield
         finally:
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            logger.info("%s: finished in %.2f s", name, elapsed)
+            timings[name] = timings.get(name, 0.0) + elapsed
             total = self._totals.get(name) or 1  # a finished phase shows full, in its own units
             self._tell(name, total, total)
 

@@ -237,6 +237,13 @@ SYNC_KEYS = _specs(
         "folder to finish before it refuses (exit code 3). Only one run writes at a time.",
     ),
     KeySpec(
+        name="keep_reports",
+        check=_positive_int,
+        default="30",
+        doc="How many run reports each state folder keeps under ``reports/``; older ones "
+        "are deleted after each run (``last.json`` is a small pointer to the latest).",
+    ),
+    KeySpec(
         name="secrets_file",
         check=non_empty,
         doc="A TOML file with the secrets (``[connections.<name>]`` / ``[destinations.<name>]``"

@@ -241,6 +241,8 @@ class SyncReport:
     def load(cls, path: str | os.PathLike[str]) -> SyncReport:
         """Load a report saved with :meth:`save` (or ``cisync ... --report``).
 
+        A state folder's ``reports/last.json`` (a pointer) loads the report it names.
+
         Raises:
             ConfigError: the file is missing, not JSON, or not a report.
         """
@@ -252,6 +254,9 @@ class SyncReport:
             data = json.loads(text)
         except ValueError as exc:
             raise ConfigError(file=str(path), problem=f"not JSON: {exc}") from exc
+        if isinstance(data, dict) and isinstance(data.get("latest"), str):
+            # reports/last.json: a pointer to the latest report, with its summary
+            return cls.load(Path(path).parent / Path(data["latest"]).name)
         return cls.from_dict(data, source=str(path))
 
     def write_unmatched_csv(self, path: str | os.PathLike[str]) -> Path:
