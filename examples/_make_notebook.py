@@ -80,17 +80,50 @@ CMDB and computes the plan. It writes nothing."""),
     ("code", """\
 report = job.plan()
 report  # rendered as HTML"""),
+    ("md", """\
+The match rate counts only identifiers that name a person: skipped ones
+(anonymised names, local logons, empty names) are left out of its denominator and
+shown apart. The linked bars on the left add up to the match rate of the summary."""),
     ("code", """\
-reasons = pd.Series(report.matching["by_reason"], name="identifiers").sort_values()
-share = (reasons / reasons.sum()).rename("share")
-pd.concat([reasons, share], axis=1)"""),
-    ("code", """\
-matched = {"MATCHED", "MATCHED_INACTIVE"}
-colors = ["tab:green" if reason in matched else "tab:red" for reason in share.index]
-ax = share.plot.barh(color=colors, title="Identifiers by match reason (green: linked)")
+status_of = {row["reason"]: row["status"] for row in report.rows("unmatched")}
+linked = {"MATCHED", "MATCHED_INACTIVE"}
+reasons = pd.DataFrame({"identifiers": pd.Series(report.matching["by_reason"])})
+reasons["kind"] = [
+    "linked" if r in linked else "skipped" if status_of.get(r) == "SKIPPED" else "not matched"
+    for r in reasons.index
+]
+counted = reasons[reasons["kind"] != "skipped"].copy()
+skipped = reasons[reasons["kind"] == "skipped"].copy()
+counted["percent"] = 100 * counted["identifiers"] / counted["identifiers"].sum()
+skipped["percent"] = 100 * skipped["identifiers"] / reasons["identifiers"].sum()
 rate = report.matching["match_rate"]
-ax.set_xlabel(f"share of {reasons.sum()} identifiers; match rate {rate:.1%}")
-show(ax.figure)"""),
+linked_percent = counted.loc[counted["kind"] == "linked", "percent"].sum()
+assert abs(linked_percent - 100 * rate) < 0.05, "the chart agrees with the stated match rate"
+pd.concat([counted, skipped]).sort_values(["kind", "identifiers"])"""),
+    ("code", """\
+def value_labels(table):
+    return [f"{p:.1f}% ({n})" for p, n in zip(table["percent"], table["identifiers"], strict=True)]
+
+
+fig, (left, right) = plt.subplots(
+    1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]}, constrained_layout=True
+)
+counted = counted.sort_values("percent")
+colors = ["tab:green" if k == "linked" else "tab:red" for k in counted["kind"]]
+bars = left.barh(counted.index, counted["percent"], color=colors)
+left.bar_label(bars, labels=value_labels(counted), padding=3)
+left.set_title(
+    f"Match rate {rate:.1%} of {counted['identifiers'].sum()} identifiers that name a person"
+)
+left.set_xlabel("% of the identifiers counted (green: linked, red: not matched)")
+left.set_xlim(0, max(counted["percent"].max() * 1.3, 10))
+skipped = skipped.sort_values("percent")
+bars = right.barh(skipped.index, skipped["percent"], color="tab:gray")
+right.bar_label(bars, labels=value_labels(skipped), padding=3)
+right.set_title(f"Skipped, not counted: {skipped['identifiers'].sum()}")
+right.set_xlabel("% of all identifiers")
+right.set_xlim(0, max(skipped["percent"].max() * 1.6, 5) if len(skipped) else 5)
+show(fig)"""),
     ("code", """\
 unmatched = pd.DataFrame(report.rows("unmatched"))
 unmatched[["identifier", "reason", "apps", "message"]].head(10)"""),

@@ -146,4 +146,8 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
     out.text(f"Config: {path}   Report: {saved}")
     out.text(f"Why users went unmatched: cisync report {saved} --unmatched")
     out.text("Start over: cisync demo --reset")
+    out.text("")
+    out.text("Next: the tutorial walks from this sandbox to PROD, fixing unmatched users on the")
+    out.text("way (docs/tutorial.md). For your own tenant and instance: cisync init, then")
+    out.text("cisync check --env test, cisync plan --env test --show, cisync apply --env test.")
     return EXIT_OK if reports[-1].writes == 0 else EXIT_ERROR

@@ -6,6 +6,8 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._reasons import reason_help
+
 if TYPE_CHECKING:
     from ._report import SyncReport
 
@@ -98,19 +100,35 @@ def _unmatched_lines(report: SyncReport) -> list[str]:
         return []
     if not match:
         return ["Users: not linked (user synchronization off or not selected)"]
-    total, rate = match.get("total", 0), float(match.get("match_rate", 0.0))
+    total, rate = int(match.get("total", 0)), float(match.get("match_rate", 0.0))
+    by_status: Mapping[str, int] = match.get("by_status", {}) or {}
+    skipped = int(by_status.get("SKIPPED", 0))
+    matched = int(by_status.get("MATCHED", 0))
+    eligible = total - skipped
     lines = [
-        f"Users: {total} distinct identifiers, match rate {rate:.1%}, "
-        f"{len(report.unmatched)} not linked"
+        f"Users: {total} distinct identifiers; match rate {rate:.1%} = {matched} matched of "
+        f"the {eligible} that name a person ({skipped} skipped are not counted: anonymised "
+        f"names, local logons and the like); {len(report.unmatched)} not linked"
     ]
     examples: dict[str, list[str]] = {}
+    status_of: dict[str, str] = {}
     for user in report.unmatched:
         examples.setdefault(user.reason, []).append(
             user.raw_examples[0] if user.raw_examples else user.identifier
         )
-    for reason, count in report.unmatched_by_reason.items():
-        shown = ", ".join(repr(e) if not e.strip() else e for e in examples[reason][:_EXAMPLES])
-        lines.append(f"  {reason:<24} {count:>6}  e.g. {shown}")
+        status_of.setdefault(user.reason, user.status)
+    by_reason = report.unmatched_by_reason
+    for title, wanted in (("Not matched", False), ("Skipped, not counted", True)):
+        reasons = [r for r in by_reason if (status_of.get(r) == "SKIPPED") is wanted]
+        if not reasons:
+            continue
+        lines.append(f"  {title}:")
+        for reason in reasons:
+            shown = ", ".join(repr(e) if not e.strip() else e for e in examples[reason][:_EXAMPLES])
+            lines.append(f"    {reason:<24} {by_reason[reason]:>6}  e.g. {shown}")
+            meaning = reason_help(reason)
+            if meaning:
+                lines.append(f"        {meaning}")
     return lines
 
 

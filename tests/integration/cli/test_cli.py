@@ -351,6 +351,8 @@ def test_demo_twice_second_time_writes_nothing(tmp_path):
     assert again.code == 0, again.stderr
     assert "Nothing written" in again.stdout
     assert "Second run: 0 writes" in again.stdout
+    assert "docs/tutorial.md" in again.stdout  # the demo ends by pointing at what next
+    assert "cisync init" in again.stdout
     assert cli.run("demo", "--size", "small").code == 2  # another size needs --reset
 
 

@@ -129,3 +129,34 @@ def test_unmatched_by_reason_and_changes():
     report = make_report()
     assert report.unmatched_by_reason == {"LOCAL_ACCOUNT": 1, "NO_CANDIDATE": 1}
     assert report.changes == 5
+
+
+def test_the_summary_states_the_match_rate_denominator_and_what_each_reason_means():
+    report = make_report(
+        matching={"total": 4, "match_rate": 2 / 3, "by_status": {"MATCHED": 2, "SKIPPED": 1,
+                  "UNMATCHED": 1}},
+    )  # fmt: skip
+    text = report.summary()
+    assert "match rate 66.7% = 2 matched of the 3 that name a person" in text
+    assert "(1 skipped are not counted" in text
+    not_matched, skipped = text.index("Not matched:"), text.index("Skipped, not counted:")
+    assert not_matched < text.index("NO_CANDIDATE") < skipped < text.index("LOCAL_ACCOUNT")
+    lines = text.splitlines()
+    for reason in ("NO_CANDIDATE", "LOCAL_ACCOUNT"):
+        row = next(i for i, line in enumerate(lines) if line.strip().startswith(reason))
+        assert "Fix:" in lines[row + 1]  # one line: what it means and what to do
+
+
+def test_the_review_lists_names_grouped_with_counts_and_a_limit():
+    rows = tuple(
+        {"action": "add_link", "app_id": "1", "name": "Dropbox", "ci": "c1", "user": f"u{i}",
+         "user_name": f"User {i}", "user_email": f"u{i}@contoso.com", "detail": ""}
+        for i in range(5)
+    )  # fmt: skip
+    report = make_report(counts={"add_link": 5, "create_app": 0}, actions=rows)
+    text = report.review(limit=2)
+    assert "user links to add (5):" in text
+    assert "+ Dropbox  <-  User 0 <u0@contoso.com>" in text
+    assert "User 2" not in text
+    assert "… and 3 more" in text
+    assert "User 4 <u4@contoso.com>" in report.review(limit=None)
