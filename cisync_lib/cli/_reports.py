@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 LAST_FORMAT = "cisync-last-report"
 
 #: the run reports retention applies to (``20261206T034559Z-apply.json``, ``...Z-2-plan.json``)
+_LISTS = ("actions", "unmatched")
+
 _RUN_REPORT = re.compile(r"^\d{8}T\d{6}Z(-\d+)?-[a-z_]+\.json$")
 
 
@@ -36,21 +38,10 @@ def save_run_report(folder: Path, report: SyncReport, *, keep: int = 30) -> Path
         n += 1
         target = folder / f"{stamp}-{n}-{report.mode}.json"
     saved = report.save(target)
-    pointer = {
-        "format": LAST_FORMAT,
-        "latest": saved.name,
-        "connection": report.connection,
-        "destination": report.destination,
-        "environment": report.environment,
-        "mode": report.mode,
-        "outcome": report.outcome,
-        "finished_at": report.finished_at.isoformat(),
-        "changes": report.changes,
-        "writes": report.writes,
-        "counts": dict(report.counts),
-        "written": dict(report.written),
-        "error": report.error,
-    }
+    # everything but the long lists (every planned change, every unmatched identifier)
+    summary = {k: v for k, v in report.to_dict().items() if k not in _LISTS}
+    pointer = {"format": LAST_FORMAT, "latest": saved.name, **summary}
+    pointer["changes"], pointer["writes"] = report.changes, report.writes
     write_atomic(folder / "last.json", json.dumps(pointer, indent=2) + "\n")
     _prune(folder, keep)
     return saved
