@@ -48,6 +48,13 @@ def make_plan(
     # this run's column lengths, else the last ones read, else ServiceNow's defaults
     limits = state.field_limits or run_state.field_limits or DEFAULT_LIMITS
     apps = plan_apps(desired, state, config, run_state, now, limits)
+    if state.limits_unreadable and desired.apps:
+        saved = (
+            "those saved by an earlier run" if run_state.field_limits else "ServiceNow's defaults"
+        )
+        apps.warnings.append(
+            f"column lengths were not read from sys_dictionary (no read access?); using {saved}"
+        )
     links = plan_links(desired, state, config, run_state, now, apps)
     unlinks = sum(1 for r in links.removes if r.reason != "duplicate")
     guard = GuardReport(

@@ -96,6 +96,7 @@ def read_state(
     *,
     prefetched: PrefetchedRows | None = None,
     field_limits: bool = True,
+    saved_limits: FieldLimits | None = None,
 ) -> CurrentState:
     """Read the rows a plan is computed from.
 
@@ -114,6 +115,9 @@ def read_state(
             connection and config (only the vendors, and what it left out, are read).
         field_limits: also read the column lengths from ``sys_dictionary`` (one
             request; apply's re-read for the fingerprint check skips it).
+        saved_limits: the lengths the run state saved, used (as the planner will)
+            when the dictionary cannot be read, so vendors are looked up by the
+            names the plan will write.
     """
     config = config or CmdbConfig()
     if isinstance(scope, DesiredState):
@@ -125,7 +129,9 @@ def read_state(
     with _pool(conn) as pool:
         # vendors are looked up by the name the planner will write (cleaned, cut to the
         # column), so the column lengths are read first, in the same worker
-        vendors = pool.submit(_limits_and_vendors, conn, config, scope.vendor_names, field_limits)
+        vendors = pool.submit(
+            _limits_and_vendors, conn, config, scope.vendor_names, field_limits, saved_limits
+        )
         if prefetched is None:
             choices_job = pool.submit(_choices, conn, config)
             apps_job = pool.submit(_apps, conn, config, adopt, names)
@@ -160,14 +166,19 @@ def read_state(
         read_at=read_at,
         scope=scope,
         field_limits=limits,
+        limits_unreadable=field_limits and limits is None,
     )
 
 
 def _limits_and_vendors(
-    conn: ServiceNowConnection, config: CmdbConfig, names: Iterable[str], read_limits: bool
+    conn: ServiceNowConnection,
+    config: CmdbConfig,
+    names: Iterable[str],
+    read_limits: bool,
+    saved: FieldLimits | None,
 ) -> tuple[FieldLimits | None, dict[str, str]]:
     limits = read_field_limits(conn, config) if read_limits else None
-    fitted = {fit_vendor(n, limits or DEFAULT_LIMITS) for n in names}
+    fitted = {fit_vendor(n, limits or saved or DEFAULT_LIMITS) for n in names}
     return limits, _vendors(conn, config, fitted)
 
 

@@ -146,6 +146,8 @@ class CurrentState:
         scope: what was read.
         field_limits: the column lengths read from ``sys_dictionary`` this run
             (``None``: not read, or the dictionary could not be read).
+        limits_unreadable: the lengths were asked for but ``sys_dictionary`` could
+            not be read (the plan then says which lengths it used).
     """
 
     apps: tuple[AppRow, ...] = ()
@@ -158,6 +160,7 @@ class CurrentState:
     read_at: datetime | None = None
     scope: ReadScope = ReadScope()
     field_limits: FieldLimits | None = None
+    limits_unreadable: bool = False
     _fingerprint: list[str] = field(factory=list, init=False, repr=False, eq=False)
 
     @property

@@ -387,15 +387,17 @@ class SyncJob:
             user_relationship_selected=RelationshipKind.USER_USES_APP in self.relationships,
             links_unknown=unknown.apps if unknown is not None else (),
         )
+        run_state = self._load_run_state()
         with self._phase("read_cmdb", timings):
             state = read_state(
                 self.destination.connection,
                 self.cmdb_config,
                 desired,
                 prefetched=prefetch.result(),
+                saved_limits=run_state.field_limits,
             )
         with self._phase("plan", timings):
-            plan = make_plan(desired, state, self.cmdb_config, self._load_run_state())
+            plan = make_plan(desired, state, self.cmdb_config, run_state)
         after = self._requests()
         report = base_report(
             self,

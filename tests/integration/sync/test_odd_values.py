@@ -104,3 +104,25 @@ def test_odd_ids_and_names_converge_and_the_run_state_commits(tiny_sandbox, tmp_
     assert "truncated to 255" in warnings
     assert "share the name 'Same Name'" in warnings
     assert "control characters removed" in warnings
+
+    # a run that may not read sys_dictionary uses the lengths the run state saved
+    from cisync_lib.sandbox import FaultRule
+
+    tiny_sandbox.faults.add(
+        FaultRule(service="servicenow", method="GET", path=r"/table/sys_dictionary", status=403)
+    )
+    job = make_job(tiny_sandbox, tmp_path, allow_user_sync=True)
+    job.source = SnapshotSource(snapshot)
+    mark = log.mark()
+    fourth = job.run(dry_run=False)
+    tiny_sandbox.faults.clear()
+    assert fourth.outcome == "applied", fourth.error
+    assert log.writes(service="servicenow", since=mark) == 0
+    assert (
+        log.round_trips(
+            service="servicenow", path_prefix="/api/now/table/sys_dictionary", since=mark
+        )
+        >= 1
+    )
+    assert "1234567" not in _ours(store)
+    assert any("using those saved by an earlier run" in w for w in fourth.warnings)
