@@ -48,6 +48,7 @@ class Cause(str, enum.Enum):
     REFUSED = "refused"
     TLS = "tls"
     TIMEOUT = "timeout"
+    PROXY = "proxy"
     NETWORK = "network"
     UNAUTHORIZED = "401"
     FORBIDDEN = "403"
@@ -151,6 +152,9 @@ def classify(exc: BaseException) -> tuple[Cause, str] | None:
             if status == 403:
                 return Cause.FORBIDDEN, _auth_detail(item)
     for item in chain:
+        if isinstance(item, requests.exceptions.ProxyError):
+            return Cause.PROXY, "the proxy could not be reached or refused the tunnel"
+    for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
             return Cause.TLS, item.verify_message or str(item)
         if isinstance(item, ssl.SSLError | requests.exceptions.SSLError):
@@ -215,6 +219,10 @@ def failure(endpoint: Endpoint, cause: Cause, detail: str = "") -> PreflightErro
     elif cause is Cause.TIMEOUT:
         problem = f"no answer in time{via}"
         fix = f"{url_fix}; a firewall may drop the traffic, or a proxy is needed (proxies)"
+    elif cause is Cause.PROXY:
+        problem = f"the connection through the configured proxy failed ({detail})"
+        key = endpoint.url_key.split(" ")[0].rsplit(".", 1)[0]
+        fix = f"check {key}.proxies in {endpoint.config} (URL, port, and whether it allows CONNECT)"
     elif cause is Cause.UNAUTHORIZED:
         who = f" {endpoint.identity}" if endpoint.identity else ""
         problem = f"the credentials{' of' + who if who else ''} were refused (HTTP 401)"

@@ -134,3 +134,11 @@ def test_a_run_failure_is_restated_for_the_endpoint_that_failed():
     assert "not trusted with CA /etc/pki/corp.pem" in str(better)
     assert "Fix: set connections.contoso.ca_bundle" in str(better)
     assert from_error(ValueError("x"), {"ServiceNow": SN}) is None
+
+
+def test_a_proxy_failure_points_at_the_proxies_key():
+    proxy = requests.exceptions.ProxyError("Unable to connect to proxy")
+    assert classify(proxy)[0] is Cause.PROXY
+    text = str(failure(SN, Cause.PROXY, "refused"))
+    assert "through the configured proxy failed" in text
+    assert "Fix: check destinations.test.proxies in cisync.toml" in text
