@@ -185,13 +185,32 @@ def _send_round(
             collect(wait(running, return_when=FIRST_COMPLETED).done)
         finished = True
     finally:
-        if not finished:
-            done, _ = wait(running, timeout=INTERRUPT_GRACE)
-            for future in done:
-                chunk = running.pop(future)
-                if not future.cancelled() and future.exception() is None:
-                    settle(chunk.ops, future.result())
-        pool.shutdown(wait=finished, cancel_futures=True)
+        try:
+            if not finished:
+                _settle_in_flight(running, settle)
+        finally:
+            pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _settle_in_flight(running: dict[Future[list[BatchResult]], _Chunk], settle: Settle) -> None:
+    """After an interrupt or error: give the calls on the wire time to answer, settle them.
+
+    The progress callback may raise again (a second Ctrl-C, or a stop requested between
+    calls): every answered call is still settled, and the first such error is raised
+    afterwards (the one already propagating wins over it).
+    """
+    done, _ = wait(running, timeout=INTERRUPT_GRACE)
+    again: BaseException | None = None
+    for future in done:
+        chunk = running.pop(future)
+        if future.cancelled() or future.exception() is not None:
+            continue
+        try:
+            settle(chunk.ops, future.result())
+        except BaseException as exc:  # re-raised below, after the others
+            again = again or exc
+    if again is not None:
+        raise again
 
 
 def execute(
@@ -248,7 +267,10 @@ def execute(
         try:
             _send_round(conn, pending, (config.batch_size, config.ci_batch_size), settle)
         except BaseException:
-            report()  # the true count of what was written before the interrupt
+            try:
+                report()  # the true count of what was written before the interrupt
+            except BaseException:  # the first interrupt is the one raised
+                logger.debug("progress callback raised again while reporting the final count")
             raise
         for op in single:
             tally.single_requests += 1

@@ -111,3 +111,22 @@ def test_equal_sizes_cut_exactly_as_one_stream():
     ops = _ops(apps=15, links=330)
     execute(conn, ops, CmdbConfig(batch_size=25, ci_batch_size=100), Tally())
     assert len(conn.calls) == 14  # ceil(345 / 25): CIs weigh as much as links here
+
+
+def test_a_stop_raised_by_the_progress_callback_still_settles_the_calls_in_flight():
+    # the CLI's first Ctrl-C asks to stop "after the current batch": its progress wrapper
+    # raises KeyboardInterrupt from then on, every time it is called
+    conn = _Conn(sessions=4, delay=0.05)
+    ops = _ops(apps=10, links=390)
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        execute(conn, ops, CmdbConfig(batch_size=10), Tally(), progress=progress)
+    assert conn.in_flight == 0
+    assert sum(o.done for o in ops) == 10 * len(conn.calls)  # every answered call settled
+    assert conn.started < 40
