@@ -57,6 +57,8 @@ def main(info_path: str, folder: str, label: str) -> None:
                 "requests": dict(report.requests),
                 "written": dict(report.written),
                 "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                # what the Graph client saw (adaptive concurrency, throttling), if it says
+                "read_stats": dict(getattr(job.source, "read_stats", None) or {}),
             }
         )
     )

@@ -49,7 +49,8 @@ from cisync_lib.sandbox import (
 )
 from cisync_lib.servicenow import BasicAuth, ServiceNowConnection
 
-pytestmark = pytest.mark.benchmark
+# a side-by-side run of the old main takes minutes: above the suite's 300 s per test
+pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(7200)]
 
 OLD = "5082c83"
 LATENCY = 0.150
@@ -138,6 +139,7 @@ def _sync_runs(label: str, tree: Path, work: Path) -> tuple[list[dict], tuple[li
             result["gate"] = sb.servicenow_gate.stats
             assert result["outcome"] == "applied"
             runs.append(result)
+            print(f"\n  [{label}] {run}: {result['wall']:.1f} s", flush=True)
         return runs, _cmdb(sb)
     finally:
         sb.close()
@@ -167,6 +169,9 @@ def test_sync_against_old_main(old_tree, tmp_path):
                 f"in flight max {gate.max_requests}, per session {gate.max_requests_per_session}"
                 f", session waits {gate.session_waits} | peak RSS {r['maxrss_kb'] // 1024} MB"
             )
+        for name, r in (("old", old), ("new", new)):
+            if r.get("read_stats"):
+                print(f"    {name} Graph read: {r['read_stats']}")
     for r in new_runs:
         # the client never has more ServiceNow requests in flight than its sessions (4)
         assert r["gate"].max_requests <= 4
