@@ -268,8 +268,9 @@ def _tls_context(verify: bool | str) -> ssl.SSLContext:
 
 def _explained(endpoint: Endpoint, name: str, exc: CisyncError) -> CheckItem:
     found = classify(exc)
-    if found is None:
-        return CheckItem(name=name, ok=False, detail=str(exc), fix=ROLES_FIX, cause="setup")
+    if found is None:  # not the network and not a refusal: say what the service answered
+        fix = "run the check again; if it persists, look up the request in the service's logs"
+        return CheckItem(name=name, ok=False, detail=str(exc), fix=fix, cause="error")
     error = failure(endpoint, *found)
     return CheckItem(name=name, ok=False, detail=error.problem, fix=error.fix, cause=error.cause)
 
@@ -295,7 +296,7 @@ def entra_token(endpoint: Endpoint, source: Any, role: str) -> CheckItem:
         claims = source.token_claims()
     except CisyncError as exc:
         return _explained(endpoint, name, exc)
-    roles = claims.get("roles") or [] if claims else []
+    roles = (claims.get("roles") or []) if claims else []
     if role in roles:
         return CheckItem(name=name, ok=True, detail=f"token issued with role {role}")
     listed = ", ".join(map(str, roles)) or "none"
@@ -319,13 +320,18 @@ def defender_reachable(endpoint: Endpoint, source: Any) -> CheckItem:
     return CheckItem(name=name, ok=True, detail=f"{len(streams)} stream(s) readable")
 
 
-def _read(conn: ServiceNowConnection, table: str, query: str = "") -> tuple[int | None, str]:
+def _read(conn: ServiceNowConnection, table: str, query: str = "") -> tuple[int | None, str, str]:
+    """(rows visible, problem, fix): a count is one request whatever the table's size."""
     try:
-        return conn.count(table, query=query), ""
+        return conn.count(table, query=query), "", ""
     except ServiceNowAuthError as exc:
-        return None, f"reading {table} is refused (HTTP {exc.status})"
+        return None, f"reading {table} is refused (HTTP {exc.status})", ROLES_FIX
     except ServiceNowRequestError as exc:
-        return None, f"reading {table} failed: {exc}"
+        if exc.status in (400, 404):  # "Invalid table": a plugin or class is missing
+            fix = f"check that table {table} exists on the instance (its plugin is active)"
+            return None, f"reading {table} failed: {exc}", fix
+        retry = "run the check again; if it persists, look in the instance's system log"
+        return None, f"reading {table} failed: {exc}", retry
 
 
 def _probe(conn: ServiceNowConnection, method: str, table: str) -> str:
@@ -346,10 +352,10 @@ def _probe(conn: ServiceNowConnection, method: str, table: str) -> str:
 def servicenow_access(conn: ServiceNowConnection, job: Any, cmdb: Any) -> Iterator[CheckItem]:
     """The reads and writes the sync needs, each probed without changing anything."""
     users = bool(getattr(job, "syncs_users", True))
-    total, problem = _read(conn, "sys_user")
-    inactive, _ = _read(conn, "sys_user", q_eq("active", "false")) if total is not None else (0, "")
+    total, problem, fix = _read(conn, "sys_user")
+    inactive = _read(conn, "sys_user", q_eq("active", "false"))[0] if total is not None else 0
     if total is None:
-        yield CheckItem(name="read sys_user", ok=False, detail=problem, fix=ROLES_FIX)
+        yield CheckItem(name="read sys_user", ok=False, detail=problem, fix=fix)
     else:
         note = "" if inactive else " (no inactive rows visible: leavers must be readable too)"
         detail = f"{total} users readable, {inactive} of them inactive{note}"
@@ -362,15 +368,15 @@ def servicenow_access(conn: ServiceNowConnection, job: Any, cmdb: Any) -> Iterat
         (cmdb.vendor_table, ""),
     ]
     for table, query in reads:
-        count, problem = _read(conn, table, query)
+        count, problem, fix = _read(conn, table, query)
         label = f"read {table}" + (f" ({cmdb.app_class})" if table == "sys_dictionary" else "")
         if count is None:
-            yield CheckItem(name=label, ok=False, detail=problem, fix=ROLES_FIX)
+            yield CheckItem(name=label, ok=False, detail=problem, fix=fix)
         elif table == "sys_dictionary" and count == 0:
             yield CheckItem(
                 name=label,
                 ok=False,
-                detail=f"no dictionary entries of {table} are visible",
+                detail=f"no dictionary entries of {cmdb.app_class} are visible",
                 fix=f"grant read on sys_dictionary (and check {cmdb.app_class} exists: "
                 "the Application Portfolio / CSDM business application class)",
             )
