@@ -232,8 +232,8 @@ class Output:
             TextColumn("{task.description}"),
             BarColumn(),
             TimeElapsedColumn(),
-            TextColumn("eta"),
-            # estimated from the rate so far; shown only where the phase knows its total
+            # the time left, estimated from the rate so far, where the phase knows its total
+            TextColumn("{task.fields[eta]}"),
             TimeRemainingColumn(),
             console=Console(file=self.stderr, no_color=self.no_color),
             transient=True,
@@ -243,9 +243,10 @@ class Output:
         def update(phase: str, done: int, total: int | None) -> None:
             # an unknown total draws a pulsing bar and shows only the count
             label = f"{phase:<10} {done}/{total}" if total else f"{phase:<10} {done}"
+            eta = "eta" if total else ""
             if phase not in tasks:
-                tasks[phase] = bars.add_task(label, total=total)
-            bars.update(tasks[phase], completed=done, total=total, description=label)
+                tasks[phase] = bars.add_task(label, total=total, eta=eta)
+            bars.update(tasks[phase], completed=done, total=total, description=label, eta=eta)
 
         with bars:
             yield update

@@ -204,8 +204,12 @@ class ServiceNowUserDirectory:
         # the chunks are independent: read them at once over the connection's sessions
         workers = max(1, min(int(getattr(self.conn, "sessions", 1)), len(chunks)))
         if workers > 1:
-            with ThreadPoolExecutor(workers, thread_name_prefix="cisync-users") as pool:
+            pool = ThreadPoolExecutor(workers, thread_name_prefix="cisync-users")
+            try:
                 answers = list(pool.map(lookup, chunks))
+            finally:
+                # on Ctrl-C, do not wait for the lookups that have not started
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
             answers = [lookup(chunk) for chunk in chunks]
         for (group, values), answer in zip(chunks, answers, strict=True):

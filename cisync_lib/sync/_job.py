@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -74,6 +75,25 @@ class _Prepared:
     report: SyncReport
 
 
+class _CountingQueries:
+    """A connection that tells ``tick`` each time a query starts (correlation progress).
+
+    Everything else is the wrapped connection's; the rows iterator is returned as is
+    (its ``hidden`` count is read by the directory).
+    """
+
+    def __init__(self, conn: Any, tick: Callable[[], None]) -> None:
+        self._conn = conn
+        self._tick = tick
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        self._tick()
+        return self._conn.query(*args, **kwargs)
+
+
 class SyncJob:
     """One source connection synced into one destination, with the settings of its environment.
 
@@ -140,6 +160,7 @@ class SyncJob:
         self.lock_wait = lock_wait
         self._memory_state = RunState()
         self._totals: dict[str, int] = {}
+        self._last: dict[str, int] = {}
 
     def __repr__(self) -> str:
         relationships = ", ".join(repr(r.value) for r in self.relationships)
@@ -258,14 +279,24 @@ class SyncJob:
             elapsed = time.perf_counter() - start
             logger.info("%s: finished in %.2f s", name, elapsed)
             timings[name] = timings.get(name, 0.0) + elapsed
-            total = self._totals.get(name) or 1  # a finished phase shows full, in its own units
+            # a finished phase shows full, in its own units (the count, when it had no total)
+            total = self._totals.get(name) or self._last.get(name) or 1
             self._tell(name, total, total)
 
     def _tell(self, phase: str, done: int, total: int | None) -> None:
+        self._last[phase] = max(done, self._last.get(phase, 0))
         if total:
             self._totals[phase] = total
         if self.progress is not None:
             self.progress(phase, done, total)
+
+    def _lookup_progress(self) -> Callable[[], None]:
+        ticks = itertools.count(1)
+
+        def tick() -> None:  # called from the lookup threads; count() is atomic
+            self._tell("correlate", next(ticks), None)
+
+        return tick
 
     def _read_progress(self) -> Callable[[ReadProgress], None]:
         def report(p: ReadProgress) -> None:
@@ -371,7 +402,8 @@ class SyncJob:
             with self._phase("correlate", timings):
                 observed, owners = observed_names(data, scoped.apps)
                 conn = self.destination.connection
-                directory = RecordingDirectory(ServiceNowUserDirectory(conn))
+                counted = _CountingQueries(conn, self._lookup_progress())
+                directory = RecordingDirectory(ServiceNowUserDirectory(counted))
                 results = self.correlator.resolve_each(observed, directory)
                 links = links_from(results, owners)
                 tries = int(getattr(conn, "read_attempts", 1))

@@ -100,7 +100,9 @@ def stored_apps(store) -> set[str]:
     }
 
 
-def run_on_terminal(cli: Cli, *args: str, answer: str | None, timeout: float = 180) -> Result:
+def run_on_terminal(
+    cli: Cli, *args: str, answer: str | None, timeout: float = 180, term: str = "dumb"
+) -> Result:
     """Run ``cisync`` with stdin, stdout and stderr on a pseudo-terminal (stdlib ``pty``).
 
     When the approval prompt (``Enter a value:``) appears, ``answer`` is typed.
@@ -111,7 +113,7 @@ def run_on_terminal(cli: Cli, *args: str, answer: str | None, timeout: float = 1
     import time
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
-    environ.update({"TERM": "dumb", "COLUMNS": "120"})
+    environ.update({"TERM": term, "COLUMNS": "120"})
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [cisync_executable(), *args],

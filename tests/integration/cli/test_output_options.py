@@ -50,3 +50,27 @@ def test_shell_completion_answers_when_the_extra_is_installed(tmp_path):
     )
     assert result.code == 0
     assert target.read_text(encoding="utf-8").split() == ["plan"]
+
+
+def test_progress_moves_on_a_terminal_and_is_silent_otherwise(tmp_path, fresh_sandbox):
+    from cisync_lib.sandbox import FaultRule
+
+    from .conftest import run_on_terminal
+
+    cli = cli_for(fresh_sandbox, tmp_path)
+    consent = ("--i-consent", "--by", "tests")
+    assert (
+        cli.run(*cli.with_config("settings", "set", "allow_user_sync", "true", *consent)).code == 0
+    )
+    # slow pages, so that the bars are drawn at least once per phase
+    fresh_sandbox.faults.add(FaultRule(kind="latency", delay=0.3))
+    shown = run_on_terminal(cli, *cli.with_config("apply", "--yes"), answer=None, term="xterm")
+    assert shown.code == 0, shown.stdout
+    for phase in ("read", "correlate", "apply"):
+        assert phase in shown.stdout
+    assert "eta" in shown.stdout
+    fresh_sandbox.faults.clear()
+    piped = cli.run(*cli.with_config("plan"))
+    assert piped.code == 0
+    assert piped.stderr == ""  # no bars, no control characters when not a terminal
+    assert "\x1b" not in piped.stdout
