@@ -22,7 +22,7 @@ from cisync_lib.sync._pipeline import plan_counts
 from cisync_lib.sync._report import Mode, Outcome
 
 from ._cmd_check import checked
-from ._cmd_show import PLAN_FORMAT, json_document
+from ._cmd_show import PLAN_FORMAT, json_document, load_saved
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_OK,
@@ -334,7 +334,21 @@ def _apply(args: argparse.Namespace, out: Output) -> int:
                 report = job.run(dry_run=False, force=args.force, confirm=session.confirm)
             else:
                 report = job.apply(plan, force=args.force, confirm=session.confirm)
+                report = _with_saved_names(report, args.plan)
     return _finish(args, out, job, report)
+
+
+def _with_saved_names(report: SyncReport, path: Path) -> SyncReport:
+    """The applied plan's rows as saved with it (names beside the sys_ids), when they match."""
+    try:
+        saved = load_saved(path).report
+    except CisyncError:  # an older plan file: the rows keep their sys_ids
+        return report
+    if saved.plan_fingerprint != report.plan_fingerprint or len(saved.actions) != len(
+        report.actions
+    ):
+        return report
+    return attrs.evolve(report, actions=saved.actions)
 
 
 def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:

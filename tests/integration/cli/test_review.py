@@ -62,3 +62,11 @@ def test_plan_show_and_saved_plans_list_names_grouped_with_totals(tmp_path, fres
     assert "<pre>" in page
     assert "user links to add" in page
     assert cli.run("show", "cisync.toml").code == 2
+
+    # the report of the applied plan keeps the names the plan was reviewed with
+    applied = cli.run(*cli.with_config("apply", "--yes", "--plan", "plan.json", "--json", "--all"))
+    assert applied.code == 0, applied.stderr
+    rows = [r for r in applied.json()["actions"] if r["action"] == "add_link"]
+    assert rows
+    assert {r["user_email"] for r in rows} <= {email for _name, email in people}
+    assert all(r["user_email"] for r in rows)
