@@ -8,6 +8,7 @@ never hangs on a prompt nobody sees. PROD asks for its name to be typed.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import TextIO
 
@@ -73,7 +74,12 @@ def ask_approval(
     env = report.environment
     prod = env == "prod"
     changes = report.changes
-    review = command_line(args, "--show", "--all", command="plan")
+    plan_file = getattr(args, "plan", None)
+    review = (
+        shlex.join(["cisync", "show", str(plan_file), "--all"])
+        if plan_file is not None
+        else command_line(args, "--show", "--all", command="plan")
+    )
     lines = [
         "",
         f"cisync will write {changes} change(s) to {report.destination} ({env.upper()}):",
