@@ -356,3 +356,27 @@ def test_the_cli_exits_4_on_a_partial_run_and_saves_the_counts(acl_sandbox, tmp_
     assert text.code == 4
     assert f"Partial: {data['partial']['summary']}" in text.stdout
     assert stored_links(sb.store) == want
+
+
+def test_a_partial_plan_applied_later_is_partial_too(acl_sandbox, tmp_path):
+    """A reviewed plan from a run that could not look everyone up stays partial when applied."""
+    from cisync_lib.cmdb import plan_from_json, plan_to_json
+
+    sb = acl_sandbox
+
+    def job():
+        return fast(sb, make_job(sb, tmp_path, allow_user_sync=True, grace_runs=0,
+                                 max_unlink_percent=100), chunk_size=8)  # fmt: skip
+
+    assert job().run(dry_run=False).outcome == "applied"
+    want = stored_links(sb.store)
+    hidden = most_linked_users(want, 2)
+    hide(sb, hidden)
+    planned = job().plan()
+    assert planned.outcome == "partial"
+    saved = plan_from_json(json.loads(json.dumps(plan_to_json(planned.plan))))
+    applied = job().apply(saved)
+    assert applied.outcome == "partial"
+    assert applied.partial == planned.partial
+    assert not applied.ok
+    assert stored_links(sb.store) == want  # the hidden users' links were kept
