@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from attrs import field, frozen
 
@@ -239,6 +240,9 @@ class Plan:
         run_state: the run state to save before applying this plan.
         held_links: existing links of ours kept without evaluation, because some
             users of their app could not be looked up (``DesiredState.links_unknown``).
+        partial: what the run that made this plan could not evaluate (the job's
+            ``SyncReport.partial``), empty when it evaluated everything; a plan
+            applied later leaves that undone too, so its run is ``partial`` as well.
     """
 
     fingerprint: str
@@ -260,6 +264,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     run_state: RunState = field(factory=RunState)
     held_links: int = 0
+    partial: Mapping[str, Any] = field(factory=dict)
 
     @property
     def write_count(self) -> int:

@@ -52,4 +52,6 @@ def base_report(
         plan_fingerprint=plan.fingerprint,
         warnings=(*plan.warnings, *destination_warnings(job.destination)),
         plan=plan,
+        # a plan that left users unevaluated makes its run partial, even applied later
+        partial=plan.partial,
     )

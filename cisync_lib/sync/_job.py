@@ -430,6 +430,10 @@ class SyncJob:
             )
         with self._phase("plan", timings):
             plan = make_plan(desired, state, self.cmdb_config, run_state)
+        if unknown is not None:
+            # not everything could be evaluated: the run is partial whatever it writes, and
+            # so is this plan wherever it is applied (a saved plan keeps it)
+            plan = attrs.evolve(plan, partial=unknown.to_dict(plan.held_links))
         after = self._requests()
         report = base_report(
             self,
@@ -440,11 +444,8 @@ class SyncJob:
             people=self._people(plan, people),
             ci_names={a.sys_id: a.name for a in state.apps},
         )
-        if unknown is not None:
-            # not everything could be evaluated: the run is partial whatever it writes
-            report = attrs.evolve(
-                report, outcome="partial", partial=unknown.to_dict(plan.held_links)
-            )
+        if plan.partial:
+            report = attrs.evolve(report, outcome="partial")
         report = attrs.evolve(
             report,
             source={
