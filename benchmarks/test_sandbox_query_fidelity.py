@@ -130,16 +130,22 @@ def _start_time(tree):
 
 
 def test_startup_against_the_baseline(baseline_tree):
-    """Median start-up (import + start) of interleaved runs, old engine vs. new."""
+    """Start-up (import + start) of interleaved runs, old engine vs. new.
+
+    The fastest run is compared (a shared machine only ever slows runs down);
+    the median is printed too.
+    """
     old, new = [], []
     for _ in range(STARTS):
         old.append(_start_time(baseline_tree))
         new.append(_start_time(ROOT))
-    old_s, new_s = statistics.median(old), statistics.median(new)
-    print(f"\nstart-up incl. import (median of {STARTS}; baseline {_label(baseline_tree)}): "
+    old_s, new_s = min(old), min(new)
+    print(f"\nstart-up incl. import (fastest of {STARTS}; baseline {_label(baseline_tree)}): "
           f"baseline {old_s * 1000:.0f} ms, "
           f"now {new_s * 1000:.0f} ms ({new_s / old_s - 1:+.0%}; target <= +10%: "
-          f"{'met' if new_s <= old_s * 1.1 else 'MISSED'})")  # fmt: skip
+          f"{'met' if new_s <= old_s * 1.1 else 'MISSED'}); medians "
+          f"{statistics.median(old) * 1000:.0f} ms and "
+          f"{statistics.median(new) * 1000:.0f} ms")  # fmt: skip
     assert new_s > 0
 
 
