@@ -2,9 +2,10 @@
 
 Run with ``python -m pytest -m benchmark -s benchmarks/test_defender_read.py``. The
 sequential read (one request at a time) is the baseline measured in the same run;
-the concurrent read uses the default fan-out of 4. Both must equal the ground truth
-and make exactly the API's floor of calls. No client-side rate limit, so the
-figures show the fan-out, not the budget.
+the concurrent read uses up to 4 requests in flight. Both send every request on its
+own (no JSON batches: ``benchmarks/test_graph_throttling.py`` measures those), must
+equal the ground truth and make exactly the API's floor of calls. No fixed rate
+limit, so the figures show the fan-out, not the budget.
 
 On loopback the sandbox and the client share one Python process, so a read is
 CPU-bound and the fan-out gains little; with a network round trip (simulated by
@@ -30,7 +31,8 @@ def _timed_read(sb, concurrency):
     reset_token_providers()  # each read gets its own token, as a fresh process would
     mark = sb.request_log.mark()
     started = time.perf_counter()
-    with GraphSource(graph_connection(sb, concurrency=concurrency)) as source:
+    policy = {"concurrency": concurrency, "adaptive": False, "batch_size": 0}
+    with GraphSource(graph_connection(sb, **policy)) as source:
         data = source.read(period=30)
     elapsed = time.perf_counter() - started
     calls = sb.request_log.round_trips(service="graph", since=mark)

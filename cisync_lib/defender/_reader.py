@@ -186,17 +186,31 @@ def run_read(
     selected = select_streams(backend.list_streams(), streams)
     counter.update(phase="apps", streams_total=len(selected))
 
-    per_stream: list[tuple[DiscoveryStream, list[DiscoveredApp]]] = []
-    for number, stream in enumerate(selected, 1):
-        apps = backend.list_apps(stream, period, max_risk_score)
+    def kept(stream: DiscoveryStream, apps: list[DiscoveredApp]) -> list[DiscoveredApp]:
         riskier = [a.id for a in apps if a.risk_score > max_risk_score]
         if riskier:  # the server ignored the filter: keep the promise client-side
             logger.warning(
                 "stream %s returned %d apps above the risk filter", stream.id, len(riskier)
             )
             apps = [a for a in apps if a.risk_score <= max_risk_score]
-        per_stream.append((stream, apps))
-        counter.update(streams_read=number, apps_read=counter.progress.apps_read + len(apps))
+        return apps
+
+    filtered: dict[int, list[DiscoveredApp]] = {}
+
+    def listed(index: int, apps: list[DiscoveredApp]) -> None:
+        filtered[index] = kept(selected[index], apps)
+        counter.update(
+            streams_read=counter.progress.streams_read + 1,
+            apps_read=counter.progress.apps_read + len(filtered[index]),
+        )
+
+    # the streams' app lists do not depend on each other: read them at once
+    run_tasks(
+        [partial(backend.list_apps, s, period, max_risk_score) for s in selected],
+        concurrency,
+        listed,
+    )
+    per_stream = [(s, filtered[i]) for i, s in enumerate(selected)]
     counter.update(phase="details", apps_total=counter.progress.apps_read)
 
     calls: list[Call] = []  # the per-app fan-out, in a fixed order
