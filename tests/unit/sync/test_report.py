@@ -160,3 +160,14 @@ def test_the_review_lists_names_grouped_with_counts_and_a_limit():
     assert "User 2" not in text
     assert "… and 3 more" in text
     assert "User 4 <u4@contoso.com>" in report.review(limit=None)
+
+
+def test_graph_pacing_is_kept_and_summarised():
+    """The read's pacing facts survive a JSON round trip and show on the Source line."""
+    http = {"requests": 60, "batches": 12, "concurrency_max": 16, "concurrency_peak": 9,
+            "concurrency_final": 4, "throttled": 31, "throttle_wait_s": 12.5}  # fmt: skip
+    report = make_report(source={"kind": "graph", "period": "P30D", "apps": 3,
+                                 "apps_in_scope": 2, "http": http})  # fmt: skip
+    assert SyncReport.from_dict(json.loads(report.to_json())) == report
+    line = next(x for x in report.summary().splitlines() if x.startswith("Source:"))
+    assert "Graph: up to 9 of 16 in flight, 31 throttled (12.5 s held)" in line
