@@ -33,6 +33,7 @@ from . import (
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_REFUSED,
@@ -124,10 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:  # pragma: no cover - every command sets its handler
         return EXIT_OK
     try:
-        return int(handler(args))
+        code = int(handler(args))
     except BrokenPipeError:
         # the reader went away (``cisync report ... | head``): not an error of ours;
         # point stdout at devnull so the interpreter's final flush stays quiet
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    if code == EXIT_INTERRUPTED and argv is None:
+        # Ctrl-C, run as the console script: the report is saved and the statement
+        # printed; leave now rather than let the interpreter wait for worker threads
+        # still blocked in requests whose answers nobody will read (Ctrl-C within a second)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -125,7 +125,10 @@ def _interrupt_when(proc, sandbox, seen, *, timeout: float = 120) -> Result:
             pytest.fail("the phase to interrupt never started")
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
     out, err = proc.communicate(timeout=120)
+    # a figure for people (run with -s), not a timed assertion
+    print(f"\nSIGINT to exit: {time.monotonic() - sent:.2f} s")
     return Result(proc.returncode, out, err)
 
 
