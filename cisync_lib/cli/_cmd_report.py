@@ -9,7 +9,7 @@ from typing import Any
 from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib.sync import SyncReport
 
-from ._cmd_show import load_saved
+from ._cmd_show import json_document, load_saved
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
 
 __all__ = ["register"]
@@ -34,6 +34,12 @@ def register(subparsers: Any) -> None:
         "--unmatched", action="store_true", help="(text) also list every unmatched identifier"
     )
     parser.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="with --json: every planned change and unmatched identifier (--format json "
+        "always has them)",
+    )
     parser.add_argument(
         "--unmatched-csv",
         type=Path,
@@ -69,7 +75,7 @@ def _report(args: argparse.Namespace, out: Output) -> int:
         write_atomic(args.out, text + "\n", mode=PRIVATE)
         out.note(f"written: {args.out}")
     elif args.json:
-        out.data(report.to_dict())
+        out.data(json_document(report, full=args.all))
     elif not args.quiet:
         print(text, file=out.stdout)
     return EXIT_OK

@@ -118,7 +118,9 @@ def test_every_command_prints_json_the_schema_describes(tmp_path, fresh_sandbox)
     did("apply")
 
     report_file = applied["report_file"]
-    _ok(run("report", report_file, "--json"), "saved_document")
+    brief = _ok(run("report", report_file, "--json"), "saved_document")
+    assert "actions" not in brief
+    assert "actions" in _ok(run("report", report_file, "--json", "--all"), "saved_document")
     _error(run("report", "cisync.toml", "--json"), 2)
     did("report")
     shown = _ok(run("show", "plan.json", "--json"), "saved_document")
