@@ -96,7 +96,28 @@ def test_a_page_still_throttled_after_its_retries_fails(sb):
     ):
         source.read()
     assert (info.value.status, info.value.app_id, info.value.page) == (503, app.id, 1)
+    assert info.value.request_id  # Graph's, from the inner answer's error body
     assert sb.faults.fired(rule) == 4
+
+
+def test_a_failed_inner_request_names_its_page_and_graph_request_id(sb):
+    """A first page failing inside its batch: the error names it and Graph's request-id.
+
+    Graph puts the request-id of an inner error in its body (``error.innerError``),
+    as it does for a plain request; support asks for it.
+    """
+    stream, app = busy_app(sb)
+    rule = sb.faults.add(FaultRule(service="graph", path=users_path(stream, app), status=500))
+    with (
+        GraphSource(graph_connection(sb, **FAST)) as source,
+        pytest.raises(DefenderHttpError) as info,
+    ):
+        source.read()
+    err = info.value
+    assert (err.status, err.stream_id, err.app_id, err.page) == (500, stream.id, app.id, 1)
+    assert "(in a $batch)" in err.request
+    assert err.request_id
+    assert sb.faults.fired(rule) == 1  # a 500 is not retried, batched or not
 
 
 def test_a_response_slower_than_the_read_timeout_is_retried_then_fails(sb):
