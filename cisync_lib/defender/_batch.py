@@ -27,12 +27,12 @@ from typing import Any
 
 from attrs import frozen
 
-from cisync_lib._errors_remote import DefenderHttpError, DefenderPayloadError
+from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._adaptive import THROTTLE_STATUSES
-from ._http import HttpClient, Where
+from ._http import HttpClient, Where, graph_error
 
-__all__ = ["Answer", "GraphBatcher", "MAX_BATCH"]
+__all__ = ["Answer", "GraphBatcher", "MAX_BATCH", "inner_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,8 @@ class GraphBatcher:
             if stalled >= policy.retries:
                 key = next(iter(again))
                 url = self._prefix + again[key][1]
-                raise _exhausted(answered[key], url, wheres[again[key][0]], policy.retries)
+                note = f"still failing after {policy.retries} retries (rounds without progress): "
+                raise inner_error(answered[key], url, wheres[again[key][0]], note=note)
             if not longest:  # no Retry-After: urllib3's backoff rule, per round without progress
                 longest = min(policy.backoff_max, policy.backoff_factor * 2 ** max(0, stalled - 1))
             logger.debug(
@@ -230,18 +231,30 @@ def _answers(payload: object, expected: set[str], request: str) -> dict[str, Ans
     return found
 
 
-def _exhausted(answer: Answer, url: str, where: Where, retries: int) -> DefenderHttpError:
-    error = answer.body.get("error") if isinstance(answer.body, Mapping) else None
-    text = ""
-    if isinstance(error, Mapping):
-        text = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+def inner_error(
+    answer: Answer, url: str, where: Where, *, note: str = ""
+) -> DefenderHttpError | DefenderAuthError:
+    """The error of a failed inner answer, named as the same request on its own would be.
+
+    Graph repeats the inner request-id in the body (``error.innerError``), not in
+    the inner headers.
+    """
+    detail, inner_id = graph_error(answer.body)
+    detail = note + (detail or f"HTTP {answer.status}")
+    name = f"GET {url} (in a $batch)"
+    request_id = answer.headers.get("request-id") or inner_id
+    if answer.status in (401, 403):
+        return DefenderAuthError(
+            error="unauthorized" if answer.status == 401 else "forbidden",
+            error_description=f"{name} answered HTTP {answer.status}: {detail}",
+            correlation_id=request_id,
+        )
     return DefenderHttpError(
-        request=f"GET {url} (in a $batch)",
+        request=name,
         status=answer.status,
         stream_id=where.stream_id,
         app_id=where.app_id,
         page=where.page,
-        request_id=answer.headers.get("request-id"),
-        detail=f"still failing after {retries} retries (batch rounds without progress): "
-        f"{text[:300] or answer.status}",
+        request_id=request_id,
+        detail=detail,
     )

@@ -11,13 +11,13 @@ from urllib.parse import quote, urlencode, urlsplit
 import attrs
 
 from cisync_lib._converter import make_converter
-from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
+from cisync_lib._errors_remote import DefenderHttpError, DefenderPayloadError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
 from cisync_lib._payload import structure_payload
 
 from ._adaptive import AdaptiveLimiter
 from ._auth import TokenProvider, token_claims
-from ._batch import MAX_BATCH, Answer, GraphBatcher
+from ._batch import MAX_BATCH, Answer, GraphBatcher, inner_error
 from ._config import GraphConnection
 from ._data import AppDevice, DefenderData, ProgressCallback
 from ._http import HttpClient, Where, require_keys
@@ -406,26 +406,5 @@ class _GraphApi:
 
 def _raise_for_status(answer: Answer, url: str, where: Where) -> None:
     """Raise the named error of a failed inner answer, as a request on its own would."""
-    if answer.status < 400:
-        return
-    name = f"GET {url} (in a $batch)"
-    error = answer.body.get("error") if isinstance(answer.body, Mapping) else None
-    detail = ""
-    if isinstance(error, Mapping):
-        detail = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
-    detail = detail[:300] or f"HTTP {answer.status}"
-    if answer.status in (401, 403):
-        raise DefenderAuthError(
-            error="unauthorized" if answer.status == 401 else "forbidden",
-            error_description=f"{name} answered HTTP {answer.status}: {detail}",
-            correlation_id=answer.headers.get("request-id"),
-        )
-    raise DefenderHttpError(
-        request=name,
-        status=answer.status,
-        stream_id=where.stream_id,
-        app_id=where.app_id,
-        page=where.page,
-        request_id=answer.headers.get("request-id"),
-        detail=detail,
-    )
+    if answer.status >= 400:
+        raise inner_error(answer, url, where)

@@ -25,7 +25,7 @@ from ._config import HttpPolicy
 from ._limiter import Limiter
 from ._session import make_retry, make_session, redact
 
-__all__ = ["HttpClient", "Where", "require_keys"]
+__all__ = ["HttpClient", "Where", "graph_error", "require_keys"]
 
 logger = logging.getLogger(__name__)
 
@@ -282,16 +282,13 @@ def _entity(where: Where) -> str:
     return parts[0] + (" (" + ", ".join(parts[1:]) + ")" if len(parts) > 1 else "")
 
 
-def _error_detail(response: requests.Response) -> tuple[str, str | None]:
-    """The server's explanation, and the ``request-id`` Graph repeats in ``error.innerError``.
+def graph_error(payload: object) -> tuple[str, str | None]:
+    """Graph's ``error`` code and message, and the request-id it repeats in ``error.innerError``.
 
-    The explanation is Graph's ``error`` code and message, or the start of the body.
+    The text is redacted and cut to 300 characters; ``("", None)`` when ``payload``
+    is not Graph's error shape. Plain answers and inner answers of a batch alike.
     """
     text, request_id = "", None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
     if isinstance(payload, Mapping):
         error = payload.get("error")
         if isinstance(error, Mapping):
@@ -301,9 +298,19 @@ def _error_detail(response: requests.Response) -> tuple[str, str | None]:
                 request_id = str(inner["request-id"])
         elif error is not None:
             text = str(error)
+    return redact(text[:300]), request_id
+
+
+def _error_detail(response: requests.Response) -> tuple[str, str | None]:
+    """The server's explanation (Graph's error, or the start of the body) and its request-id."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    text, request_id = graph_error(payload)
     if not text:
-        text = response.text.strip().replace("\n", " ")
-    return redact(text[:300]) or response.reason or "", request_id
+        text = redact(response.text.strip().replace("\n", " ")[:300])
+    return text or response.reason or "", request_id
 
 
 def _cut_short(exc: requests.RequestException) -> bool:
