@@ -5,6 +5,9 @@ describe it (the batch answers 200; each inner request has its own status;
 a throttled one carries its own Retry-After).
 """
 
+import time
+from email.utils import formatdate
+
 import pytest
 
 from cisync_lib import DefenderHttpError, DefenderPayloadError
@@ -18,8 +21,9 @@ ROOT = "https://graph.example"
 class Graph:
     """Answers each batch: ``allow`` inner requests per round get 200, the rest 429."""
 
-    def __init__(self, allow=100, status=None, drop_id=False):
-        self.policy = HttpPolicy(retries=3)
+    def __init__(self, allow=100, status=None, drop_id=False, retry_after="2", **policy):
+        self.policy = HttpPolicy(retries=3, **policy)
+        self.retry_after = retry_after
         self.limiter = None
         self.allow, self.status, self.drop_id = allow, status, drop_id
         self.sent = []
@@ -37,7 +41,7 @@ class Graph:
                 responses.append({"id": r["id"], "status": 200, "body": {"value": [r["url"]]}})
             else:
                 error = {"error": {"code": "TooManyRequests", "message": "slow down"}}
-                headers = {"Retry-After": "2"}
+                headers = {"Retry-After": self.retry_after}
                 responses.append({"id": r["id"], "status": 429, "headers": headers, "body": error})
         if self.drop_id:
             responses.pop()
@@ -92,3 +96,21 @@ def test_retries_without_progress_end_in_a_named_error():
 def test_an_unanswered_id_is_a_payload_error():
     with pytest.raises(DefenderPayloadError, match="no answer for request id"):
         GraphBatcher(Graph(drop_id=True), ROOT).get_all(urls(2), wheres(2))
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "cap", "low", "high"),
+    [
+        ("3600", 60.0, 60.0, 60.0),  # an hour would stall the sync: capped
+        ("7", 5.0, 5.0, 5.0),
+        ("HTTP-date", 60.0, 25.0, 30.0),  # RFC 9110 allows either form
+    ],
+)
+def test_an_inner_retry_after_is_read_as_a_plain_one_is(retry_after, cap, low, high):
+    """Seconds or an HTTP date, capped at retry_after_max, like urllib3 reads a plain 429."""
+    if retry_after == "HTTP-date":
+        retry_after = formatdate(time.time() + 30, usegmt=True)
+    graph, slept = Graph(allow=1, retry_after=retry_after, retry_after_max=cap), []
+    GraphBatcher(graph, ROOT, sleep=slept.append).get_all(urls(2), wheres(2))
+    assert len(slept) == 1
+    assert low <= slept[0] <= high
