@@ -26,11 +26,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from attrs import frozen
+from urllib3.exceptions import InvalidHeader
 
 from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._adaptive import THROTTLE_STATUSES
 from ._http import HttpClient, Where, graph_error
+from ._session import PolicyRetry, make_retry
 
 __all__ = ["Answer", "GraphBatcher", "MAX_BATCH", "inner_error"]
 
@@ -102,6 +104,7 @@ class GraphBatcher:
 
     def _rounds(self, items: list[tuple[int, str]], wheres: Sequence[Where]) -> dict[int, Answer]:
         policy = self._http.policy
+        retry = make_retry(policy)  # reads Retry-After as urllib3 does for plain requests
         pending = {str(index): (index, self._relative(url)) for index, url in items}
         done: dict[int, Answer] = {}
         stalled, first = 0, True
@@ -123,7 +126,7 @@ class GraphBatcher:
                 if answer.status in policy.retry_statuses:
                     again[key] = sending[key]
                     throttled += answer.status in THROTTLE_STATUSES
-                    waits.append(_retry_after(answer, policy.retry_after_max))
+                    waits.append(_retry_after(answer, retry))
                 else:
                     done[sending[key][0]] = answer
                     del pending[key]
@@ -187,13 +190,15 @@ class GraphBatcher:
         return url[len(self._prefix) :]
 
 
-def _retry_after(answer: Answer, cap: float) -> float:
+def _retry_after(answer: Answer, retry: PolicyRetry) -> float:
+    """An inner ``Retry-After`` read as a plain one is (seconds or a date, capped)."""
     raw = answer.headers.get("retry-after")
+    if raw is None:
+        return 0.0
     try:
-        seconds = float(raw) if raw is not None else 0.0
-    except ValueError:
-        seconds = 0.0  # an HTTP date inside a batch is not something Graph sends
-    return max(0.0, min(seconds, cap))
+        return retry.parse_retry_after(raw)
+    except InvalidHeader:
+        return 0.0  # unreadable: back off as without one
 
 
 def _answers(payload: object, expected: set[str], request: str) -> dict[str, Answer]:
