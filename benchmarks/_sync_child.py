@@ -25,14 +25,15 @@ from cisync_lib.sync._sandbox_config import write_sandbox_config
 def _configure(info_path: str, folder: str) -> Path:
     path = Path(folder) / "cisync.toml"
     first = not path.exists()
+    # refreshing an existing config puts the sandbox demo's keys back: drop them every time
     path = write_sandbox_config(folder, json.loads(Path(info_path).read_text("utf-8")))
+    document = tomlkit.parse(path.read_text("utf-8"))
+    for connection in document["connections"].values():
+        # the library's own defaults, not the sandbox demo's tuning
+        connection.pop("requests_per_second", None)
+        connection.pop("concurrency", None)
+    path.write_text(tomlkit.dumps(document), "utf-8")
     if first:
-        document = tomlkit.parse(path.read_text("utf-8"))
-        for connection in document["connections"].values():
-            # the library's own defaults, not the sandbox demo's tuning
-            connection.pop("requests_per_second", None)
-            connection.pop("concurrency", None)
-        path.write_text(tomlkit.dumps(document), "utf-8")
         config = load_deployment(path)
         settings = config.settings().with_override("test", "allow_user_sync", True)
         config.settings_file.save(settings, consent=Consent.now("benchmark"))
