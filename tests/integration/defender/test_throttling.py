@@ -65,14 +65,24 @@ def test_an_inner_429_is_retried_after_its_retry_after(sb):
     assert source.read_stats["throttled"] == 2
 
 
-def test_without_adapting_a_fixed_rate_can_be_pinned(sb):
-    """rate_limit pins the old behaviour: no adaptive figures, the same data."""
-    policy = {"rate_limit": RateLimit(calls=50, period=1.0), "concurrency": 4}
+def test_a_pinned_rate_counts_requests_as_graph_does(sb, throttled_graph):
+    """rate_limit pins a budget shared with other tools: Graph's policy at that rate never throttles.
+
+    Graph counts each inner request of a batch on its own, so a budget counted
+    per HTTP request would let 20 times the rate through in batches.
+    """
+    throttled_graph.throttler.set_policy(GraphThrottle(requests=100, period=1.0, burst=100))
+    policy = {"rate_limit": RateLimit(calls=100, period=1.0), "concurrency": 4, "retries": 0}
+    mark = sb.request_log.mark()
     with GraphSource(graph_connection(sb, **policy)) as source:
         data = source.read()
-    assert_matches(data, truth(sb.tenant))
-    assert "concurrency_peak" not in source.read_stats
-    assert source.read_stats["batches"] >= 1
+    want = truth(sb.tenant)
+    assert_matches(data, want)
+    assert "concurrency_peak" not in source.read_stats  # no adaptive figures
+    assert throttled_graph.throttler.throttled == 0
+    assert throttled_graph.throttler.allowed == want.floor
+    records = [r for r in sb.request_log.since(mark) if r.service == "graph"]
+    assert {r.status for r in records} == {200}
 
 
 def most_in_any_window(times, window):
