@@ -125,7 +125,8 @@ class HttpPolicy:
             halve on 429/503, hold every request for ``Retry-After``); ``False``
             sends ``concurrency`` requests at a time, whatever the answers.
         batch_size: Graph requests per JSON batch (``POST /$batch``, at most 20,
-            Graph's limit); 0 or 1 sends every request on its own.
+            Graph's limit); 0 or 1 sends every request on its own, and so does a
+            pinned ``rate_limit`` (Graph counts each inner request against it).
         user_agent: the ``User-Agent`` header.
     """
 

@@ -42,7 +42,8 @@ class GraphSource:
     Requests are paced by an adaptive limit on requests in flight (see
     :class:`HttpPolicy`), or by a fixed ``rate_limit`` when one is pinned; the
     first page of each app's users, devices and catalog info go in JSON
-    batches of ``batch_size``. :attr:`read_stats` tells what the last read saw.
+    batches of ``batch_size`` (not with a pinned rate: Graph counts every
+    inner request of a batch against its budget). :attr:`read_stats` tells what the last read saw.
 
     Args:
         connection: tenant, app registration, credential, endpoints and HTTP policy.
@@ -69,7 +70,10 @@ class GraphSource:
             on_unauthorized=self._tokens.invalidate,
             limiter=limiter,
         )
-        self._api = _GraphApi(self._http, connection.graph_root, policy.batch_size)
+        # Graph throttles each inner request of a batch: a pinned budget counts requests as
+        # Graph does, so it sends them one by one (at a fixed rate, batches save no time)
+        batch_size = 1 if policy.rate_limit is not None else policy.batch_size
+        self._api = _GraphApi(self._http, connection.graph_root, batch_size)
         self._info_cache: dict[str, AppInfo | None] = {}
         self._read_stats: dict[str, int | float] = {}
 
