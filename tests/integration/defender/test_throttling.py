@@ -7,6 +7,7 @@ let through, never the client's figures.
 
 import pytest
 
+from cisync_lib import DefenderHttpError
 from cisync_lib.defender import GraphSource, HttpPolicy, LegacySource, RateLimit
 from cisync_lib.sandbox import FaultRule, GraphThrottle
 
@@ -123,3 +124,29 @@ def test_the_legacy_budget_holds_in_every_window_of_the_request_log(small_window
     assert len(records) > 15
     assert {r.status for r in records} == {200}
     assert most_in_any_window([r.at for r in records], 1.0) <= 5
+
+
+def test_a_whole_batch_throttled_or_failing_is_resent_then_fails_bounded(sb):
+    """The envelope itself answering 429/503: the batch is sent again whole, a bounded number
+    of times; the data is unchanged, or the read fails naming the batch (never a short read).
+    """
+    envelope = r"^/beta/\$batch$"
+    rule = sb.faults.add(
+        FaultRule(service="graph", method="POST", path=envelope, status=429, retry_after=0, times=3)
+    )
+    with GraphSource(graph_connection(sb, **FAST)) as source:
+        data = source.read()
+    assert_matches(data, truth(sb.tenant))
+    assert sb.faults.fired(rule) == 3
+
+    sb.faults.clear()
+    rule = sb.faults.add(FaultRule(service="graph", method="POST", path=envelope, status=503))
+    with (
+        GraphSource(graph_connection(sb, retries=2, **FAST)) as source,
+        pytest.raises(DefenderHttpError, match="still failing after 2 retries") as info,
+    ):
+        source.read()
+    assert info.value.status == 503
+    assert "$batch" in info.value.request
+    # each batch in flight: its first try and 2 retries (the failure stops batches not started)
+    assert sb.faults.fired(rule) % 3 == 0
