@@ -32,6 +32,9 @@ class Graph:
         assert (method, url, adapt) == ("POST", ROOT + "/beta/$batch", False)
         requests = body["requests"]
         assert all(r["url"].startswith("/security/") for r in requests)  # relative, no version
+        # the envelope carries the token; inner requests carry no headers, so none leaks into
+        # a body that a proxy or a debug log might keep
+        assert all(set(r) == {"id", "method", "url"} for r in requests)
         self.sent.append(len(requests))
         responses = []
         for n, r in enumerate(requests):
