@@ -14,7 +14,10 @@ import json
 import os
 import resource
 import subprocess
+import time
+from pathlib import Path
 
+import filelock
 import tomlkit
 
 from .conftest import PREFIX, Cli, cisync_executable, cli_for, stored_apps
@@ -110,6 +113,18 @@ def test_a_full_disk_after_the_writes_is_a_true_one_line_statement(tmp_path, fre
     assert fresh_sandbox.request_log.writes(since=mark) == 0
 
 
+def _lock_is_held(state: Path) -> bool:
+    """Whether another process holds a write lock under ``state`` (probed, never kept)."""
+    for path in state.glob("**/apply.lock"):
+        probe = filelock.FileLock(path, timeout=0)
+        try:
+            probe.acquire()
+        except filelock.Timeout:
+            return True
+        probe.release()
+    return False
+
+
 def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update(
     tmp_path, fresh_sandbox
 ):
@@ -118,11 +133,14 @@ def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update
     cli = cli_for(fresh_sandbox, tmp_path)
     _state_dir(cli, "state")
     _edit(cli.config, lambda d: d["sync"].__setitem__("lock_wait", 0.5))
-    # every ServiceNow request takes a while, so the first run holds the lock for seconds
-    fresh_sandbox.faults.add(FaultRule(service="servicenow", kind="latency", delay=0.3))
+    # the writes take seconds, so the first run holds the lock well past the second's wait
+    fresh_sandbox.faults.add(
+        FaultRule(service="servicenow", method="POST", path="/batch", kind="latency", delay=4.0)
+    )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CISYNC_")}
-    procs = [
-        subprocess.Popen(
+
+    def start():
+        return subprocess.Popen(
             [cisync_executable(), *cli.with_config("apply", "--yes")],
             cwd=tmp_path,
             env=environ,
@@ -130,8 +148,17 @@ def test_two_concurrent_applies_one_refuses_and_the_run_state_keeps_every_update
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
-    ]
+
+    # the second run starts once the first holds the lock: two runs started together
+    # could otherwise run one after the other (the first done before the second's
+    # start-up and preflight), which proves nothing about the lock
+    first = start()
+    deadline = time.monotonic() + 120
+    while not _lock_is_held(tmp_path / "state"):
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline, "the first run never took the lock"
+        time.sleep(0.02)
+    procs = [first, start()]
     results = []
     for proc in procs:
         _out, err = proc.communicate(timeout=240)
