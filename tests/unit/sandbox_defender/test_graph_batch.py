@@ -162,3 +162,11 @@ def test_the_token_bucket_allows_its_burst_then_its_rate():
     assert bucket.take(0.4) == 0.0
     granted = sum(bucket.take(0.4 + t / 100) == 0.0 for t in range(1, 6001))  # 60 s more
     assert 149 <= granted <= 150  # 2.5 per second, never more (float rounding at the edge)
+
+
+def test_a_relative_url_without_a_leading_slash_is_served(services):
+    """The JSON-batching docs' own example sends ``"url": "users?$select=..."``: no slash."""
+    url = users_urls(services, 1)[0]
+    answers = by_id(post(services, batch([url, url.lstrip("/")])))
+    assert answers["0"]["status"] == answers["1"]["status"] == 200
+    assert answers["1"]["body"]["value"] == answers["0"]["body"]["value"]
