@@ -1,15 +1,16 @@
 """Graph's JSON batch envelope: parsing, Graph's limits, and ``dependsOn`` ordering.
 
 ``POST /$batch`` with ``{"requests": [{id, method, url, headers?, body?, dependsOn?}]}``:
-at most 20 requests; ids unique (case-insensitive); relative URLs only. A
-malformed envelope is a ``400`` for the whole batch; everything else is judged
-per inner request by the service.
+at most 20 requests; ids unique (case-insensitive); relative URLs only (with or
+without a leading ``/``). A malformed envelope is a ``400`` for the whole batch;
+everything else is judged per inner request by the service.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from attrs import frozen
 
@@ -60,8 +61,9 @@ def parse_batch(data: bytes) -> list[BatchStep]:
         step_id, method, url = raw.get("id"), raw.get("method"), raw.get("url")
         if not isinstance(step_id, str) or not step_id or not isinstance(method, str):
             raise _bad()
-        if not isinstance(url, str) or not url.startswith("/"):
+        if not isinstance(url, str) or not url or urlsplit(url).scheme or url.startswith("//"):
             raise _bad()  # absolute URLs are refused as a malformed batch
+        url = url if url.startswith("/") else "/" + url  # the docs' example: "users?$select=..."
         if step_id.lower() in seen:
             raise _bad(f"Batch request ids must be unique; '{step_id}' appears more than once.")
         seen.add(step_id.lower())
