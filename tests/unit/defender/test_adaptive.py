@@ -168,3 +168,40 @@ def test_the_legacy_budget_is_a_sliding_window_whatever_the_timing():
         inside = [t for t in sent[i:] if t < start + 60.0]
         assert len(inside) <= 30
     assert clock.now > 60.0 * (400 / 30 - 1)  # and it did not stall far beyond the budget
+
+
+def test_many_threads_never_exceed_the_limit_and_every_answer_is_counted():
+    """32 threads, random answers: in flight never above the limit in force nor the maximum."""
+    limiter = AdaptiveLimiter(8, initial=2)
+    lock = threading.Lock()
+    seen = {"in_flight": 0, "over": 0, "throttled": 0}
+
+    def worker(seed):
+        rng = random.Random(seed)
+        for _ in range(200):
+            limiter.acquire()
+            with lock:
+                seen["in_flight"] += 1
+                # a cut may leave more in flight than the new limit; never above the maximum
+                seen["over"] += seen["in_flight"] > limiter.maximum
+            status = 429 if rng.random() < 0.1 else 200
+            with lock:
+                seen["throttled"] += status == 429
+                seen["in_flight"] -= 1
+            limiter.record(status, kind="get")
+            limiter.release()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    stats = limiter.stats()
+    assert seen["over"] == 0
+    assert stats.peak_in_flight <= 8
+    assert stats.throttled == seen["throttled"] > 0
+    assert 1 <= stats.decreases <= stats.throttled
+    assert 1 <= stats.limit <= 8
+    limiter.reset_stats()  # the peak restarts from the requests in flight now: none leaked
+    assert limiter.stats().peak_in_flight == 0
