@@ -1,8 +1,8 @@
 """A local, HTTPS-only ServiceNow instance and Defender tenant for tests, demos and notebooks.
 
 Everything here needs the ``sandbox`` extra (``pip install 'cisync-lib[sandbox]'``)
-except the configuration, fault and log types, which import without it; the
-names needing werkzeug or trustme load on first use.
+except the configuration, fault and log types, which import without it. Every
+name loads on first use, so importing the package (pytest does, for the plugin) is cheap.
 """
 
 from __future__ import annotations
@@ -10,31 +10,30 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._config import (
-    SERVICE_NAMES,
-    TENANT_SIZE_NAMES,
-    DefenderOptions,
-    GraphThrottle,
-    RateLimit,
-    SandboxConfig,
-    ServiceNowOptions,
-)
-from ._faults import FAULT_KINDS, FaultInjector, FaultRule
-from ._gate import GateStats, TransactionGate
-from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
-from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService, ServiceBuilder
-from ._tenant import (
-    PERIOD_DAYS,
-    TENANT_SIZES,
-    ExpectedOutcome,
-    GeneratedTenant,
-    IdentifierForm,
-    IdentityTruth,
-    generate_tenant,
-)
-
 if TYPE_CHECKING:
+    from ._config import (
+        SERVICE_NAMES,
+        TENANT_SIZE_NAMES,
+        DefenderOptions,
+        GraphThrottle,
+        RateLimit,
+        SandboxConfig,
+        ServiceNowOptions,
+    )
+    from ._faults import FAULT_KINDS, FaultInjector, FaultRule
+    from ._gate import GateStats, TransactionGate
+    from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
     from ._sandbox import Sandbox
+    from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService, ServiceBuilder
+    from ._tenant import (
+        PERIOD_DAYS,
+        TENANT_SIZES,
+        ExpectedOutcome,
+        GeneratedTenant,
+        IdentifierForm,
+        IdentityTruth,
+        generate_tenant,
+    )
     from ._tls import TlsMaterial
     from .defender import ClientCertificate
     from .servicenow import ServiceNowService, ServiceNowStore
@@ -74,8 +73,37 @@ __all__ = [
     "generate_tenant",
 ]
 
-# these need werkzeug / trustme: load them on first use so the rest imports without the extra
+# Every name loads on first use: pytest imports this package in every project that has
+# cisync_lib installed (the ``pytest11`` plugin lives here), so importing it must cost
+# nothing; and the names needing werkzeug / trustme must import without the extra.
 _LAZY = {
+    "SERVICE_NAMES": "._config",
+    "TENANT_SIZE_NAMES": "._config",
+    "DefenderOptions": "._config",
+    "GraphThrottle": "._config",
+    "RateLimit": "._config",
+    "SandboxConfig": "._config",
+    "ServiceNowOptions": "._config",
+    "FAULT_KINDS": "._faults",
+    "FaultInjector": "._faults",
+    "FaultRule": "._faults",
+    "GateStats": "._gate",
+    "TransactionGate": "._gate",
+    "INFO_KEY": "._log",
+    "RequestInfo": "._log",
+    "RequestLog": "._log",
+    "RequestRecord": "._log",
+    "SERVICE_BUILDERS": "._services",
+    "SandboxContext": "._services",
+    "SandboxService": "._services",
+    "ServiceBuilder": "._services",
+    "PERIOD_DAYS": "._tenant",
+    "TENANT_SIZES": "._tenant",
+    "ExpectedOutcome": "._tenant",
+    "GeneratedTenant": "._tenant",
+    "IdentifierForm": "._tenant",
+    "IdentityTruth": "._tenant",
+    "generate_tenant": "._tenant",
     "Sandbox": "._sandbox",
     "TlsMaterial": "._tls",
     "ClientCertificate": ".defender",
@@ -88,4 +116,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -29,6 +29,9 @@ SandboxFactory = Callable[..., "Sandbox"]
 
 def _start(config: SandboxConfig | None) -> Sandbox:
     try:
+        # Deferred to defer cost, not to dodge an import cycle: pytest imports this plugin in
+        # every project that has cisync_lib installed, and the sandbox (werkzeug, trustme, the
+        # tenant generator) should load only when a test asks for a fixture.
         from cisync_lib.sandbox import Sandbox
     except ImportError as exc:  # pragma: no cover - depends on the environment
         pytest.fail(

@@ -3,16 +3,19 @@
 The names are spelled out here rather than derived, so the sandbox says exactly
 what Graph says (``displayName``, ``lastSeenDateTime``, ``deviceCount`` only on
 endpoint items, ``@odata.type`` on every item) whatever the library's converter does.
+This module is the sandbox's own field mapping, written from Graph's reference: it
+never uses the library's converter or wire helpers, so a mapping bug in the library
+shows up as a disagreement in the integration tests instead of being mirrored here.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
-from cisync_lib._converter import make_converter
-from cisync_lib._models import AppInfo, DiscoveredApp, DiscoveryStream
-from cisync_lib._wire import format_timestamp
+if TYPE_CHECKING:
+    # the generated tenant's records; only their attributes are read here
+    from cisync_lib import AppInfo, DiscoveredApp, DiscoveryStream
 
 __all__ = [
     "APP",
@@ -27,6 +30,7 @@ __all__ = [
     "app_json",
     "device_json",
     "ip_json",
+    "iso_utc",
     "stream_json",
     "user_json",
 ]
@@ -60,11 +64,44 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     DEVICE: ("name",),
 }  # fmt: skip
 
-_CONVERTER = make_converter()
+#: ``discoveredCloudAppInfo``'s plain properties (Graph reference), by generated attribute.
+_APP_INFO_FIELDS = {
+    "vendor": "vendor",
+    "headquarters": "headquarters",
+    "hosting_company": "hostingCompany",
+    "founded": "founded",
+    "holding": "holding",
+    "data_center": "dataCenter",
+    "logon_urls": "logonUrls",
+    "csa_star_level": "csaStarLevel",
+    "data_at_rest_encryption_method": "dataAtRestEncryptionMethod",
+    "data_retention_policy": "dataRetentionPolicy",
+    "data_types": "dataTypes",
+    "fed_ramp_level": "fedRampLevel",
+    "pci_dss_version": "pciDssVersion",
+    "tls_encryption_protocol": "tlsEncryptionProtocol",
+}
+#: ``discoveredCloudAppInfo``'s DateTimeOffset properties.
+_APP_INFO_TIMES = {
+    "domain_registration": "domainRegistrationDateTime",
+    "latest_breach": "latestBreachDateTime",
+}
+
+
+def iso_utc(value: datetime) -> str:
+    """An ISO-8601 UTC timestamp with a ``Z``, as Graph writes DateTimeOffset values."""
+    utc = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 def _time(value: datetime | None) -> str | None:
-    return None if value is None else format_timestamp(value)
+    return None if value is None else iso_utc(value)
+
+
+def _flag_name(name: str) -> str:
+    """``is_soc2_compliant`` -> ``isSoc2Compliant`` (Graph's ``cloudAppInfoState`` names)."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _text(value: object) -> object:
@@ -116,8 +153,14 @@ def app_json(app: DiscoveredApp) -> dict[str, Any]:
 
 def app_info_json(app_id: str, info: AppInfo) -> dict[str, Any]:
     """A ``discoveredCloudAppInfo`` (``is*`` facts as ``true``/``false``/``unknown``)."""
-    body: dict[str, Any] = _CONVERTER.unstructure(info)
-    return {"@odata.type": f"#{APP_INFO}", "id": app_id, **body}
+    out: dict[str, Any] = {"@odata.type": f"#{APP_INFO}", "id": app_id}
+    for attr, wire in _APP_INFO_FIELDS.items():
+        out[wire] = _text(getattr(info, attr))
+    for attr, wire in _APP_INFO_TIMES.items():
+        out[wire] = _time(getattr(info, attr))
+    for name, state in info.flags.items():
+        out[_flag_name(name)] = "unknown" if state is None else ("true" if state else "false")
+    return out
 
 
 def user_json(identifier: str) -> dict[str, Any]:

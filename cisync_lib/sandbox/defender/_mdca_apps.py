@@ -1,20 +1,25 @@
 """The legacy REST shapes: streams with ``_id``, and the discovered-apps list with its filters.
 
-Item names follow the legacy column of :data:`cisync_lib._wire.LEGACY_KEYS`
-(``appId``, ``score``, ``usersCount``, ``lastUsed`` in epoch milliseconds, ...).
+Item names are the legacy API's own (``appId``, ``score``, ``usersCount``, ``lastUsed`` in
+epoch milliseconds, ...), spelled out here from its documentation, not taken from the
+library's legacy-key table, so the sandbox stays an independent oracle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
-from cisync_lib._models import DiscoveredApp, DiscoveryStream
-from cisync_lib._wire import format_timestamp
 from cisync_lib.sandbox._tenant import ServedTenant
+
+from ._graph_json import iso_utc
+
+if TYPE_CHECKING:
+    # the generated tenant's records; only their attributes are read here
+    from cisync_lib import DiscoveredApp, DiscoveryStream
 
 __all__ = ["LegacyError", "discovered_apps", "legacy_app", "legacy_stream"]
 
@@ -40,7 +45,7 @@ class LegacyError(Exception):
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else format_timestamp(value)
+    return None if value is None else iso_utc(value)
 
 
 def legacy_stream(stream: DiscoveryStream) -> dict[str, Any]:
