@@ -185,3 +185,72 @@ def _defender_data(draw):
 
 
 defender_data = st.composite(_defender_data)()
+
+
+# --- cisync_lib.cmdb: desired states and CMDB states for planner laws -------------------
+
+#: the integration account whose links count as ours, and another account's.
+CMDB_ME = "cisync.integration"
+CMDB_SOMEONE = "admin"
+_app_ids = st.integers(0, 7).map(str)
+_names = st.sampled_from(["Box", "Slack", "Zoom", "Miro", "Notion", "Figma"])
+_sys_ids = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
+cmdb_users = st.integers(0, 5).map(lambda n: f"{n:032x}")
+
+
+@st.composite
+def cmdb_desired(draw):
+    """Discovered apps (unique ids), their catalogue facts, and their users' sys_ids."""
+    ids = draw(st.lists(_app_ids, unique=True, max_size=5))
+    apps = [
+        DiscoveredApp(
+            id=i,
+            name=draw(_names | st.just(f"App {i}")),
+            risk_score=draw(st.integers(0, 10)),
+            tags=draw(st.lists(st.sampled_from(["Sanctioned", "Unsanctioned", "x"]), max_size=2)),
+        )
+        for i in ids
+    ]
+    info = {i: AppInfo(vendor=draw(st.sampled_from(["Acme", "Globex", None]))) for i in ids}
+    links = {i: draw(st.lists(cmdb_users, max_size=3)) for i in ids}
+    return apps, info, links
+
+
+_cmdb_values = st.dictionaries(
+    st.sampled_from(
+        ["operational_status", "application_type", "install_type", "vendor", "discovery_source",
+         "short_description", "first_discovered", "last_discovered", "business_owner"]
+    ),
+    st.sampled_from(["", "1", "6", "saas", "cloud", "stale", "2026-11-01 00:00:00"]),
+)  # fmt: skip
+
+
+@st.composite
+def cmdb_rows(draw):
+    """Rows already in the CMDB: ours (by correlation id), others' (adoptable by name), links."""
+    from cisync_lib.cmdb import AppRow, LinkRow
+
+    sys_ids = draw(st.lists(_sys_ids, unique=True, min_size=8, max_size=8))
+    apps = []
+    for sys_id in sys_ids[: draw(st.integers(0, 6))]:
+        ours = draw(st.booleans())
+        apps.append(
+            AppRow(
+                sys_id=sys_id,
+                correlation_id=f"mdca:app:{draw(_app_ids)}" if ours else "",
+                name=draw(_names),
+                values=draw(_cmdb_values),
+            )
+        )
+    links = []
+    for n, ci in enumerate(draw(st.lists(st.sampled_from([a.sys_id for a in apps]), max_size=6))
+                           if apps else []):  # fmt: skip
+        links.append(
+            LinkRow(
+                sys_id=f"{n:032x}",
+                ci=ci,
+                user=draw(cmdb_users),
+                created_by=draw(st.sampled_from([CMDB_ME, CMDB_SOMEONE])),
+            )
+        )
+    return tuple(apps), tuple(links)
