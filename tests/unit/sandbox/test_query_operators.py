@@ -205,3 +205,34 @@ def test_day_helpers_follow_the_user_calendar(now, zone, days):
         f"javascript:gs.dateGenerate('{today.isoformat()}','start')", now, tz
     )
     assert generated == _midnight_utc(today, zone)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "owned_byNOT LIKEAbel",
+        "owned_by!*Abel",
+        "owned_byLIKEAbel",
+        "owned_bySTARTSWITHAbel",
+        "owned_byENDSWITHTuter",
+        "owned_by>Abel",
+        "owned_byBETWEENa@z",
+    ],
+)
+def test_text_and_range_operators_on_a_reference_are_refused(query):
+    """On a reference field an instance compares these with the display value [T]
+    ("LIKE/STARTSWITH/ENDSWITH only work on string columns"; `=` alone uses the
+    stored sys_id [ENC]). Comparing the sys_id instead would widen ``NOT LIKE``:
+    Beth's record does not contain "Abel" either way, Abel's does by name only."""
+    s = ServiceNowStore()
+    abel = s.insert("sys_user", {"user_name": "abel.tuter", "name": "Abel Tuter"})
+    beth = s.insert("sys_user", {"user_name": "beth", "name": "Beth Anglin"})
+    s.insert("cmdb_ci_business_app", {"name": "a", "owned_by": abel})
+    s.insert("cmdb_ci_business_app", {"name": "b", "owned_by": beth})
+    selection = s.select("cmdb_ci_business_app", query)
+    assert [i.kind for i in selection.invalid] == ["unsupported"]
+    with pytest.raises(SandboxQueryError, match="reference"):
+        s.query("cmdb_ci_business_app", query)
+    # = and != on the stored sys_id stay evaluated
+    assert [r["name"] for r in s.query("cmdb_ci_business_app", f"owned_by!={abel}")] == ["b"]
+    s.close()
