@@ -43,6 +43,8 @@ __all__ = ["Compiled", "compile_query", "fold"]
 FOLD_FUNCTION = "sn_fold"
 
 _RANGE = ("<", "<=", ">", ">=", "BETWEEN", "ON")
+#: operators an instance evaluates on a reference field's display value, not its sys_id.
+_ON_DISPLAY = ("LIKE", "NOT LIKE", "STARTSWITH", "ENDSWITH", *_RANGE)
 
 
 def fold(value: str) -> str:
@@ -178,6 +180,9 @@ class _Builder:
         op, raw = cond.operator, cond.value
         if op == UNKNOWN:
             raise _Unusable(f"the operator in {raw[:40]!r} is not supported by the sandbox")
+        if column.reference is not None and op in _ON_DISPLAY:
+            # comparing the sys_id instead would widen NOT LIKE (no sys_id contains a name)
+            raise _Unusable(f"{op} on a reference field (an instance compares the display value)")
         if op in ("ISEMPTY", "EMPTYSTRING"):
             return f"{expr} = ''"
         if op == "ISNOTEMPTY":
