@@ -108,7 +108,7 @@ class ServiceNowOptions:
         extra_columns: custom string columns per table, e.g.
             ``{"cmdb_ci_business_app": ("u_url",)}``.
         read_acl: rows hidden from every Table API read, per table, as an encoded
-            query, e.g. ``{"sys_user": "departmentSTARTSWITHLegal"}``: like a read
+            query, e.g. ``{"sys_user": "department.nameSTARTSWITHLegal"}``: like a read
             ACL on a real instance, list pages leave them out while
             ``X-Total-Count`` still counts them, and a GET by sys_id answers 404.
         username: the admin-like integration user.
