@@ -9,6 +9,7 @@ empty as ``""``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +25,12 @@ _CHUNK = 400  # sys_ids per "IN (...)" lookup, well under SQLite's parameter lim
 
 def _quote(name: str) -> str:
     return f'"{check_name(name)}"'
+
+
+@functools.lru_cache(maxsize=256)
+def _picked(columns: tuple[str, ...]) -> str:
+    """The SELECT list of a table's columns (the same few lists serve every request)."""
+    return ", ".join(f"t.{_quote(c)}" for c in columns)
 
 
 class Database:
@@ -107,7 +114,7 @@ class Database:
         self, compiled: Compiled, columns: Sequence[str], *, limit: int | None, offset: int
     ) -> list[dict[str, str]]:
         """Rows matching a compiled query, with the given columns of the queried table."""
-        picked = ", ".join(f"t.{_quote(c)}" for c in columns)
+        picked = _picked(tuple(columns))
         sql = (
             f"SELECT {picked} FROM {compiled.source} WHERE {compiled.where} "
             f"ORDER BY {compiled.order} LIMIT ? OFFSET ?"
