@@ -113,9 +113,15 @@ def test_oauth_password_grant_with_pysnc(sb):
 
 def test_tokens_expire(cisync_sandbox_factory):
     """A Bearer token stops working after its lifetime; refresh tokens get a new one."""
-    sb = cisync_sandbox_factory(SandboxConfig(servicenow=ServiceNowOptions(token_lifetime=0.5)))
+    # long enough that the first GET lands inside it on a loaded machine; the wait after
+    # it runs from before the token was asked for, so it always reaches past the expiry
+    lifetime = 3.0
+    sb = cisync_sandbox_factory(
+        SandboxConfig(servicenow=ServiceNowOptions(token_lifetime=lifetime))
+    )
     with make_session(sb) as s:
         s.auth = None
+        asked = time.monotonic()
         token = s.post(
             sb.servicenow_url + "/oauth_token.do",
             data={"grant_type": "password", "client_id": sb.oauth_client_id,
@@ -126,7 +132,7 @@ def test_tokens_expire(cisync_sandbox_factory):
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         url = sb.servicenow_url + "/api/now/table/cmdb_rel_type"
         assert s.get(url, headers=headers).status_code == 200
-        time.sleep(0.6)
+        time.sleep(max(0.0, asked + lifetime + 0.1 - time.monotonic()))
         assert s.get(url, headers=headers).status_code == 401
         refreshed = s.post(
             sb.servicenow_url + "/oauth_token.do",
