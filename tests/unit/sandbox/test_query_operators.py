@@ -236,3 +236,22 @@ def test_text_and_range_operators_on_a_reference_are_refused(query):
     # = and != on the stored sys_id stay evaluated
     assert [r["name"] for r in s.query("cmdb_ci_business_app", f"owned_by!={abel}")] == ["b"]
     s.close()
+
+
+def test_sys_id_patterns_and_ranges_ignore_case():
+    """An instance matches a sys_id in any case (as ``=`` does here): an upper-case
+    value in ``NOT LIKE`` or ``>`` must not widen the answer to every row."""
+    s = ServiceNowStore()
+    first = s.insert("cmdb_ci_business_app", {"name": "a", "sys_id": "1" * 32})
+    s.insert("cmdb_ci_business_app", {"name": "b", "sys_id": "d" * 32})
+    assert first == "1" * 32
+
+    def names(query):
+        return sorted(r["name"] for r in s.query("cmdb_ci_business_app", query))
+
+    assert names("sys_idNOT LIKEDDDD") == ["a"]
+    assert names("sys_idLIKEDDDD") == ["b"]
+    assert names("sys_idSTARTSWITHDD") == ["b"]
+    assert names(f"sys_id>{'C' * 32}") == ["b"]
+    assert names(f"sys_id<{'C' * 32}") == ["a"]
+    s.close()
