@@ -8,7 +8,8 @@ Semantics (documented on the sandbox docs page, with sources):
 
 * strings compare case-insensitively by default (Unicode case folding through
   the ``sn_fold`` SQL function), case-sensitively when configured; ``sys_id`` is
-  matched as given, all lower-case or all upper-case;
+  matched as given, all lower-case or all upper-case (patterns and ranges with
+  an upper-case value ignore case);
 * ``integer`` columns compare and sort numerically; date-time columns compare
   their stored ``YYYY-MM-DD HH:MM:SS`` (UTC) text, and accept ``javascript:gs.*``
   date helpers evaluated against the sandbox clock in the user's time zone;
@@ -183,6 +184,11 @@ class _Builder:
         if column.reference is not None and op in _ON_DISPLAY:
             # comparing the sys_id instead would widen NOT LIKE (no sys_id contains a name)
             raise _Unusable(f"{op} on a reference field (an instance compares the display value)")
+        if column.type == "GUID" and op in _ON_DISPLAY and raw != raw.lower():
+            # an instance matches sys_ids in any case; a case-sensitive NOT LIKE or > on the
+            # (lower-case) stored ids would answer more rows. Lower-case values, what clients
+            # send, keep the plain comparison that the sys_id index serves.
+            expr, raw = f"lower({expr})", raw.lower()
         if op in ("ISEMPTY", "EMPTYSTRING"):
             return f"{expr} = ''"
         if op == "ISNOTEMPTY":
