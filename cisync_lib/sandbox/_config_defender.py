@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib import ConfigError
 
 __all__ = ["DefenderOptions", "GraphThrottle"]
 

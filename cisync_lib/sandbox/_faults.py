@@ -11,7 +11,7 @@ from typing import Literal
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib import ConfigError
 
 __all__ = ["FAULT_KINDS", "FaultInjector", "FaultKind", "FaultRule"]
 

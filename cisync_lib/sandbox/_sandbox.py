@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 
 from ._config import SandboxConfig
 from ._faults import FaultInjector

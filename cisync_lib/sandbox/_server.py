@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 
 __all__ = ["DropConnection", "HttpsServer", "SOCKET_KEY", "WsgiApp"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timezone
 
-from cisync_lib._models import AppInfo, Holding
+from cisync_lib import AppInfo, Holding
 
 from ._catalog import AppSpec
 

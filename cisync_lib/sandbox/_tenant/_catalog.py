@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
-from cisync_lib._models import AppCategory
+from cisync_lib import AppCategory
 
 __all__ = ["AppSpec", "build_catalogue"]
 

@@ -14,8 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Protocol
 
-from cisync_lib._models import AppInfo, DiscoveredApp, DiscoveryStream
-from cisync_lib._records import SnUser
+from cisync_lib import AppInfo, DiscoveredApp, DiscoveryStream, SnUser
 
 __all__ = ["ServedTenant", "SnapshotTenant"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from attrs import field, frozen
 
-from cisync_lib._records import SnUser
+from cisync_lib import SnUser
 
 from . import _names
 from ._truth import IdentifierForm as F

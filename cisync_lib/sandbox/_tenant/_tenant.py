@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 
-from cisync_lib._errors import ConfigError
-from cisync_lib._models import AppInfo, DiscoveredApp, DiscoveryStream
-from cisync_lib._records import SnUser
+from cisync_lib import AppInfo, ConfigError, DiscoveredApp, DiscoveryStream, SnUser
 
 from ._appinfo import build_app_info
 from ._catalog import build_catalogue

@@ -93,7 +93,7 @@ import enum
 
 from attrs import frozen
 
-from cisync_lib.correlation._codes import ReasonCode, Status
+from cisync_lib.correlation import ReasonCode, Status
 
 __all__ = ["ExpectedOutcome", "IdentifierForm", "IdentityTruth", "expected_outcomes"]
 

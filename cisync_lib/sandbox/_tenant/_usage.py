@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from cisync_lib._models import DiscoveryStream, LogDataProvider
+from cisync_lib import DiscoveryStream, LogDataProvider
 
 from ._catalog import AppSpec
 from ._people import Actor, Role

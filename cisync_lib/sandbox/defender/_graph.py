@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 from cisync_lib.sandbox._log import RequestInfo
 from cisync_lib.sandbox._server import WsgiApp
 from cisync_lib.sandbox._services import SandboxContext

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from cisync_lib._records import SnUser
+from cisync_lib import SnUser
 from cisync_lib.sandbox._tenant import ServedTenant
 
 __all__ = ["UserStore", "load_sys_users", "sys_user_values"]

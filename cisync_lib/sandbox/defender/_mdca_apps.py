@@ -87,7 +87,7 @@ def legacy_app(app: DiscoveredApp) -> dict[str, Any]:
         "trafficTotalEvents": app.transaction_count,
         "trafficUploadedBytes": app.upload_bytes,
         "trafficDownloadedBytes": app.download_bytes,
-        "trafficTotalBytes": app.total_bytes,
+        "trafficTotalBytes": app.upload_bytes + app.download_bytes,  # the API's own total
         "lastUsed": None if app.last_seen is None else _epoch_ms(app.last_seen),
     }
     if app.device_count is not None:

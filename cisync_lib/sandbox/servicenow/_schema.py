@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from attrs import frozen
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 
 __all__ = ["NAME", "SYSTEM_COLUMNS", "Column", "Schema", "Table", "check_name"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 from cisync_lib.sandbox._gate import TransactionGate
 from cisync_lib.sandbox._server import WsgiApp
 from cisync_lib.sandbox._services import SandboxContext

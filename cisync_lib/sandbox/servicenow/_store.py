@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from cisync_lib._errors import SandboxError, SandboxQueryError
+from cisync_lib import SandboxError, SandboxQueryError
 
 from ._db import Database
 from ._query import Condition, Invalid, parse_query

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 
 from ._context import SERVICE, Call, Instance
 from ._dates import time_zone

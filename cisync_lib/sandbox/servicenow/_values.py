@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from cisync_lib._errors import SandboxError
+from cisync_lib import SandboxError
 
 from ._schema import Column
 
