@@ -41,6 +41,9 @@ __all__ = ["MAX_SESSIONS", "QueryRows", "RowList", "ServiceNowConnection"]
 
 logger = logging.getLogger(__name__)
 
+#: a Table API URL path and its table (``/api/now/table/T`` or ``/api/now/v2/table/T``)
+_TABLE_PATH = re.compile(r"/api/now/(?:v\d+/)?table/([^/]+)")
+
 Row = dict[str, str]
 _T = TypeVar("_T")
 #: the longest sleep between two tries of a read, in seconds
@@ -172,6 +175,8 @@ class ServiceNowConnection:
         self._throttled = Counter()
         self._batch_ids = itertools.count(1)
         self._local = threading.local()
+        self._page_watchers: tuple[Callable[[str], None], ...] = ()
+        self._watch_lock = threading.Lock()
         self._token: TokenAuth | None = None
         self._sessions: list[requests.Session] = []
         self._clients: list[Any] = []
@@ -288,11 +293,36 @@ class ServiceNowConnection:
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._local.last = (response.status_code, "")
+        watchers = self._page_watchers
+        if watchers and response.request.method == "GET":
+            table = _TABLE_PATH.search(response.url.split("?")[0])
+            if table is not None:
+                for watcher in watchers:
+                    watcher(table.group(1))
         if response.status_code in THROTTLE_STATUSES:
             self._throttled.add()
         token_call = response.url.split("?")[0].endswith("/oauth_token.do")
         if response.status_code == 401 and self._token is not None and not token_call:
             self._token.invalidate()  # a revoked token: the next request fetches a new one
+
+    @contextlib.contextmanager
+    def watch_pages(self, on_page: Callable[[str], None]) -> Iterator[None]:
+        """Call ``on_page(table)`` for every Table API page answered while the block runs.
+
+        For progress display: pages are read inside :meth:`query` and
+        :meth:`query_all` (in parallel, retries included), so a caller cannot
+        count them itself. ``on_page`` is called from the threads that read,
+        and must be quick and thread-safe.
+        """
+        with self._watch_lock:
+            self._page_watchers = (*self._page_watchers, on_page)
+        try:
+            yield
+        finally:
+            with self._watch_lock:
+                kept = list(self._page_watchers)
+                kept.remove(on_page)
+                self._page_watchers = tuple(kept)
 
     def _leased_session(self) -> contextlib.AbstractContextManager[requests.Session]:
         return self.lease()

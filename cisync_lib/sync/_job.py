@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,7 @@ class SyncJob:
         self._memory_state = RunState()
         self._totals: dict[str, int] = {}
         self._last: dict[str, int] = {}
+        self._cmdb_pages_read = itertools.count(1)
 
     def __repr__(self) -> str:
         relationships = ", ".join(repr(r.value) for r in self.relationships)
@@ -270,7 +271,8 @@ class SyncJob:
 
     @contextmanager
     def _phase(self, name: str, timings: dict[str, float]) -> Iterator[None]:
-        self._tell(name, 0, None)
+        # a phase partly done ahead (read_cmdb) starts where it got to
+        self._tell(name, self._last.get(name, 0), None)
         logger.info("%s: started", name)
         start = time.perf_counter()
         try:
@@ -297,6 +299,31 @@ class SyncJob:
             self._tell("correlate", next(ticks), None)
 
         return tick
+
+    def _watch_cmdb_pages(self) -> AbstractContextManager[None]:
+        """Tell ``read_cmdb`` progress per CMDB page, wherever the pages are read.
+
+        The CMDB is read partly ahead (during the Defender read) and partly in
+        the ``read_cmdb`` phase, in parallel pages inside the connection; the
+        connection says when each page is answered. ``sys_user`` pages are the
+        correlation's, which may overlap the read ahead.
+        """
+        watch = getattr(self.destination.connection, "watch_pages", None)
+        if watch is None:  # a connection without page events: start and end only
+            return nullcontext()
+
+        def page(table: str) -> None:  # called from the reading threads; count() is atomic
+            if table != "sys_user":
+                self._tell("read_cmdb", next(self._cmdb_pages_read), None)
+
+        context: AbstractContextManager[None] = watch(page)
+        return context
+
+    def _prefetch(self, read_links: bool) -> PrefetchedRows:
+        with self._watch_cmdb_pages():
+            return prefetch_state(
+                self.destination.connection, self.cmdb_config, read_links=read_links
+            )
 
     def _read_progress(self) -> Callable[[ReadProgress], None]:
         def report(p: ReadProgress) -> None:
@@ -356,12 +383,14 @@ class SyncJob:
                 key="source", problem="this job has no Defender source; it can only apply plans"
             )
         # the CMDB rows that do not depend on the Defender data are read meanwhile
+        # each run's bars start empty (a job may run more than once)
+        self._totals.clear()
+        self._last.clear()
+        self._cmdb_pages_read = itertools.count(1)
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cisync-prefetch")
         prefetch = ahead.submit(
-            prefetch_state,
-            self.destination.connection,
-            self.cmdb_config,
-            read_links=self.syncs_users or self.cmdb_config.remove_links_when_user_sync_off,
+            self._prefetch,
+            self.syncs_users or self.cmdb_config.remove_links_when_user_sync_off,
         )
         try:
             prepared = self._read_and_plan(mode, force, started, timings, before, prefetch)
@@ -420,7 +449,7 @@ class SyncJob:
             links_unknown=unknown.apps if unknown is not None else (),
         )
         run_state = self._load_run_state()
-        with self._phase("read_cmdb", timings):
+        with self._phase("read_cmdb", timings), self._watch_cmdb_pages():
             state = read_state(
                 self.destination.connection,
                 self.cmdb_config,

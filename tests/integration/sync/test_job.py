@@ -225,3 +225,29 @@ def test_the_ire_write_path_from_the_config(tiny_sandbox, tmp_path):
     assert set(stored_apps(tiny_sandbox.store)) == expected_apps(tiny_sandbox.tenant)
     assert any("identifyreconcile" in e.path for e in tiny_sandbox.request_log.since(mark))
     assert make_job(tiny_sandbox, tmp_path).run(dry_run=False).writes == 0
+
+
+def test_read_cmdb_progress_moves_once_per_page_the_instance_served(tiny_sandbox, tmp_path):
+    """The CMDB read tells progress per page, whether it ran ahead or in its own phase.
+
+    Oracle: the sandbox's request log (Table API GET pages of the CMDB tables), not the job.
+    """
+    make_job(tiny_sandbox, tmp_path, allow_user_sync=True).run(dry_run=False)
+    job = make_job(tiny_sandbox, tmp_path, allow_user_sync=True)
+    told: list[tuple[str, int, int | None]] = []
+    job.progress = lambda phase, done, total: told.append((phase, done, total))
+    mark = tiny_sandbox.request_log.mark()
+    job.plan()
+    pages = [
+        r
+        for r in tiny_sandbox.request_log.since(mark)
+        if r.service == "servicenow"
+        and r.method == "GET"
+        and "/table/" in r.path
+        and not r.path.endswith("/sys_user")
+    ]
+    assert pages  # the CMDB was read
+    ticks = [done for phase, done, _total in told if phase == "read_cmdb" and done]
+    # every page once, counted up (the phase's start and end restate the count)
+    assert sorted(set(ticks)) == list(range(1, len(pages) + 1))
+    assert max(ticks) == len(pages)
