@@ -30,6 +30,7 @@ from .conftest import (
     stored_apps,
     stored_links,
 )
+from .test_json_schema import _validate
 
 CONSENT = ("--i-consent", "--by", "tests")
 
@@ -162,7 +163,9 @@ def test_ctrl_c_while_planning_exits_130_and_writes_nothing(tmp_path, fresh_sand
     result = _interrupt_when(proc, fresh_sandbox, _requests("servicenow", "GET", "sys_choice"))
     assert result.code == 130, result.stderr
     assert "interrupted: nothing written" in result.stderr
-    assert json.loads(result.stdout)["error"]["exit_code"] == 130
+    document = json.loads(result.stdout)
+    assert document["error"]["exit_code"] == 130
+    _validate(document, "error")  # a real interrupt, against docs/cli-json.schema.json
     assert fresh_sandbox.request_log.writes(service="servicenow") == 0
     assert _last_report(tmp_path)["outcome"] == "interrupted"
 
