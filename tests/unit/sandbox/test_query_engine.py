@@ -51,6 +51,12 @@ CLASSES = tuple(PARENT)
 TEXT_FIELDS = ("name", "short_description", "owned_by.user_name", "owned_by.manager.user_name")
 NUMBER_FIELDS = ("install_status",)
 DATE_FIELDS = ("first_discovered",)
+#: a reference compared by its stored sys_id [ENC] (the users get these sys_ids; the last
+#: one is never inserted: a dangling reference)
+REFERENCE_FIELDS = ("owned_by",)
+USER_IDS = (*(f"{n:032x}" for n in range(1, 4)), "f" * 32)
+MANAGER_IDS = tuple(f"{n:032x}" for n in range(100, 102))
+REFERENCE_OPS = ("=", "!=", "IN", "NOT IN")
 TEXT_OPS = ("=", "!=", "LIKE", "NOT LIKE", "*", "!*", "STARTSWITH", "ENDSWITH", "%",
             "IN", "NOT IN", "<", "<=", ">", ">=", "BETWEEN", "SAMEAS", "NSAMEAS")  # fmt: skip
 NUMBER_OPS = ("=", "!=", "IN", "NOT IN", "<", "<=", ">", ">=", "BETWEEN")
@@ -239,11 +245,25 @@ def render_bound(token):
 
 
 @st.composite
+def reference_conditions(draw):
+    path = draw(st.sampled_from(REFERENCE_FIELDS))
+    op = draw(st.sampled_from(REFERENCE_OPS + VALUELESS))
+    if op in VALUELESS:
+        return (path, op, "")
+    ids = st.sampled_from(USER_IDS + MANAGER_IDS)
+    if op in ("IN", "NOT IN"):
+        return (path, op, ",".join(draw(st.lists(ids, min_size=1, max_size=3))))
+    return (path, op, draw(st.one_of(ids, st.just(""))))
+
+
+@st.composite
 def conditions(draw):
-    fields = TEXT_FIELDS + NUMBER_FIELDS + DATE_FIELDS + ("sys_class_name",)
+    fields = TEXT_FIELDS + NUMBER_FIELDS + DATE_FIELDS + REFERENCE_FIELDS + ("sys_class_name",)
     path = draw(st.sampled_from(fields + UNKNOWN_FIELDS))
     if path in UNKNOWN_FIELDS:
         return (path, draw(st.sampled_from(("=", "!=", "LIKE", "ISEMPTY"))), "")
+    if path in REFERENCE_FIELDS:
+        return draw(reference_conditions())
     if path == "sys_class_name":
         return (path, "INSTANCEOF", draw(st.sampled_from((*CLASSES, "cmdb_ci_nope"))))
     if path in DATE_FIELDS:
@@ -327,12 +347,16 @@ def load(store, data):
         for row in store.query(table):
             store.delete(table, row["sys_id"])
     managers, users, cis = data
-    manager_ids = [store.insert("sys_user", {"user_name": m}) for m in managers]
+    manager_ids = [
+        store.insert("sys_user", {"sys_id": MANAGER_IDS[i], "user_name": m})
+        for i, m in enumerate(managers)
+    ]
     user_ids = []
     for i, name in enumerate(users):
         manager = manager_ids[i % len(manager_ids)] if manager_ids else None
-        user_ids.append(store.insert("sys_user", {"user_name": name, "manager": manager}))
-    user_ids.append("f" * 32)  # a dangling reference reads as empty
+        values = {"sys_id": USER_IDS[i], "user_name": name, "manager": manager}
+        user_ids.append(store.insert("sys_user", values))
+    user_ids.append(USER_IDS[-1])  # a dangling reference: its dot-walks read as empty
     rows = []
     for cls, name, description, status, discovered, owner in cis:
         values = {
@@ -360,6 +384,22 @@ def test_engine_matches_the_reference_evaluator(store, data, groups, order):
     assert selection.total == len(got)
     unknown = any(c[0] in UNKNOWN_FIELDS for g in groups for clause in g for c in clause)
     assert {i.kind for i in selection.invalid} == ({"ignored"} if unknown else set())
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=datasets(),
+    groups=st.lists(st.lists(st.lists(reference_conditions(), min_size=1, max_size=2),
+                             min_size=1, max_size=2), min_size=1, max_size=2),
+)  # fmt: skip
+def test_reference_conditions_match_the_reference_evaluator(store, data, groups):
+    """Conditions on a reference itself (its stored sys_id), found often enough to matter."""
+    rows, users = load(store, data)
+    selection = store.select(CI, render(groups, []))
+    assert [r["sys_id"] for r in selection.rows] == reference(
+        rows, users, groups, [], store.case_sensitive
+    )
+    assert selection.invalid == ()
 
 
 # --- examples the property does not reach -----------------------------------------
