@@ -86,7 +86,7 @@ def typing(session: nox.Session) -> None:
     session.install(
         *CONSTRAINTS,
         "-e",
-        ".[sandbox,cli]",
+        ".[sandbox,cli,completion]",
         "mypy>=1.10",
         "types-requests",
         "types-PyYAML",
