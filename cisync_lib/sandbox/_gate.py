@@ -15,6 +15,7 @@ without a cookie does) and get its cookie back in ``Set-Cookie``.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -56,6 +57,9 @@ class GateStats:
     refused_session: int = 0
 
 
+_STAT_NAMES = tuple(f.name for f in attrs.fields(GateStats))
+
+
 @frozen(kw_only=True)
 class GateTicket:
     """The gate's answer for one request.
@@ -78,10 +82,17 @@ class _Session:
     waiters: int = 0
 
 
+#: the session cookie as the gate sets it (a bare hex token): found without a full parse
+_PLAIN_COOKIE = re.compile(rf"(?:^|;)\s*{COOKIE}=([0-9a-f]+)\s*(?:;|$)")
+
+
 def _cookie(environ: dict[str, Any]) -> str | None:
     raw = str(environ.get("HTTP_COOKIE", ""))
     if not raw:
         return None
+    plain = _PLAIN_COOKIE.search(raw)
+    if plain is not None:  # every request of a known session: skip the parser (hot path)
+        return plain.group(1)
     try:
         jar: SimpleCookie = SimpleCookie(raw)
     except CookieError:
@@ -118,26 +129,28 @@ class TransactionGate:
         self._running = 0
         self._queued = 0
         self._present = 0
-        self._stats = GateStats()
+        # plain counters on the hot path; a frozen GateStats is built only when asked for
+        self._stats: dict[str, int] = dict.fromkeys(_STAT_NAMES, 0)
 
     @property
     def stats(self) -> GateStats:
         """What the gate saw since it was made or last reset."""
         with self._lock:
-            return self._stats
+            return GateStats(**self._stats)
 
     def reset_stats(self) -> None:
         """Start counting again (sessions stay known)."""
         with self._lock:
-            self._stats = GateStats()
+            self._stats = dict.fromkeys(_STAT_NAMES, 0)
 
     def _note(self, **changes: int) -> None:
         """Raise maxima and add to counters (call with the lock held)."""
-        values = {}
+        stats = self._stats
         for name, value in changes.items():
-            current = getattr(self._stats, name)
-            values[name] = max(current, value) if name.startswith("max_") else current + value
-        self._stats = attrs.evolve(self._stats, **values)
+            if name.startswith("max_"):
+                stats[name] = max(stats[name], value)
+            else:
+                stats[name] += value
 
     def _session(self, environ: dict[str, Any]) -> tuple[str, _Session, bool]:
         sid = _cookie(environ)
