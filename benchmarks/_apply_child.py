@@ -17,7 +17,8 @@ from cisync_lib.sandbox import generate_tenant
 from cisync_lib.servicenow import BasicAuth, ServiceNowConnection
 
 
-def _desired(tenant):
+def desired_from_truth(tenant):
+    """The desired state the tenant's ground truth calls for (configured chain, user sync on)."""
     apps, links = [], {}
     for stream in tenant.streams:
         if stream.is_snapshot:
@@ -33,7 +34,7 @@ def _desired(tenant):
 
 def main(raw: str) -> None:
     info = json.loads(raw)
-    desired = _desired(generate_tenant(info["size"], 0))
+    desired = desired_from_truth(generate_tenant(info["size"], 0))
     auth = BasicAuth(username=info["user"], password=info["password"])
     conn = ServiceNowConnection(info["url"], auth=auth, verify=info["ca"], timeout=(10, 300))
     config = CmdbConfig()

@@ -37,7 +37,10 @@ from pathlib import Path
 
 import pytest
 
-from cisync_lib.cmdb import CmdbConfig, DesiredState, apply, make_plan, read_state
+# the child's own builder: one definition of the desired state both runs apply
+from _apply_child import desired_from_truth
+
+from cisync_lib.cmdb import CmdbConfig, apply, make_plan, read_state
 from cisync_lib.sandbox import (
     SERVICE_NAMES,
     DefenderOptions,
@@ -178,27 +181,13 @@ def test_sync_against_old_main(old_tree, tmp_path):
         assert r["gate"].max_requests_per_session == 1
 
 
-def _desired(tenant):
-    apps, links = [], {}
-    for stream in tenant.streams:
-        if stream.is_snapshot:
-            continue
-        for app in tenant.apps("P30D", stream.id):
-            apps.append(app)
-            for ident in tenant.users("P30D", stream.id, app.id):
-                truth = tenant.truth.get(ident)
-                if truth is not None and truth.configured.sys_id:
-                    links.setdefault(app.id, set()).add(truth.configured.sys_id)
-    return DesiredState.build(apps, tenant.app_info, links, allow_user_sync=True)
-
-
 def test_batch_size_at_latency():
     """Prints apply wall time and Batch API calls for 100, 250 and 500 writes per call."""
     print(f"\napply of a first sync, {SIZE}, 4 sessions, +{LATENCY * 1000:.0f} ms per request")
     for size in (100, 250, 500):
         sb = _slow_sandbox(SIZE, services=("servicenow",))
         try:
-            desired = _desired(generate_tenant(SIZE, 0))
+            desired = desired_from_truth(generate_tenant(SIZE, 0))
             config = CmdbConfig(batch_size=size)
             auth = BasicAuth(username=sb.servicenow_username, password=sb.servicenow_password)
             conn = ServiceNowConnection(
