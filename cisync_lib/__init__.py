@@ -6,40 +6,6 @@ topics (:mod:`cisync_lib.settings`, :mod:`cisync_lib.correlation`,
 """
 
 from ._converter import configure_converter, make_converter
-from ._errors import (
-    AliasMapError,
-    CisyncError,
-    ConfigError,
-    ConsentMissingError,
-    ConsentRequiredError,
-    CorrelationError,
-    JobLockedError,
-    RelationshipNotAvailableError,
-    ReportNotSavedError,
-    SandboxError,
-    SandboxQueryError,
-    UnknownStrategyError,
-)
-from ._errors_cli import ApprovalDeclinedError, ApprovalRequiredError
-from ._errors_cmdb import (
-    ApplyError,
-    CmdbSetupError,
-    GuardRefusedError,
-    PlanError,
-    StalePlanError,
-    UnsafeQueryError,
-)
-from ._errors_remote import (
-    DefenderAuthError,
-    DefenderError,
-    DefenderHttpError,
-    DefenderPayloadError,
-    PreflightError,
-    ServiceNowAuthError,
-    ServiceNowError,
-    ServiceNowRequestError,
-    SnapshotError,
-)
 from ._models import (
     AppCategory,
     AppInfo,
@@ -53,6 +19,37 @@ from ._models import (
 from ._payload import structure_payload
 from ._records import BusinessApp, SnUser, UserLink
 from ._version import __version__
+from .errors import (
+    AliasMapError,
+    ApplyError,
+    ApprovalDeclinedError,
+    ApprovalRequiredError,
+    CisyncError,
+    CmdbSetupError,
+    ConfigError,
+    ConsentMissingError,
+    ConsentRequiredError,
+    CorrelationError,
+    DefenderAuthError,
+    DefenderError,
+    DefenderHttpError,
+    DefenderPayloadError,
+    GuardRefusedError,
+    JobLockedError,
+    PlanError,
+    PreflightError,
+    RelationshipNotAvailableError,
+    ReportNotSavedError,
+    SandboxError,
+    SandboxQueryError,
+    ServiceNowAuthError,
+    ServiceNowError,
+    ServiceNowRequestError,
+    SnapshotError,
+    StalePlanError,
+    UnknownStrategyError,
+    UnsafeQueryError,
+)
 from .settings import (
     ConnectionSettings,
     Consent,

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import cattrs
 
 from ._converter import make_converter
-from ._errors_remote import DefenderPayloadError
 from ._wire import from_legacy, wire_name
+from .errors import DefenderPayloadError
 
 __all__ = ["structure_payload"]
 

@@ -12,7 +12,7 @@ import shlex
 import sys
 from typing import TextIO
 
-from cisync_lib._errors_cli import ApprovalDeclinedError, ApprovalRequiredError
+from cisync_lib.errors import ApprovalDeclinedError, ApprovalRequiredError
 from cisync_lib.sync import SyncReport
 from cisync_lib.sync._render import ACTION_LABELS
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cisync_lib._errors import CisyncError
+from cisync_lib.errors import CisyncError
 from cisync_lib.sync import load_deployment
 
 from ._common import (

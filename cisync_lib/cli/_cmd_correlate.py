@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 from cisync_lib.sync import load_deployment
 
 from ._common import (

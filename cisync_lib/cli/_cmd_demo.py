@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cisync_lib._atomic import write_atomic
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 from cisync_lib.settings import Consent
 from cisync_lib.sync import DeploymentConfig, SyncReport, load_deployment
 

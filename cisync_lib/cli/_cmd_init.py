@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cisync_lib._atomic import write_atomic
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 from cisync_lib.sync import EXAMPLE_CONFIG, EXAMPLE_SECRETS, load_deployment
 from cisync_lib.sync._sandbox_config import write_sandbox_config
 

@@ -10,7 +10,7 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 from cisync_lib.settings import (
     SETTINGS,
     ConnectionSettings,

@@ -15,8 +15,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from cisync_lib._atomic import PRIVATE, write_atomic
-from cisync_lib._errors import CisyncError, ConfigError, ReportNotSavedError
-from cisync_lib._errors_cmdb import ApplyError, PlanError, StalePlanError
+from cisync_lib.errors import (
+    ApplyError,
+    CisyncError,
+    ConfigError,
+    PlanError,
+    ReportNotSavedError,
+    StalePlanError,
+)
 from cisync_lib.sync import SyncReport, load_deployment
 from cisync_lib.sync._pipeline import plan_counts
 from cisync_lib.sync._report import Mode, Outcome

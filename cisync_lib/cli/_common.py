@@ -12,16 +12,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from cisync_lib._errors import (
+from cisync_lib.errors import (
+    ApprovalDeclinedError,
+    ApprovalRequiredError,
     CisyncError,
     ConfigError,
     ConsentRequiredError,
     CorrelationError,
+    GuardRefusedError,
     JobLockedError,
+    PlanError,
     RelationshipNotAvailableError,
+    StalePlanError,
 )
-from cisync_lib._errors_cli import ApprovalDeclinedError, ApprovalRequiredError
-from cisync_lib._errors_cmdb import GuardRefusedError, PlanError, StalePlanError
 
 from ._logging import configure_logging
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from cisync_lib._errors import CisyncError
+from cisync_lib.errors import CisyncError
 
 from ._approve import ask_approval, check_approval_possible, needs_approval
 from ._common import command_line

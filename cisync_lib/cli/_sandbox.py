@@ -10,8 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from cisync_lib._errors import CisyncError
-from cisync_lib._errors_remote import SnapshotError
+from cisync_lib.errors import CisyncError, SnapshotError
 
 from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, describe_os_error, exit_code_for
 

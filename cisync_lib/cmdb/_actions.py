@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from cisync_lib._errors_cmdb import GuardRefusedError
+from cisync_lib.errors import GuardRefusedError
 
 from ._runstate import RunState
 from ._state import ReadScope

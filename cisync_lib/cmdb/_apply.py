@@ -9,8 +9,7 @@ from typing import Literal
 
 from attrs import frozen
 
-from cisync_lib._errors import CisyncError, ConfigError
-from cisync_lib._errors_cmdb import ApplyError, StalePlanError
+from cisync_lib.errors import ApplyError, CisyncError, ConfigError, StalePlanError
 from cisync_lib.servicenow import ServiceNowConnection
 
 from ._actions import Plan

@@ -11,7 +11,7 @@ from typing import Protocol
 import attrs
 from attrs import field, frozen, validators
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 __all__ = [
     "CURATED_FIELDS",

@@ -9,8 +9,8 @@ import attrs
 from attrs import field, frozen
 
 from cisync_lib._converter import make_converter
-from cisync_lib._errors import ConfigError
 from cisync_lib._models import AppInfo, DiscoveredApp, SanctionState
+from cisync_lib.errors import ConfigError
 
 from ._config import CmdbConfig, SettingsLike, setting_or
 from ._state import ReadScope

@@ -8,7 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from attrs import define, frozen
 
-from cisync_lib._errors_remote import ServiceNowAuthError, ServiceNowRequestError
+from cisync_lib.errors import ServiceNowAuthError, ServiceNowRequestError
 from cisync_lib.servicenow import BatchItem, BatchOutcome, BatchResult, ServiceNowConnection
 
 from ._config import CmdbConfig

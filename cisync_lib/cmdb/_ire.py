@@ -12,8 +12,7 @@ from typing import Any
 
 import requests
 
-from cisync_lib._errors_cmdb import CmdbSetupError
-from cisync_lib._errors_remote import ServiceNowAuthError
+from cisync_lib.errors import CmdbSetupError, ServiceNowAuthError
 from cisync_lib.servicenow import ServiceNowConnection, q_and, q_eq, q_in
 
 from ._actions import Plan

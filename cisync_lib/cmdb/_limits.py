@@ -34,7 +34,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from cisync_lib._errors import CisyncError
+from cisync_lib.errors import CisyncError
 from cisync_lib.servicenow import ServiceNowConnection, q_and, q_in
 
 from ._config import CmdbConfig

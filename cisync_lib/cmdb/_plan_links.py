@@ -7,7 +7,7 @@ from datetime import datetime
 
 from attrs import define, field
 
-from cisync_lib._errors_cmdb import CmdbSetupError
+from cisync_lib.errors import CmdbSetupError
 
 from ._actions import AddLink, PendingRemoval, RemoveLink
 from ._config import CmdbConfig, LinkOwnership

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from attrs import frozen
 
-from cisync_lib._errors_cmdb import UnsafeQueryError
+from cisync_lib.errors import UnsafeQueryError
 from cisync_lib.servicenow import ServiceNowConnection, q_and, q_eq, q_in, q_is_empty, q_or_eq
 from cisync_lib.servicenow import q_startswith as q_sw
 

@@ -37,7 +37,7 @@ import attrs
 from attrs import field, frozen
 
 from cisync_lib._atomic import write_atomic
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._state import FieldLimits
 

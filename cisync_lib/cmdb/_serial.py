@@ -11,7 +11,7 @@ from typing import Any
 import cattrs
 
 from cisync_lib._atomic import PRIVATE, write_atomic
-from cisync_lib._errors_cmdb import PlanError
+from cisync_lib.errors import PlanError
 
 from ._actions import Plan
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from attrs import frozen
 
-from cisync_lib._errors import AliasMapError
+from cisync_lib.errors import AliasMapError
 
 from ._parse import normalize
 from ._text import fold

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 import yaml
 
-from cisync_lib._errors import AliasMapError
+from cisync_lib.errors import AliasMapError
 
 from ._aliasmap import TARGET_FIELDS, AliasEntry, make_entry
 

@@ -9,7 +9,7 @@ from typing import TypeAlias, Union
 
 from attrs import frozen
 
-from cisync_lib._errors import CorrelationError, UnknownStrategyError
+from cisync_lib.errors import CorrelationError, UnknownStrategyError
 
 from ._aliasmap import AliasMap
 from ._codes import InputKind

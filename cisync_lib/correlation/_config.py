@@ -9,7 +9,7 @@ from typing import Literal
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._text import fold, idna_domain
 

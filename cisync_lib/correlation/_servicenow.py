@@ -15,8 +15,8 @@ from typing import Literal, Protocol
 
 from attrs import define
 
-from cisync_lib._errors_remote import ServiceNowError, ServiceNowRequestError
 from cisync_lib._records import SnUser
+from cisync_lib.errors import ServiceNowError, ServiceNowRequestError
 
 from ._directory import DirectoryResult, FetchRequest, UserIndex
 from ._text import has_control, loose_fold

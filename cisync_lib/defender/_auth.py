@@ -27,8 +27,7 @@ import requests
 from attrs import frozen
 
 from cisync_lib._atomic import write_atomic
-from cisync_lib._errors import ConfigError
-from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError
+from cisync_lib.errors import ConfigError, DefenderAuthError, DefenderHttpError
 
 from ._config import GraphConnection
 from ._credentials import ClientAssertion, ClientCertificate, ClientSecret

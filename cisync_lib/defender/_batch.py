@@ -28,7 +28,7 @@ from typing import Any
 from attrs import frozen
 from urllib3.exceptions import InvalidHeader
 
-from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
+from cisync_lib.errors import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._adaptive import THROTTLE_STATUSES
 from ._http import HttpClient, Where, graph_error

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from attrs import field, frozen, validators
 
-from cisync_lib._errors import ConfigError
 from cisync_lib._version import __version__
+from cisync_lib.errors import ConfigError
 
 from ._credentials import (
     ClientAssertion,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 __all__ = [
     "ClientAssertion",

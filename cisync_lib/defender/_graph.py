@@ -11,9 +11,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import attrs
 
 from cisync_lib._converter import make_converter
-from cisync_lib._errors_remote import DefenderHttpError, DefenderPayloadError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
 from cisync_lib._payload import structure_payload
+from cisync_lib.errors import DefenderHttpError, DefenderPayloadError
 
 from ._adaptive import AdaptiveLimiter
 from ._auth import TokenProvider, token_claims

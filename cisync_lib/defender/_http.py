@@ -19,7 +19,7 @@ import requests
 from attrs import frozen
 from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 
-from cisync_lib._errors_remote import DefenderAuthError, DefenderHttpError, DefenderPayloadError
+from cisync_lib.errors import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._config import HttpPolicy
 from ._limiter import Limiter

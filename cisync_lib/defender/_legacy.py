@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 import attrs
 
 from cisync_lib._converter import make_converter
-from cisync_lib._errors import ConfigError
-from cisync_lib._errors_remote import DefenderPayloadError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
 from cisync_lib._payload import structure_payload
+from cisync_lib.errors import ConfigError, DefenderPayloadError
 
 from ._auth import TokenProvider, token_claims
 from ._config import LegacyConnection

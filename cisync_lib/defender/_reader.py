@@ -20,8 +20,8 @@ from typing import Protocol, TypeVar, cast
 import attrs
 from attrs import frozen
 
-from cisync_lib._errors import ConfigError
 from cisync_lib._models import AppInfo, AppUser, DiscoveredApp, DiscoveryStream
+from cisync_lib.errors import ConfigError
 
 from ._data import (
     AppDevice,

@@ -24,10 +24,10 @@ import attrs
 
 from cisync_lib._atomic import write_atomic
 from cisync_lib._converter import make_converter
-from cisync_lib._errors_remote import DefenderPayloadError, SnapshotError
 from cisync_lib._models import AppUser
 from cisync_lib._payload import structure_payload
 from cisync_lib._version import __version__
+from cisync_lib.errors import DefenderPayloadError, SnapshotError
 
 from ._data import AppDevice, DefenderData, ProgressCallback, ReadProgress, merge_apps
 from ._reader import check_risk_score, normalize_period, select_streams

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 from attrs import field, frozen
 
-from cisync_lib._errors_remote import ServiceNowAuthError
+from cisync_lib.errors import ServiceNowAuthError
 
 from ._http import network_detail
 

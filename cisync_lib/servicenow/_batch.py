@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from attrs import field, frozen
 
-from cisync_lib._errors_remote import ServiceNowAuthError
+from cisync_lib.errors import ServiceNowAuthError
 
 __all__ = ["BatchItem", "BatchOutcome", "BatchResult", "send_batches"]
 

@@ -27,9 +27,7 @@ import attrs
 import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from cisync_lib._errors import ConfigError
-from cisync_lib._errors_cmdb import UnsafeQueryError
-from cisync_lib._errors_remote import ServiceNowRequestError
+from cisync_lib.errors import ConfigError, ServiceNowRequestError, UnsafeQueryError
 
 from . import _pysnc
 from ._auth import BasicAuth, OAuthClientCredentials, OAuthPassword, TokenAuth

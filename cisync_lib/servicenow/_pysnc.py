@@ -21,8 +21,7 @@ import pysnc
 import requests
 from pysnc import exceptions as snc_exc
 
-from cisync_lib._errors import CisyncError
-from cisync_lib._errors_remote import ServiceNowAuthError, ServiceNowRequestError
+from cisync_lib.errors import CisyncError, ServiceNowAuthError, ServiceNowRequestError
 
 from ._http import network_detail
 

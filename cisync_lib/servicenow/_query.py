@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from cisync_lib._errors_cmdb import UnsafeQueryError
+from cisync_lib.errors import UnsafeQueryError
 
 __all__ = [
     "q_and",

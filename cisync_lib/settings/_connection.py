@@ -8,7 +8,7 @@ from types import MappingProxyType
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._diff import SettingChange, SettingDiff, changes_between, diff_effective
 from ._lines import dotted

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._registry import Environment
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cisync_lib._errors import ConsentMissingError
+from cisync_lib.errors import ConsentMissingError
 
 from ._consent import ConsentRecord
 from ._diff import describe_state

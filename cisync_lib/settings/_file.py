@@ -14,7 +14,7 @@ from attrs import field, frozen
 from tomlkit.exceptions import ParseError, TOMLKitError
 
 from cisync_lib._atomic import write_atomic
-from cisync_lib._errors import ConfigError, ConsentRequiredError
+from cisync_lib.errors import ConfigError, ConsentRequiredError
 
 from ._connection import ConnectionSettings
 from ._consent import Consent, ConsentRecord

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._spec import Environment, SettingSpec, describe_found, render_value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 
-from cisync_lib._errors import ConfigError, RelationshipNotAvailableError
+from cisync_lib.errors import ConfigError, RelationshipNotAvailableError
 
 from ._values import EffectiveSettings
 

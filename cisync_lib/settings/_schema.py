@@ -17,7 +17,7 @@ from typing import Protocol
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._connection import ConnectionSettings
 from ._consent import ConsentRecord

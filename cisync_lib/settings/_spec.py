@@ -10,7 +10,7 @@ from typing import Any
 
 from attrs import frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 __all__ = ["Environment", "SettingSpec", "describe_found", "render_value"]
 

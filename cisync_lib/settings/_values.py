@@ -9,7 +9,7 @@ from typing import Literal, TypeVar, cast
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 from ._registry import SETTINGS, Environment, known_setting
 

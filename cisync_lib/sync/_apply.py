@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from cisync_lib._errors_cmdb import GuardRefusedError
 from cisync_lib.cmdb import ApplyProgress, ApplyResult, CurrentState, Plan, apply
+from cisync_lib.errors import GuardRefusedError
 
 from ._pipeline import guard_decisions, plan_counts
 from ._report import SyncReport

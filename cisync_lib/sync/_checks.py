@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from attrs import frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 from cisync_lib.settings._spec import describe_found
 
 from ._secrets import SECRET_KEYS, env_var_name, is_secret_key

@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 from cisync_lib.settings import (
     ConnectionSettings,
     Environment,

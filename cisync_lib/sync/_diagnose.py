@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import requests
 from attrs import field, frozen
 
-from cisync_lib._errors import CisyncError
-from cisync_lib._errors_remote import (
+from cisync_lib.errors import (
+    CisyncError,
     DefenderAuthError,
     DefenderHttpError,
     PreflightError,

@@ -8,7 +8,6 @@ from typing import Any
 
 import attrs
 
-from cisync_lib._errors import ConfigError
 from cisync_lib.correlation import AliasMap, Correlator, StrategyFactory
 from cisync_lib.defender import (
     CLOUDS,
@@ -25,6 +24,7 @@ from cisync_lib.defender import (
     SnapshotSource,
 )
 from cisync_lib.defender._config import LEGACY_HTTP_POLICY
+from cisync_lib.errors import ConfigError
 from cisync_lib.servicenow import (
     BasicAuth,
     OAuthClientCredentials,

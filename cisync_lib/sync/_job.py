@@ -16,7 +16,6 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from cisync_lib._errors import CisyncError, ConfigError
 from cisync_lib._records import SnUser
 from cisync_lib.cmdb import (
     CmdbConfig,
@@ -33,6 +32,7 @@ from cisync_lib.cmdb import (
 )
 from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
+from cisync_lib.errors import CisyncError, ConfigError
 from cisync_lib.servicenow import q_in
 from cisync_lib.settings import (
     ConnectionSettings,

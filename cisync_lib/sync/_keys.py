@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from cisync_lib._errors import ConfigError
 from cisync_lib.cmdb import CmdbConfig
+from cisync_lib.errors import ConfigError
 from cisync_lib.settings import ConfigSchema
 from cisync_lib.settings._spec import describe_found
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import filelock
 
-from cisync_lib._errors import ConfigError, JobLockedError
+from cisync_lib.errors import ConfigError, JobLockedError
 
 __all__ = ["LOCK_FILE", "job_lock"]
 

@@ -27,9 +27,14 @@ import certifi
 import requests
 from attrs import frozen
 
-from cisync_lib._errors import CisyncError, ConfigError
-from cisync_lib._errors_cmdb import CmdbSetupError
-from cisync_lib._errors_remote import PreflightError, ServiceNowAuthError, ServiceNowRequestError
+from cisync_lib.errors import (
+    CisyncError,
+    CmdbSetupError,
+    ConfigError,
+    PreflightError,
+    ServiceNowAuthError,
+    ServiceNowRequestError,
+)
 from cisync_lib.servicenow import ServiceNowConnection, q_eq, q_in, q_or_eq
 
 from ._deploy import DeploymentConfig

@@ -20,8 +20,7 @@ from attrs import field, frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from cisync_lib._atomic import PRIVATE, write_atomic
-from cisync_lib._errors import CisyncError, ConfigError
-from cisync_lib._errors_cmdb import GuardRefusedError
+from cisync_lib.errors import CisyncError, ConfigError, GuardRefusedError
 
 from ._parts import GuardDecision, UnmatchedUser
 from ._render import render_html, render_summary

@@ -15,7 +15,7 @@ from typing import Any
 import tomlkit
 
 from cisync_lib._atomic import write_atomic
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 __all__ = ["is_sandbox_config", "write_sandbox_config"]
 

@@ -22,7 +22,7 @@ import tomlkit
 from attrs import field, frozen
 from tomlkit.exceptions import ParseError, TOMLKitError
 
-from cisync_lib._errors import ConfigError
+from cisync_lib.errors import ConfigError
 
 __all__ = [
     "SECRET_KEYS",

@@ -17,8 +17,8 @@ from typing import Any, Literal
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._errors import ConfigError
 from cisync_lib.correlation import CorrelatorConfig
+from cisync_lib.errors import ConfigError
 from cisync_lib.settings import Environment
 
 __all__ = [
