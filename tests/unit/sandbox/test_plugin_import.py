@@ -38,3 +38,16 @@ def test_a_sandbox_name_still_loads_on_first_use():
     loaded = _loaded_by(code)
     assert "cisync_lib.sandbox._config" in loaded
     assert "cisync_lib.sandbox._sandbox" in loaded
+
+
+def test_loading_the_plugin_imports_nothing_of_the_library():
+    # the top level loads its names on first use, so the plugin pulls in no model,
+    # converter or error module (attrs and cattrs stay unloaded too)
+    code = _PROBE.replace('"cisync_lib", ', '"cisync_lib", "attrs", "cattrs", ')
+    loaded = _loaded_by(code)
+    assert sorted(loaded) == [
+        "cisync_lib",
+        "cisync_lib._version",
+        "cisync_lib.sandbox",
+        "cisync_lib.sandbox._pytest_plugin",
+    ]

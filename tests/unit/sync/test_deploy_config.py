@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cisync_lib import ConfigError, RelationshipKind
-from cisync_lib.settings import Consent, Environment
+from cisync_lib import ConfigError
+from cisync_lib.settings import Consent, Environment, RelationshipKind
 from cisync_lib.sync import EXAMPLE_CONFIG, EXAMPLE_SECRETS, load_deployment, load_secrets
 
 BASE = """\
