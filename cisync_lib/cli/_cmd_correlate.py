@@ -55,11 +55,11 @@ def register(subparsers: Any) -> None:
 
 def _names(args: argparse.Namespace) -> list[ObservedName]:
     from cisync_lib.correlation import ObservedName
-    from cisync_lib.defender import DefenderData
+    from cisync_lib.defender import load_snapshot
     from cisync_lib.sync._pipeline import observed_names
 
     if args.snapshot is not None:
-        data = DefenderData.load(args.snapshot)
+        data = load_snapshot(args.snapshot)
         names, _apps = observed_names(data, [merged.id for merged in data.apps])
         return names
     try:

@@ -2,12 +2,12 @@
 
 Example::
 
-    from cisync_lib.defender import ClientSecret, GraphConnection, GraphSource
+    from cisync_lib.defender import ClientSecret, GraphConnection, GraphSource, save_snapshot
 
     conn = GraphConnection(tenant_id, client_id, credential=ClientSecret(secret=...))
     with GraphSource(conn) as source:
         data = source.read(period=30, max_risk_score=8)
-    data.save("defender-snapshot.json")
+    save_snapshot(data, "defender-snapshot.json")
 """
 
 from ._auth import reset_token_providers
@@ -28,7 +28,7 @@ from ._graph import GraphSource
 from ._legacy import LegacySource
 from ._limiter import reset_shared_limiters
 from ._reader import normalize_period
-from ._snapshot import SNAPSHOT_VERSION, SnapshotSource
+from ._snapshot import SNAPSHOT_VERSION, SnapshotSource, load_snapshot, save_snapshot
 from ._source import DefenderSource
 
 __all__ = [
@@ -56,7 +56,9 @@ __all__ = [
     "ReadProgress",
     "Secret",
     "SnapshotSource",
+    "load_snapshot",
     "normalize_period",
     "reset_shared_limiters",
     "reset_token_providers",
+    "save_snapshot",
 ]

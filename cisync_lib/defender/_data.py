@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TypeVar
@@ -142,28 +141,6 @@ class DefenderData:
     def identifiers(self, app_id: str) -> tuple[str, ...]:
         """The distinct raw user identifiers of an app, in first-seen order."""
         return tuple(dict.fromkeys(u.identifier for u in self.users.get(app_id, ())))
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write a versioned JSON snapshot (atomically, owner-only permissions).
-
-        Raises:
-            SnapshotError: the file could not be written.
-        """
-        from ._snapshot import save_snapshot  # the snapshot module imports this one
-
-        save_snapshot(self, path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> DefenderData:
-        """Read a snapshot written by :meth:`save`.
-
-        Raises:
-            SnapshotError: the file is missing, not JSON, of an unknown format
-                or version, or has a bad value (the JSON path is named).
-        """
-        from ._snapshot import load_snapshot
-
-        return load_snapshot(path)
 
 
 def merge_apps(observations: Iterable[DiscoveredApp]) -> tuple[MergedApp, ...]:

@@ -41,7 +41,11 @@ _Item = TypeVar("_Item", AppUser, AppDevice)
 
 
 def save_snapshot(data: DefenderData, path: str | os.PathLike[str]) -> None:
-    """Write ``data`` to ``path`` as a version-1 snapshot (atomic, owner-only)."""
+    """Write ``data`` to ``path`` as a versioned JSON snapshot (atomic, owner-only permissions).
+
+    Raises:
+        SnapshotError: the file could not be written.
+    """
     document = {
         "format": FORMAT,
         "version": SNAPSHOT_VERSION,
@@ -59,7 +63,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> DefenderData:
     """Read a snapshot written by :func:`save_snapshot`.
 
     Raises:
-        SnapshotError: naming the file and, for a bad value, its JSON path.
+        SnapshotError: the file is missing, not JSON, of an unknown format or
+            version, or has a bad value (naming the file and the value's JSON path).
     """
     name = os.fspath(path)
     try:

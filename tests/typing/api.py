@@ -282,6 +282,8 @@ def read_defender(tenant: str, client: str, secret: str, path: str) -> int:
         HttpPolicy,
         ReadProgress,
         SnapshotSource,
+        load_snapshot,
+        save_snapshot,
     )
 
     def show(progress: ReadProgress) -> None:
@@ -292,5 +294,5 @@ def read_defender(tenant: str, client: str, secret: str, path: str) -> int:
     )
     sources: list[DefenderSource] = [GraphSource(conn), SnapshotSource(path)]
     data: DefenderData = sources[0].read(period=30, max_risk_score=8, progress=show)
-    data.save(path)
-    return len(data.apps) + len(DefenderData.load(path).identifiers("20893"))
+    save_snapshot(data, path)
+    return len(data.apps) + len(load_snapshot(path).identifiers("20893"))

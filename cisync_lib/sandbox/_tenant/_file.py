@@ -90,10 +90,10 @@ class SnapshotTenant:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         # the library's own reader, imported here because msal makes it slow to import and
         # only a sandbox started with a tenant file needs it (no cycle is hidden)
-        from cisync_lib.defender import DefenderData
+        from cisync_lib.defender import load_snapshot
 
         self.path = os.fspath(path)
-        data = DefenderData.load(self.path)
+        data = load_snapshot(self.path)
         self.streams: tuple[DiscoveryStream, ...] = data.streams
         self.periods: tuple[str, ...] = (data.period,)
         self.users_recorded = data.users_read

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 import tomllib
 
+from cisync_lib.defender import save_snapshot
 from cisync_lib.sync import load_deployment
 
 from .conftest import Cli, cisync_executable, cli_for, stored_apps
@@ -295,7 +296,7 @@ def test_correlate_reads_the_identifiers_of_a_snapshot(tmp_path, shared_sandbox)
 
     cli = cli_for(shared_sandbox, tmp_path)
     source = job_from_config(load_deployment(cli.config), "test").source
-    source.read(period="P30D", include_users=True).save(tmp_path / "snapshot.json")
+    save_snapshot(source.read(period="P30D", include_users=True), tmp_path / "snapshot.json")
     result = cli.run(
         *cli.with_config("correlate", "--snapshot", "snapshot.json", "--out", "u.json", "--json")
     )

@@ -7,7 +7,7 @@ import attrs
 import pytest
 
 from cisync_lib import CisyncError
-from cisync_lib.defender import ClientSecret, GraphSource, LegacySource
+from cisync_lib.defender import ClientSecret, GraphSource, LegacySource, save_snapshot
 from cisync_lib.defender._auth import TokenProvider
 from cisync_lib.sandbox import FaultRule
 
@@ -50,7 +50,7 @@ def test_no_secret_token_or_assertion_in_logs_errors_or_snapshot(sb, caplog, tmp
     sb.faults.clear()
 
     path = tmp_path / "snapshot.json"
-    data.save(path)
+    save_snapshot(data, path)
     texts.append(path.read_text("utf-8"))
     texts.append(caplog.text)
     texts += [r.getMessage() for r in caplog.records]

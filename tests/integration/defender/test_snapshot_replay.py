@@ -2,7 +2,13 @@
 
 import attrs
 
-from cisync_lib.defender import DefenderData, DefenderSource, GraphSource, SnapshotSource
+from cisync_lib.defender import (
+    DefenderSource,
+    GraphSource,
+    SnapshotSource,
+    load_snapshot,
+    save_snapshot,
+)
 
 from .conftest import graph_connection
 from .truth import assert_matches, truth
@@ -27,10 +33,10 @@ def test_snapshot_of_a_live_read_replays_identically(sb, tmp_path):
     options = {"period": 90, "max_risk_score": 8, "include_app_info": True}
     with GraphSource(graph_connection(sb)) as live:
         data = live.read(**options)
-        data.save(path)
+        save_snapshot(data, path)
         live_view = downstream(live, **options)
     replay = SnapshotSource(path)
-    assert DefenderData.load(path) == data
+    assert load_snapshot(path) == data
     assert replay.read(**options) == data
     assert downstream(replay, **options) == live_view
     assert_matches(replay.read(**options), truth(sb.tenant, "P90D", max_risk=8))
@@ -40,7 +46,7 @@ def test_replay_narrows_like_the_live_source(sb, tmp_path):
     """A narrower replay equals a live read made with the same narrower options."""
     path = tmp_path / "all.json"
     with GraphSource(graph_connection(sb)) as live:
-        live.read(period=30).save(path)
+        save_snapshot(live.read(period=30), path)
         stream = next(s for s in sb.tenant.streams if not s.is_snapshot and s.anonymize_users)
         narrow = {"period": 30, "max_risk_score": 4, "streams": [stream.display_name]}
         want = live.read(**narrow)

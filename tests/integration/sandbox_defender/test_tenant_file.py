@@ -27,6 +27,7 @@ from cisync_lib.defender import (
     LegacyToken,
     reset_shared_limiters,
     reset_token_providers,
+    save_snapshot,
 )
 from cisync_lib.sandbox import DefenderOptions, Sandbox, SandboxConfig
 
@@ -80,7 +81,7 @@ def saved(tmp_path_factory):
             data = source.read(period=30, include_app_info=True)
         with _legacy(sb) as source:
             legacy = source.read(period=30, include_users=False)
-    data.save(path)
+    save_snapshot(data, path)
     return path, data, legacy
 
 
@@ -171,7 +172,7 @@ def test_what_a_snapshot_lacks_is_refused_not_served_empty(tmp_path):
     path = tmp_path / "lean.json"
     with _start(size="tiny", seed=3) as sb, _graph(sb) as source:
         lean = source.read(period=30, include_users=False)
-    lean.save(path)
+    save_snapshot(lean, path)
     assert not lean.users_read
     stream, app = lean.apps[0].observations[0].stream_id, lean.apps[0].id
     with _start(tenant=path) as sb:

@@ -13,7 +13,7 @@ import json
 
 import attrs
 
-from cisync_lib.defender import MergedApp, SnapshotSource
+from cisync_lib.defender import MergedApp, SnapshotSource, save_snapshot
 
 from .conftest import PREFIX, expected_apps, make_job
 
@@ -43,7 +43,7 @@ def _odd_snapshot(sandbox, folder, job):
     users["900001"] = data.users[data.apps[0].id]
     odd = attrs.evolve(data, apps=(*data.apps, *extra), users=users)
     path = folder / "odd-snapshot.json"
-    odd.save(path)
+    save_snapshot(odd, path)
     return path
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 
 from cisync_lib import AppUser, ConfigError, DiscoveredApp, DiscoveryStream, SnapshotError
-from cisync_lib.defender import DefenderData, SnapshotSource
+from cisync_lib.defender import DefenderData, SnapshotSource, load_snapshot, save_snapshot
 from cisync_lib.defender._data import merge_apps
 from tests import strategies as sts
 
@@ -48,14 +48,14 @@ def sample() -> DefenderData:
 def test_round_trip_is_lossless(tmp_path_factory, data):
     """Whatever a read can hold comes back equal from its snapshot."""
     path = tmp_path_factory.mktemp("snap") / "s.json"
-    data.save(path)
-    assert DefenderData.load(path) == data
+    save_snapshot(data, path)
+    assert load_snapshot(path) == data
 
 
 def test_file_is_versioned_private_and_atomic(tmp_path):
     """The file names its format and version, is owner-only, and leaves no temp file."""
     path = tmp_path / "snap.json"
-    sample().save(path)
+    save_snapshot(sample(), path)
     doc = json.loads(path.read_text("utf-8"))
     assert (doc["format"], doc["version"]) == ("cisync-defender-snapshot", 1)
     assert doc["data"]["apps"][0]["app"]["displayName"] == "Box"
@@ -79,7 +79,7 @@ def test_bad_files_raise_naming_the_file(tmp_path, content, expected):
     path = tmp_path / "bad.json"
     path.write_text(content, "utf-8")
     with pytest.raises(SnapshotError) as info:
-        DefenderData.load(path)
+        load_snapshot(path)
     assert str(path) in str(info.value)
     assert expected in str(info.value)
 
@@ -87,24 +87,24 @@ def test_bad_files_raise_naming_the_file(tmp_path, content, expected):
 def test_a_bad_value_is_named_by_its_json_path(tmp_path):
     """A wrong value deep inside names its JSON path with wire names."""
     path = tmp_path / "snap.json"
-    sample().save(path)
+    save_snapshot(sample(), path)
     doc = json.loads(path.read_text("utf-8"))
     doc["data"]["apps"][1]["observations"][0]["riskScore"] = "high"
     path.write_text(json.dumps(doc), "utf-8")
     with pytest.raises(SnapshotError, match=r"\$\.data\.apps\[1\]\.observations\[0\]\.riskScore"):
-        DefenderData.load(path)
+        load_snapshot(path)
 
 
 def test_missing_file(tmp_path):
     """A missing file is a SnapshotError, not an OSError."""
     with pytest.raises(SnapshotError, match="cannot read"):
-        DefenderData.load(tmp_path / "nope.json")
+        load_snapshot(tmp_path / "nope.json")
 
 
 def test_replay_returns_the_recorded_data(tmp_path):
     """With the default options, the snapshot source yields exactly what was saved."""
     path = tmp_path / "snap.json"
-    sample().save(path)
+    save_snapshot(sample(), path)
     seen = []
     assert SnapshotSource(path).read(progress=seen.append) == sample()
     assert seen[-1].phase == "done"
@@ -114,7 +114,7 @@ def test_replay_returns_the_recorded_data(tmp_path):
 def test_replay_narrows_like_a_live_read(tmp_path):
     """Streams and a lower risk score narrow apps, observations and users alike."""
     path = tmp_path / "snap.json"
-    sample().save(path)
+    save_snapshot(sample(), path)
     data = SnapshotSource(path).read(streams=["Global View"], max_risk_score=5)
     assert [m.id for m in data.apps] == ["2"]
     assert data.users == {"2": sample().users["2"]}
@@ -141,7 +141,7 @@ def test_replay_drops_users_of_an_observation_the_risk_filter_dropped(tmp_path):
         )
     }
     path = tmp_path / "snap.json"
-    DefenderData(streams=streams, apps=merge_apps(obs), users=users).save(path)
+    save_snapshot(DefenderData(streams=streams, apps=merge_apps(obs), users=users), path)
     data = SnapshotSource(path).read(max_risk_score=5)
     assert [o.stream_id for m in data.apps for o in m.observations] == ["s1"]
     assert [u.identifier for u in data.users["1"]] == ["a@contoso.com"]
@@ -158,7 +158,7 @@ def test_replay_drops_users_of_an_observation_the_risk_filter_dropped(tmp_path):
 def test_replay_refuses_what_was_not_recorded(tmp_path, kwargs, expected):
     """Asking for more than the snapshot holds raises instead of returning less."""
     path = tmp_path / "snap.json"
-    sample().save(path)
+    save_snapshot(sample(), path)
     if expected is None:
         assert SnapshotSource(path).read(**kwargs) == sample()
         return
@@ -171,10 +171,10 @@ def test_replay_refuses_an_incomplete_or_narrower_snapshot(tmp_path):
     import attrs
 
     path = tmp_path / "snap.json"
-    attrs.evolve(sample(), complete=False).save(path)
+    save_snapshot(attrs.evolve(sample(), complete=False), path)
     with pytest.raises(SnapshotError, match="incomplete"):
         SnapshotSource(path).read()
-    attrs.evolve(sample(), users_read=False, users={}, max_risk_score=5).save(path)
+    save_snapshot(attrs.evolve(sample(), users_read=False, users={}, max_risk_score=5), path)
     with pytest.raises(SnapshotError, match="without users"):
         SnapshotSource(path).read(max_risk_score=5)
     with pytest.raises(SnapshotError, match="risk score 5"):
