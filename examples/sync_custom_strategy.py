@@ -8,7 +8,7 @@ computer). The product skips them, and so does the default chain
 names, the part before the backslash *is* the ``sys_user.user_name``: this
 strategy matches it, except for built-in accounts. Compare the plan before and
 after. ``examples/custom_strategy.py`` shows another strategy, and the docs page
-"Writing a correlation strategy" explains the protocol.
+"Write a correlation strategy and use it in a sync" explains the protocol.
 """
 
 import tempfile

@@ -2,7 +2,7 @@
 
 The requests are written by hand from what those clients send (their query
 builders' output, their paging parameters); expected rows come from the store
-read directly, expected refusals from the never-widen rule (docs/sandbox.md).
+read directly, expected refusals from the never-widen rule (docs/sandbox-reference.md).
 """
 
 import pytest

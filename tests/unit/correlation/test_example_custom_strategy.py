@@ -26,7 +26,7 @@ def test_strategy_is_under_30_lines_and_shown_by_the_docs_page():
     """The page includes exactly the tested code, and it is under 30 lines."""
     code = block(EXAMPLE.read_text(encoding="utf-8"), "strategy")
     assert len([line for line in code.splitlines() if line.strip()]) < 30
-    page = (ROOT / "docs" / "correlation-custom-strategy.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "strategies.md").read_text(encoding="utf-8")
     assert ':start-after: "# --- strategy: start"' in page
     assert "../examples/custom_strategy.py" in page
 
