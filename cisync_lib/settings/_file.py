@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,40 @@ from ._diff import SettingChange
 from ._edit import apply_changes
 from ._lines import dotted, key_lines, line_of
 from ._registry import Environment
-from ._schema import ConfigSchema, parse_document
+from ._schema import DEPRECATED_KINDS, ConfigSchema, parse_document
 
 __all__ = ["SettingsFile", "load_settings"]
 
 logger = logging.getLogger(__name__)
+
+
+def _outside_stacklevel() -> int:
+    # attribute the warning to the first caller outside cisync_lib, so the default
+    # filters show it to whoever called load_settings() / load_deployment()
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("cisync_lib."):
+        level, frame = level + 1, frame.f_back  # type: ignore[assignment]  # None ends the loop
+    return level
+
+
+def _warn_deprecated(where: str, text: str, data: Mapping[str, Any]) -> None:
+    connections = data.get("connections")
+    if not isinstance(connections, Mapping):
+        return
+    lines = key_lines(text)
+    for name, table in connections.items():
+        kind = table.get("kind") if isinstance(table, Mapping) else None
+        if not isinstance(kind, str) or kind not in DEPRECATED_KINDS:
+            continue
+        key = dotted(("connections", name, "kind"))
+        line = line_of(lines, key)
+        place = f"{where}:{line}" if line is not None else where
+        message = (
+            f'{place}: {key}: "{kind}" is deprecated, write "{DEPRECATED_KINDS[kind]}" '
+            "(source kinds are named after the API they read)"
+        )
+        logger.warning("%s", message)
+        warnings.warn(message, DeprecationWarning, stacklevel=_outside_stacklevel())
 
 
 def _read(path: Path, *, missing_ok: bool) -> str:
@@ -75,6 +106,15 @@ class SettingsFile:
                 value not allowed; the message names the file, the dotted key,
                 the line when known and the allowed values.
         """
+        file = cls._parse(text, path=path, schema=schema)
+        _warn_deprecated(str(path), text, file.data)
+        return file
+
+    @classmethod
+    def _parse(
+        cls, text: str, *, path: str | os.PathLike[str], schema: ConfigSchema | None
+    ) -> SettingsFile:
+        # parse() without the deprecation warnings (a save re-reads what it wrote)
         where = str(path)
         schema = schema or ConfigSchema()
         try:
@@ -183,7 +223,7 @@ class SettingsFile:
         apply_changes(document, settings.connection, changes, consent)
         text = document.as_string()
         # never write what could not be loaded back
-        saved = SettingsFile.parse(text, path=self.path, schema=self.schema)
+        saved = SettingsFile._parse(text, path=self.path, schema=self.schema)
         try:
             write_atomic(self.path, text)
         except OSError as exc:

@@ -25,7 +25,15 @@ from ._lines import Part, dotted
 from ._registry import SETTINGS, Environment, describe_found, known_setting
 from ._values import Override
 
-__all__ = ["ConfigSchema", "ParsedSettings", "ValueCheck", "check_kind", "parse_document"]
+__all__ = [
+    "DEPRECATED_KINDS",
+    "SOURCE_KINDS",
+    "ConfigSchema",
+    "ParsedSettings",
+    "ValueCheck",
+    "check_kind",
+    "parse_document",
+]
 
 _RESERVED_CONNECTION_KEYS = ("settings", "consent_log")
 _OVERRIDE_KEYS = ("override", "value")
@@ -46,11 +54,23 @@ class ValueCheck(Protocol):
         """
 
 
+#: ``kind`` values of a source connection, named after the API the source reads.
+SOURCE_KINDS = ("graph", "legacy", "snapshot")
+#: Old spellings still accepted, with a deprecation warning, and what they mean now.
+DEPRECATED_KINDS: Mapping[str, str] = MappingProxyType({"mdca": "graph"})
+
+
 def check_kind(key: str, value: object, /) -> None:
-    """Accept the connection's ``kind``: only ``"mdca"`` (Defender for Cloud Apps) for now."""
-    if value != "mdca":
+    """Accept the connection's ``kind``: ``"graph"``, ``"legacy"`` or ``"snapshot"``.
+
+    ``"mdca"`` is a deprecated alias of ``"graph"``: it is accepted here, and the
+    loader warns about it (naming the file, line and key).
+    """
+    if value not in SOURCE_KINDS and value not in DEPRECATED_KINDS:
         raise ConfigError(
-            key=key, problem=f"unknown kind {describe_found(value)}", allowed='"mdca"'
+            key=key,
+            problem=f"unknown kind {describe_found(value)}",
+            allowed=" | ".join(f'"{kind}"' for kind in SOURCE_KINDS),
         )
 
 

@@ -7,7 +7,8 @@ from types import MappingProxyType
 
 from cisync_lib.cmdb import CmdbConfig
 from cisync_lib.errors import ConfigError
-from cisync_lib.settings import ConfigSchema
+from cisync_lib.settings import ConfigSchema, check_kind
+from cisync_lib.settings._schema import SOURCE_KINDS as _SOURCE_KINDS
 from cisync_lib.settings._spec import describe_found
 
 from ._checks import (
@@ -32,8 +33,8 @@ __all__ = [
     "SYNC_KEYS",
 ]
 
-#: ``kind`` values of a source connection; ``mdca`` (the settings layer's kind) means ``graph``.
-SOURCE_KINDS = ("graph", "legacy", "snapshot", "mdca")
+#: ``kind`` values of a source connection (``"mdca"``, deprecated, still means ``"graph"``).
+SOURCE_KINDS = _SOURCE_KINDS
 
 
 def _positive_int(key: str, value: object, /) -> None:
@@ -95,11 +96,12 @@ _TLS = (
 CONNECTION_KEYS = _specs(
     KeySpec(
         name="kind",
-        check=choice(*SOURCE_KINDS),
+        check=check_kind,
         default='"graph"',
-        doc='Where Defender data comes from: ``"graph"`` (Microsoft Graph, recommended), '
-        '``"legacy"`` (the Defender for Cloud Apps REST API) or ``"snapshot"`` (a saved '
-        'snapshot file). ``"mdca"`` means ``"graph"``.',
+        doc='Where Defender data comes from, named after the API read: ``"graph"`` (Microsoft '
+        'Graph, recommended), ``"legacy"`` (the Defender for Cloud Apps REST API) or '
+        '``"snapshot"`` (a saved snapshot file). ``"mdca"`` is a deprecated alias of '
+        '``"graph"``: it still loads, with a warning naming the file and key.',
     ),
     KeySpec(
         name="tenant_id", check=non_empty, doc="The Entra tenant id (graph, legacy with Entra)."

@@ -20,6 +20,7 @@ from attrs import field, frozen
 from cisync_lib.correlation import CorrelatorConfig
 from cisync_lib.errors import ConfigError
 from cisync_lib.settings import Environment
+from cisync_lib.settings._schema import DEPRECATED_KINDS
 
 __all__ = [
     "CorrelationSpec",
@@ -147,7 +148,7 @@ def _require(file: Path, key: str, table: Mapping[str, Any], name: str, why: str
 def source_spec(file: Path, name: str, raw: Mapping[str, Any]) -> SourceSpec:
     base, key = file.parent, f"connections.{name}"
     kind = raw.get("kind", "graph")
-    kind = "graph" if kind == "mdca" else kind
+    kind = DEPRECATED_KINDS.get(kind, kind)  # the loader has warned about the old spelling
     default_credential = "token" if kind == "legacy" else "secret"
     credential = raw.get("credential", default_credential)
     if kind == "graph":
@@ -171,7 +172,7 @@ def source_spec(file: Path, name: str, raw: Mapping[str, Any]) -> SourceSpec:
         )
     return SourceSpec(
         name=name,
-        kind=kind,  # type: ignore[arg-type]  # checked by the schema
+        kind=kind,
         tenant_id=raw.get("tenant_id"),
         client_id=raw.get("client_id"),
         cloud=raw.get("cloud", "public"),

@@ -25,7 +25,8 @@ secrets_file = "cisync-secrets.toml"   # chmod 600, keep it out of version contr
 
 # --- the Defender for Cloud Apps source -------------------------------------
 [connections.contoso]
-kind = "graph"                         # "graph" | "legacy" | "snapshot"
+kind = "graph"                         # "graph" | "legacy" | "snapshot" (the API read;
+                                       # "mdca" is a deprecated alias of "graph")
 tenant_id = "00000000-0000-0000-0000-000000000000"   # your Entra tenant id
 client_id = "11111111-1111-1111-1111-111111111111"   # the app registration's id
 cloud = "public"                       # "public" | "us_gov" | "us_gov_dod"

@@ -15,7 +15,7 @@ from cisync_lib.settings import Consent, load_settings, missing_consent, require
 
 CONSENT = Consent.now("alice@contoso.com")
 
-HEAD = '[connections.contoso]\nkind = "mdca"\n'
+HEAD = '[connections.contoso]\nkind = "graph"\n'
 
 
 def _file(tmp_path, text=HEAD):

@@ -1,7 +1,9 @@
 """The TOML settings file: validation errors, consent, the consent log, comments, atomic writes."""
 
 import os
+import re
 import stat
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,7 +49,7 @@ CONSENT = Consent(
 GOOD = """\
 # Settings of the Defender for Cloud Apps connections (edited by hand).
 [connections.contoso]
-kind = "mdca"  # the only source kind
+kind = "graph"  # the source reads Microsoft Graph
 
 [connections.contoso.settings.test]
 allow_user_sync = { override = true, value = true }  # on in TEST only
@@ -194,14 +196,15 @@ class TestLoad:
                 "(allowed: test | prod)",
             ),
             (
-                'kind = "mdca"',
-                'kind = "mdca"\ncolour = "blue"',
+                'kind = "graph"',
+                'kind = "graph"\ncolour = "blue"',
                 ":4: connections.contoso.colour: unknown key (allowed: consent_log, kind, settings)",
             ),
             (
-                'kind = "mdca"',
+                'kind = "graph"',
                 'kind = "lansweeper"',
-                ':3: connections.contoso.kind: unknown kind string "lansweeper" (allowed: "mdca")',
+                ':3: connections.contoso.kind: unknown kind string "lansweeper" (allowed: "graph" | '
+                '"legacy" | "snapshot")',
             ),
             (
                 "# Settings",
@@ -306,7 +309,7 @@ class TestSchema:
 
     def test_another_layer_registers_its_keys(self, good):
         """Keys and tables registered in a schema load; the plain values are available."""
-        good.write_text(self.TEXT.replace('kind = "mdca"', 'kind = "mdca"\napi = "graph"'))
+        good.write_text(self.TEXT.replace('kind = "graph"', 'kind = "graph"\napi = "graph"'))
         file = load_settings(good, schema=self.schema())
         assert file.data["destinations"]["prod"]["url"] == "https://example.service-now.com"
         assert file.data["connections"]["contoso"]["api"] == "graph"
@@ -317,7 +320,7 @@ class TestSchema:
         good.write_text(self.TEXT)
         with pytest.raises(ConfigError, match=r":18: destinations: unknown key"):
             load_settings(good)
-        good.write_text(self.TEXT.replace('kind = "mdca"', 'kind = "mdca"\napi = "rest"'))
+        good.write_text(self.TEXT.replace('kind = "graph"', 'kind = "graph"\napi = "rest"'))
         with pytest.raises(ConfigError) as info:
             load_settings(good, schema=self.schema())
         assert str(info.value) == (
@@ -558,3 +561,16 @@ def test_save_then_load_round_trip(tmp_path_factory, first, second):
     reloaded = load_settings(path, missing_ok=True)
     assert reloaded.connection(first.connection, missing_ok=True) == second
     assert len(reloaded.consent_log(first.connection)) == logged + expected_entries
+
+
+def test_deprecated_kind_warns_once_per_load_not_on_save(good):
+    """``kind = "mdca"`` loads (as an alias of graph) with a warning; saving does not repeat it."""
+    good.write_text(GOOD.replace('kind = "graph"', 'kind = "mdca"'), encoding="utf-8")
+    where = re.escape(f'{good}:3: connections.contoso.kind: "mdca" is deprecated')
+    with pytest.warns(DeprecationWarning, match=where):
+        file = load_settings(good)
+    changed = file.connection("contoso").with_override(TEST, "grace_runs", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        saved = file.save(changed, consent=CONSENT)
+    assert saved.connection("contoso").effective(TEST).grace_runs == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,26 @@ def test_settings_live_in_the_same_file_and_save_with_consent(tmp_path):
     assert again.settings().effective("test").allow_user_sync is True
     assert again.settings_file.consent_log("contoso")[-1].by == "alice@contoso.com"
     assert again.destination("test").instance_url == "https://test.example.com"
+
+
+def test_kind_mdca_is_a_deprecated_alias_of_graph(tmp_path, caplog):
+    """The old spelling loads as the Graph source, warning with the file, line and key."""
+    path = write(tmp_path, BASE.replace('kind = "graph"', 'kind = "mdca"'))
+    where = f"{path}:6: connections.contoso.kind"
+    with pytest.warns(DeprecationWarning, match="is deprecated") as warned:
+        config = load_deployment(path)
+    assert [str(w.message) for w in warned] == [
+        f'{where}: "mdca" is deprecated, write "graph" (source kinds are named after the API '
+        "they read)"
+    ]
+    assert warned[0].filename == __file__  # attributed to the caller, not to cisync_lib
+    assert config.connection("contoso").kind == "graph"
+    assert [r.levelname for r in caplog.records if where in r.getMessage()] == ["WARNING"]
+
+
+def test_kind_graph_loads_without_a_warning(tmp_path, caplog):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        config = load_deployment(write(tmp_path, BASE))
+    assert config.connection("contoso").kind == "graph"
+    assert [r for r in caplog.records if r.levelname == "WARNING"] == []
