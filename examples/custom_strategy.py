@@ -11,7 +11,6 @@ from attrs import frozen
 
 from cisync_lib import SnUser
 from cisync_lib.correlation import (
-    CandidateIndex,
     Correlator,
     InMemoryUserDirectory,
     LookupKey,
@@ -19,6 +18,7 @@ from cisync_lib.correlation import (
     StrategyOutcome,
     compare_keys,
 )
+from cisync_lib.typing import CandidateIndex
 
 NUMBER = re.compile(r"(?<![0-9])e([0-9]{6})(?![0-9])")  # "e004711" anywhere in the name
 

@@ -16,7 +16,6 @@ import tempfile
 from attrs import frozen
 
 from cisync_lib.correlation import (
-    CandidateIndex,
     Correlator,
     InputKind,
     LookupKey,
@@ -27,6 +26,7 @@ from cisync_lib.correlation import (
 from cisync_lib.sandbox import Sandbox, SandboxConfig
 from cisync_lib.settings import Consent
 from cisync_lib.sync import SyncJob, job_from_config, load_deployment, write_sandbox_config
+from cisync_lib.typing import CandidateIndex
 
 BUILT_IN_ACCOUNTS = frozenset({"administrator", "admin", "guest", "defaultaccount"})
 

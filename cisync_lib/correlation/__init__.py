@@ -2,9 +2,10 @@
 
 Pipeline: parse and normalise each name (pure), dedupe, let every strategy
 declare the keys it needs, fetch candidates once from a
-:class:`UserDirectory`, evaluate the chain per name, apply the decision
+:class:`~cisync_lib.typing.UserDirectory`, evaluate the chain per name, apply the decision
 policy, report. See the docs pages "Correlating users" and "Writing a
-correlation strategy".
+correlation strategy". The Protocols a strategy or a directory implements
+live in :mod:`cisync_lib.typing`.
 """
 
 from ._aliasmap import AliasEntry, AliasMap
@@ -12,7 +13,6 @@ from ._chain import (
     ENTRY_POINT_GROUP,
     AliasMapStrategy,
     StrategyContext,
-    StrategyFactory,
     Tier,
     available_strategies,
     build_chain,
@@ -25,13 +25,12 @@ from ._directory import (
     DirectoryResult,
     FetchRequest,
     InMemoryUserDirectory,
-    UserDirectory,
     UserIndex,
 )
 from ._parse import ObservedName, ParsedName, normalize, parse
 from ._report import REPORT_FIELDNAMES, CorrelationReport, ReportSummary, write_report_csv
 from ._result import MatchResult, confidence_band
-from ._servicenow import QueryConnection, ServiceNowUserDirectory, is_query_safe
+from ._servicenow import ServiceNowUserDirectory, is_query_safe
 from ._strategies import (
     DomainAliasStrategy,
     DownlevelStrategy,
@@ -42,11 +41,9 @@ from ._strategies import (
     UpnUserNameStrategy,
 )
 from ._types import (
-    CandidateIndex,
     Evidence,
     KeyHit,
     LookupKey,
-    Strategy,
     StrategyOutcome,
     StrategyTrace,
     compare_keys,
@@ -58,7 +55,6 @@ __all__ = [
     "AliasEntry",
     "AliasMap",
     "AliasMapStrategy",
-    "CandidateIndex",
     "CorrelationReport",
     "Correlator",
     "CorrelatorConfig",
@@ -79,19 +75,15 @@ __all__ = [
     "Plan",
     "PlusTagStripStrategy",
     "ProxyAddressStrategy",
-    "QueryConnection",
     "ReasonCode",
     "ReportSummary",
     "ServiceNowUserDirectory",
     "Status",
-    "Strategy",
     "StrategyContext",
-    "StrategyFactory",
     "StrategyOutcome",
     "StrategyTrace",
     "Tier",
     "UpnUserNameStrategy",
-    "UserDirectory",
     "UserIndex",
     "available_strategies",
     "build_chain",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import TypeAlias, Union
 
 from attrs import frozen
 
 from cisync_lib.errors import CorrelationError, UnknownStrategyError
+from cisync_lib.typing import CandidateIndex, Strategy, StrategyFactory
 
 from ._aliasmap import AliasMap
 from ._codes import InputKind
@@ -24,14 +25,13 @@ from ._strategies import (
     ProxyAddressStrategy,
     UpnUserNameStrategy,
 )
-from ._types import CandidateIndex, LookupKey, Strategy, StrategyOutcome, compare_keys
+from ._types import LookupKey, StrategyOutcome, compare_keys
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AliasMapStrategy",
     "Step",
     "StrategyContext",
-    "StrategyFactory",
     "Tier",
     "available_strategies",
     "build_chain",
@@ -114,9 +114,6 @@ class StrategyContext:
     alias_map: AliasMap | None = None
 
 
-StrategyFactory = Callable[[StrategyContext], Strategy | Tier]
-
-
 def _email_upn(_ctx: StrategyContext) -> Tier:
     return Tier("email_upn", (EmailStrategy(), UpnUserNameStrategy()))
 
@@ -140,7 +137,7 @@ _BUILTIN: dict[str, StrategyFactory] = {
 }
 
 
-def available_strategies() -> dict[str, Callable[[StrategyContext], Strategy | Tier]]:
+def available_strategies() -> dict[str, StrategyFactory]:
     """Built-in strategy factories by name, plus those of installed plugins.
 
     Plugins declare an entry point in the group ``cisync_lib.correlation``
@@ -182,7 +179,7 @@ def build_chain(
     steps: Iterable[str | Strategy | Tier | Sequence[str | Strategy]],
     context: StrategyContext,
     *,
-    extra: Mapping[str, Callable[[StrategyContext], Strategy | Tier]] | None = None,
+    extra: Mapping[str, StrategyFactory] | None = None,
 ) -> tuple[Step, ...]:
     """Turn names, strategies and lists (tiers) into a chain.
 

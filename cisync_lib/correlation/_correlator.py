@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import evolve, frozen
 
 from cisync_lib._records import SnUser
+from cisync_lib.typing import Strategy, StrategyFactory, UserDirectory
 
 from ._aliasmap import AliasMap
 from ._chain import (
@@ -18,11 +19,11 @@ from ._chain import (
     default_chain,
 )
 from ._config import CorrelatorConfig
-from ._directory import DirectoryResult, FetchRequest, UserDirectory, UserIndex
+from ._directory import DirectoryResult, FetchRequest, UserIndex
 from ._parse import ObservedName, ParsedName, normalize, parse
 from ._resolve import resolve_one
 from ._result import MatchResult
-from ._types import LookupKey, Strategy
+from ._types import LookupKey
 
 __all__ = ["Correlator", "Plan"]
 
@@ -65,7 +66,7 @@ class Correlator:
         alias_map: AliasMap | None = None,
         strategies: Iterable[str | Strategy | Tier | Sequence[str | Strategy]] | None = None,
         *,
-        extra_strategies: Mapping[str, Callable[[StrategyContext], Strategy | Tier]] | None = None,
+        extra_strategies: Mapping[str, StrategyFactory] | None = None,
     ) -> None:
         self.config = config or CorrelatorConfig()
         self.alias_map = alias_map

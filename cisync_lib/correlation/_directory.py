@@ -1,9 +1,9 @@
-"""Where candidates come from: the ``UserDirectory`` protocol, the index, an in-memory directory."""
+"""Where candidates come from: the fetch request and result, the index, an in-memory directory."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal
 
 from attrs import field, frozen
 
@@ -16,7 +16,6 @@ __all__ = [
     "DirectoryResult",
     "FetchRequest",
     "InMemoryUserDirectory",
-    "UserDirectory",
     "UserIndex",
 ]
 
@@ -127,15 +126,6 @@ class DirectoryResult:
     hidden_rows: int = 0
     lookups_short: int = 0
     hidden_values: int = 0
-
-
-@runtime_checkable
-class UserDirectory(Protocol):
-    """A source of ``sys_user`` candidates, fetched in bulk once per run."""
-
-    def fetch(self, request: FetchRequest) -> DirectoryResult:
-        """Fetch candidates for every key of ``request`` (inactive users included)."""
-        ...
 
 
 class InMemoryUserDirectory:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from attrs import frozen
 
 from cisync_lib._records import SnUser
+from cisync_lib.typing import Strategy
 
 from ._chain import Step, Tier
 from ._codes import ReasonCode, Status
@@ -15,7 +16,7 @@ from ._directory import DirectoryResult
 from ._parse import ObservedName, ParsedName
 from ._policy import StepDecision, decide
 from ._result import MatchResult, confidence_band, describe
-from ._types import Evidence, Strategy, StrategyOutcome, StrategyTrace
+from ._types import Evidence, StrategyOutcome, StrategyTrace
 
 __all__ = ["resolve_one"]
 

@@ -11,38 +11,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal, Protocol
+from typing import Literal
 
 from attrs import define
 
 from cisync_lib._records import SnUser
 from cisync_lib.errors import ServiceNowError, ServiceNowRequestError
+from cisync_lib.typing import QueryConnection
 
 from ._directory import DirectoryResult, FetchRequest, UserIndex
 from ._text import has_control, loose_fold
 from ._types import LookupKey, record_value
 
-__all__ = ["QueryConnection", "ServiceNowUserDirectory", "is_query_safe"]
+__all__ = ["ServiceNowUserDirectory", "is_query_safe"]
 
 logger = logging.getLogger(__name__)
 
 #: the (field, op) pairs one lookup query asks a value list in
 _Group = tuple[tuple[str, str], ...]
-
-
-class QueryConnection(Protocol):
-    """The part of ``ServiceNowConnection`` (contract 4.4) the directory uses."""
-
-    def query(
-        self,
-        table: str,
-        *,
-        query: str = "",
-        fields: Sequence[str] = (),
-        page_size: int | None = None,
-    ) -> Iterator[dict[str, str]]:
-        """Rows of ``table`` matching the encoded query, paged."""
-        ...
 
 
 def is_query_safe(value: str) -> bool:

@@ -7,11 +7,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from attrs import field, frozen
 
 from cisync_lib._records import SnUser
+from cisync_lib.typing import CandidateIndex
 
 from ._codes import InputKind
 from ._parse import ParsedName
 from ._text import fold
-from ._types import CandidateIndex, LookupKey, StrategyOutcome, compare_keys, split_tokens
+from ._types import LookupKey, StrategyOutcome, compare_keys, split_tokens
 
 __all__ = [
     "DomainAliasStrategy",

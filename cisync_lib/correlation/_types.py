@@ -1,24 +1,23 @@
-"""Frozen records and Protocols shared by strategies, directories and the correlator."""
+"""Frozen records shared by strategies, directories and the correlator."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable
+from typing import Literal
 
 from attrs import frozen
 
 from cisync_lib._records import SnUser
+from cisync_lib.typing import CandidateIndex, Strategy
 
 from ._parse import ParsedName
 from ._text import fold
 
 __all__ = [
-    "CandidateIndex",
     "Evidence",
     "KeyHit",
     "LookupKey",
-    "Strategy",
     "StrategyOutcome",
     "StrategyTrace",
     "compare_keys",
@@ -133,48 +132,6 @@ class StrategyTrace:
     outcome: str
     candidates: int = 0
     note: str = ""
-
-
-@runtime_checkable
-class CandidateIndex(Protocol):
-    """Candidates fetched once per run; may be a superset (server-like comparison)."""
-
-    def candidates(self, key: LookupKey) -> Sequence[SnUser]:
-        """Records that may match ``key``; strategies must re-check each."""
-        ...
-
-
-@runtime_checkable
-class Strategy(Protocol):
-    """A correlation rule: pure, it declares lookup keys and decides from candidates.
-
-    Attributes:
-        name: the strategy's id (shown in traces, evidence and reports).
-        confidence: the confidence of a unique hit (1.0 explicit, 0.95 strong,
-            0.8 derived, 0.6 weak).
-    """
-
-    @property
-    def name(self) -> str:
-        """The strategy's id."""
-        ...
-
-    @property
-    def confidence(self) -> float:
-        """The confidence of a unique hit."""
-        ...
-
-    def applies_to(self, parsed: ParsedName) -> bool:
-        """Whether the strategy can say anything about ``parsed``."""
-        ...
-
-    def lookup_keys(self, parsed: ParsedName) -> Sequence[LookupKey]:
-        """The keys to fetch for ``parsed`` (called only when it applies)."""
-        ...
-
-    def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
-        """Decide from the fetched candidates; no I/O."""
-        ...
 
 
 def record_value(user: SnUser, field_name: str) -> str:

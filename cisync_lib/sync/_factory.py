@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from cisync_lib.correlation import AliasMap, Correlator, StrategyFactory
+from cisync_lib.correlation import AliasMap, Correlator
 from cisync_lib.defender import (
     CLOUDS,
     ClientCertificate,
@@ -31,6 +31,7 @@ from cisync_lib.servicenow import (
     OAuthPassword,
     ServiceNowConnection,
 )
+from cisync_lib.typing import StrategyFactory
 
 from ._secrets import Secrets, env_var_name
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec

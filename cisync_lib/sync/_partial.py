@@ -14,7 +14,8 @@ from typing import Any
 
 from attrs import frozen
 
-from cisync_lib.correlation import DirectoryResult, FetchRequest, MatchResult, Status, UserDirectory
+from cisync_lib.correlation import DirectoryResult, FetchRequest, MatchResult, Status
+from cisync_lib.typing import UserDirectory
 
 __all__ = ["RecordingDirectory", "Unevaluated", "unevaluated"]
 

@@ -33,7 +33,7 @@ def test_strategy_is_under_30_lines_and_shown_by_the_docs_page():
 
 def test_entry_point_factory_builds_the_strategy():
     """The factory the page registers as an entry point returns a working strategy."""
-    from cisync_lib.correlation import Strategy
+    from cisync_lib.typing import Strategy
 
     namespace = runpy.run_path(str(EXAMPLE))
     made = namespace["make_strategy"](None)
