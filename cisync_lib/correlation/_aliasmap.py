@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Literal
 
+import yaml
 from attrs import frozen
 
 from cisync_lib.errors import AliasMapError
@@ -53,7 +54,9 @@ REPORT_COLUMNS = (
 #: the ``sys_user`` fields an alias may target (``sys_id`` preferred: it survives renames).
 TARGET_FIELDS = ("sys_id", "user_name", "email")
 _ACTIONS = ("map", "ignore")
+_YAML_TOP_KEYS = {"version", "defaults", "entries"}
 _YAML_ENTRY_KEYS = {"source", "action", "target", "note", "owner", "reviewed_on", "expires"}
+_YAML_DEFAULT_KEYS = {"action", "note", "owner", "reviewed_on", "expires"}
 
 
 @frozen(kw_only=True)
@@ -166,9 +169,7 @@ class AliasMap:
         if suffix == ".csv":
             entries = list(_from_csv(text, name))
         elif suffix in (".yaml", ".yml"):
-            from ._aliasyaml import entries_from_yaml  # it builds on make_entry below
-
-            entries = list(entries_from_yaml(text, name))
+            entries = list(_from_yaml(text, name))
         elif suffix == ".json":
             entries = list(_from_json(text, name))
         else:
@@ -176,7 +177,7 @@ class AliasMap:
         return cls(entries, today=today)
 
 
-def make_entry(values: Mapping[str, object], file: str, line: int | None) -> AliasEntry | None:
+def _make_entry(values: Mapping[str, object], file: str, line: int | None) -> AliasEntry | None:
     """Validate one row's values into an entry; ``None`` for a row left blank.
 
     Raises:
@@ -249,7 +250,7 @@ def _from_csv(text: str, file: str) -> Iterator[AliasEntry]:
     for row in reader:
         if None in row:
             raise AliasMapError(file=file, line=reader.line_num, problem="more values than columns")
-        entry = make_entry({k: _uncell(v) for k, v in row.items()}, file, reader.line_num)
+        entry = _make_entry({k: _uncell(v) for k, v in row.items()}, file, reader.line_num)
         if entry is not None:
             yield entry
 
@@ -278,8 +279,102 @@ def _from_json(text: str, file: str) -> Iterator[AliasEntry]:
         if unknown:
             raise AliasMapError(file=file, problem=f"{where}: unknown field {unknown[0]!r}")
         try:
-            entry = make_entry(row, file, None)
+            entry = _make_entry(row, file, None)
         except AliasMapError as exc:
             raise AliasMapError(file=file, problem=f"{where}: {exc.problem}") from None
         if entry is not None:
             yield entry
+
+
+def _from_yaml(text: str, file: str) -> Iterator[AliasEntry]:
+    """Read entries from a YAML alias map (``version: 1``): lists of spellings, one target.
+
+    Raises:
+        AliasMapError: naming the file and the line of the offending entry.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise AliasMapError(file=file, line=line, problem=f"invalid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+    if not isinstance(data, Mapping) or root is None:
+        raise AliasMapError(file=file, line=1, problem="expected a mapping with 'entries'")
+    lines = _key_lines(root)
+    unknown = sorted(set(data) - _YAML_TOP_KEYS, key=str)
+    if unknown:
+        raise AliasMapError(
+            file=file, line=lines.get(str(unknown[0])), problem=f"unknown key {unknown[0]!r}"
+        )
+    if data.get("version", 1) != 1:
+        raise AliasMapError(
+            file=file, line=lines.get("version"), problem="unsupported version (expected 1)"
+        )
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, Mapping) or set(defaults) - _YAML_DEFAULT_KEYS:
+        raise AliasMapError(
+            file=file,
+            line=lines.get("defaults"),
+            problem=f"defaults may only set {', '.join(sorted(_YAML_DEFAULT_KEYS))}",
+        )
+    entries = data.get("entries") or []
+    if not isinstance(entries, list):
+        raise AliasMapError(
+            file=file, line=lines.get("entries"), problem="'entries' must be a list"
+        )
+    entry_lines = _item_lines(root, "entries")
+    for number, item in enumerate(entries):
+        line = entry_lines[number] if number < len(entry_lines) else None
+        yield from _yaml_entries(item, {**defaults}, file, line)
+
+
+def _yaml_entries(
+    item: object, defaults: dict[str, object], file: str, line: int | None
+) -> Iterator[AliasEntry]:
+    def fail(problem: str) -> AliasMapError:
+        return AliasMapError(file=file, line=line, problem=problem)
+
+    if not isinstance(item, Mapping):
+        raise fail("an entry must be a mapping")
+    unknown = sorted(set(item) - _YAML_ENTRY_KEYS, key=str)
+    if unknown:
+        raise fail(f"unknown field {unknown[0]!r}")
+    values = {**defaults, **item}
+    sources = values.pop("source", None)
+    if isinstance(sources, str):
+        sources = [sources]
+    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources):
+        raise fail("'source' must be a name or a list of names")
+    target = values.pop("target", None)
+    if target is not None:
+        if not isinstance(target, Mapping) or len(target) != 1:
+            raise fail(f"'target' must be one of {{{', '.join(TARGET_FIELDS)}: value}}")
+        ((field_name, value),) = target.items()
+        values["target_field"], values["target_value"] = str(field_name), value
+    elif values.get("action", "map") == "map":
+        raise fail("a 'map' entry needs a target")
+    if "action" not in values:
+        values["action"] = "map"
+    for source in sources:
+        entry = _make_entry({**values, "source_name": source}, file, line)
+        if entry is not None:
+            yield entry
+
+
+def _key_lines(root: yaml.Node) -> dict[str, int]:
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in root.value}
+
+
+def _item_lines(root: yaml.Node, key: str) -> list[int]:
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for k, v in root.value:
+        if k.value == key and isinstance(v, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in v.value]
+    return []
