@@ -32,9 +32,11 @@ __all__ = [
     "DefenderError",
     "DefenderHttpError",
     "DefenderPayloadError",
+    "DocumentError",
     "GuardRefusedError",
     "JobLockedError",
     "PlanError",
+    "PlanFileError",
     "PreflightError",
     "RelationshipNotAvailableError",
     "ReportNotSavedError",
@@ -314,6 +316,34 @@ class ConsentMissingError(ConsentRequiredError):
         )
 
 
+# --- saved documents (plans, run state, snapshots, reports) ---------------------
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class DocumentError(CisyncError, ValueError):
+    """A document cisync_lib saved (plan, run state, snapshot, report) could not be used.
+
+    Every saved document fails to load the same way: the message is
+    ``<document> <file>: <problem> @ <JSON path>``.
+
+    Attributes:
+        document: what kind of document (``plan``, ``run state``, ``snapshot``, ``report``).
+        file: the file (or the name given for an in-memory document).
+        json_path: where in the document (``$.version``, ``$.plan.creates[0].values``);
+            empty when the problem is the file as a whole (unreadable, not JSON).
+        problem: what is wrong, in a few words.
+    """
+
+    document: str = "document"
+    file: str = ""
+    json_path: str = ""
+    problem: str = "invalid"
+
+    def _describe(self) -> str:
+        text = f"{self.document} {self.file}: {self.problem}"
+        return f"{text} @ {self.json_path}" if self.json_path else text
+
+
 # --- Defender for Cloud Apps ----------------------------------------------------
 
 
@@ -544,6 +574,20 @@ class PreflightError(CisyncError):
 @attrs.define(auto_exc=True, kw_only=True, eq=False)
 class PlanError(CisyncError):
     """Base for errors about a plan and its application."""
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class PlanFileError(DocumentError, PlanError):
+    """A saved plan could not be read: unreadable, not JSON, not a plan, or malformed.
+
+    Attributes:
+        document: ``"plan"``.
+        file: the plan file.
+        json_path: where in it, when the problem has a place.
+        problem: what is wrong.
+    """
+
+    document: str = "plan"
 
 
 @attrs.define(auto_exc=True, kw_only=True, eq=False)

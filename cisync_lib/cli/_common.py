@@ -19,10 +19,12 @@ from cisync_lib.errors import (
     ConfigError,
     ConsentRequiredError,
     CorrelationError,
+    DocumentError,
     GuardRefusedError,
     JobLockedError,
     PlanError,
     RelationshipNotAvailableError,
+    SnapshotError,
     StalePlanError,
 )
 
@@ -88,6 +90,8 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_USAGE
     if type(exc) is PlanError:  # an unreadable or foreign plan file
         return EXIT_USAGE
+    if isinstance(exc, DocumentError) and not isinstance(exc, SnapshotError):
+        return EXIT_USAGE  # a plan, report or run-state file that cannot be used
     return EXIT_ERROR
 
 

@@ -21,30 +21,39 @@ Why this survives a crash:
   when the process dies during apply; losing the file entirely only restarts
   every grace period (items are removed later, never earlier).
 
-Version 1 files (``[first missed at, first missed run]`` per item) still load:
-their count is taken as every run committed since the first miss.
+The file is a saved document (:mod:`cisync_lib._documents`): format
+``cisync-cmdb-run-state``, version 2. Version 1 files (``[first missed at,
+first missed run]`` per item, no format marker) still load: their count is
+taken as every run committed since the first miss.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import attrs
 from attrs import field, frozen
 
-from cisync_lib._atomic import write_atomic
-from cisync_lib.errors import ConfigError
+from cisync_lib._documents import DocumentKind, format_timestamp, parse_timestamp
+from cisync_lib.errors import DocumentError
 
 from ._state import FieldLimits
 
 __all__ = ["MissEntry", "RunState", "RunStateStore"]
 
-_VERSION = 2
-_READABLE = (1, 2)
+#: the run-state file: version 2 counts misses; version 1 (no format marker) still loads.
+#: It names no person (app ids, sys_ids), so it keeps the folder's usual mode.
+RUN_STATE_DOCUMENT = DocumentKind(
+    name="run state",
+    format="cisync-cmdb-run-state",
+    version=2,
+    oldest=1,
+    marker_optional=True,
+    private=False,
+)
 
 
 @frozen(kw_only=True)
@@ -128,7 +137,7 @@ class RunState:
         def entries(m: Mapping[str, MissEntry]) -> dict[str, dict[str, object]]:
             return {
                 k: {
-                    "first_missed_at": e.first_missed_at.astimezone(timezone.utc).isoformat(),
+                    "first_missed_at": format_timestamp(e.first_missed_at),
                     "misses": e.misses,
                     "last_run": e.last_run,
                 }
@@ -136,7 +145,7 @@ class RunState:
             }
 
         return {
-            "version": _VERSION,
+            **RUN_STATE_DOCUMENT.header(),
             "completed_runs": self.completed_runs,
             "integration_user": self.integration_user,
             "missing_apps": entries(self.missing_apps),
@@ -149,25 +158,22 @@ class RunState:
         """Read :meth:`to_json` output (and version 1 files).
 
         Raises:
-            ConfigError: naming the file and key, for anything malformed.
+            DocumentError: naming the file and the JSON path, for anything malformed.
         """
 
-        def bad(key: str, problem: str) -> ConfigError:
-            return ConfigError(file=source, key=key, problem=problem)
+        def bad(json_path: str, problem: str) -> DocumentError:
+            return RUN_STATE_DOCUMENT.fail(source, problem, json_path)
 
-        if not isinstance(data, Mapping):
-            raise bad("$", "expected a JSON object")
-        version = data.get("version")
-        if version not in _READABLE:
-            raise bad("version", f"unsupported version {version!r}")
+        version = RUN_STATE_DOCUMENT.check(data, source=source)
+        assert isinstance(data, Mapping)  # checked above
         runs = data.get("completed_runs", 0)
         if not isinstance(runs, int) or isinstance(runs, bool) or runs < 0:
-            raise bad("completed_runs", "expected a non-negative integer")
+            raise bad("$.completed_runs", "expected a non-negative integer")
 
         def entries(key: str) -> dict[str, MissEntry]:
             raw = data.get(key, {})
             if not isinstance(raw, Mapping):
-                raise bad(key, "expected an object")
+                raise bad(f"$.{key}", "expected an object")
             out = {}
             for item, value in raw.items():
                 try:
@@ -178,7 +184,9 @@ class RunState:
                         if version == 1
                         else '{"first_missed_at", "misses", "last_run"}'
                     )
-                    raise bad(f"{key}.{item}", f"expected {expected}, got {value!r}") from exc
+                    raise bad(
+                        f"$.{key}[{str(item)!r}]", f"expected {expected}, got {value!r}"
+                    ) from exc
             return out
 
         user = data.get("integration_user")
@@ -193,8 +201,9 @@ class RunState:
 
 
 def _stamp(value: object) -> datetime:
-    stamp = datetime.fromisoformat(str(value))
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
+    if not isinstance(value, str):
+        raise TypeError(f"expected a timestamp, got {value!r}")
+    return parse_timestamp(value)
 
 
 def _count(value: object) -> int:
@@ -236,18 +245,17 @@ class RunStateStore:
         self.path = Path(path)
 
     def load(self) -> RunState:
-        """The saved state, or a fresh one when the file does not exist yet."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        """The saved state, or a fresh one when the file does not exist yet.
+
+        Raises:
+            DocumentError: the file is unreadable, not JSON, or malformed (naming the
+                JSON path).
+        """
+        data = RUN_STATE_DOCUMENT.read(self.path, missing_ok=True)
+        if data is None:
             return RunState()
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ConfigError(file=str(self.path), problem=f"not valid JSON: {exc}") from exc
         return RunState.from_json(data, source=str(self.path))
 
     def save(self, state: RunState) -> None:
-        """Replace the file atomically with ``state``."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path, json.dumps(state.to_json(), indent=1, sort_keys=True) + "\n")
+        """Replace the file atomically with ``state`` (its folder is created when missing)."""
+        RUN_STATE_DOCUMENT.write(self.path, state.to_json(), sort_keys=True)

@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import cattrs
 
-from cisync_lib._atomic import PRIVATE, write_atomic
-from cisync_lib.errors import PlanError
+from cisync_lib._documents import DocumentKind, register_timestamps
+from cisync_lib.errors import PlanFileError
 
 from ._actions import Plan
 
-__all__ = ["dump_plan", "load_plan", "plan_converter", "plan_from_json", "plan_to_json"]
+__all__ = [
+    "PLAN_DOCUMENT",
+    "dump_plan",
+    "load_plan",
+    "plan_converter",
+    "plan_from_json",
+    "plan_to_json",
+]
 
-_FORMAT = "cisync-cmdb-plan"
-_VERSION = 1
-
-
-def _structure_datetime(value: object, _: object) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an ISO-8601 timestamp, got {type(value).__name__}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+#: plan files: owner-only (they name people), version 1 since the first release
+PLAN_DOCUMENT = DocumentKind(name="plan", format="cisync-cmdb-plan", version=1, error=PlanFileError)
 
 
 def plan_converter() -> cattrs.Converter:
     """The converter used for plan files (strict: unknown keys are errors)."""
-    conv = cattrs.Converter(forbid_extra_keys=True)
-    conv.register_unstructure_hook(
-        datetime, lambda d: d.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    )
-    conv.register_structure_hook(datetime, _structure_datetime)
-    return conv
+    return register_timestamps(cattrs.Converter(forbid_extra_keys=True))
 
 
 _CONV = plan_converter()
@@ -43,35 +35,29 @@ _CONV = plan_converter()
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as a JSON-ready dict (with a format marker and version)."""
-    return {"format": _FORMAT, "version": _VERSION, "plan": _CONV.unstructure(plan)}
+    return {**PLAN_DOCUMENT.header(), "plan": _CONV.unstructure(plan)}
 
 
 def plan_from_json(data: object, *, source: str = "<plan>") -> Plan:
     """Read :func:`plan_to_json` output.
 
     Raises:
-        PlanError: naming the source and the JSON path of each problem.
+        PlanFileError: naming the source and the JSON path of each problem.
     """
-    if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-        raise PlanError(message=f"{source}: not a cisync CMDB plan")
-    if data.get("version") != _VERSION:
-        raise PlanError(message=f"{source}: unsupported plan version {data.get('version')!r}")
-    try:
-        return _CONV.structure(data.get("plan"), Plan)
-    except cattrs.BaseValidationError as exc:
-        problems = "; ".join(cattrs.transform_error(exc, path="$.plan"))
-        raise PlanError(message=f"{source}: invalid plan: {problems}") from exc
+    PLAN_DOCUMENT.check(data, source=source)
+    assert isinstance(data, dict)  # checked above
+    return PLAN_DOCUMENT.structure(_CONV, data.get("plan"), Plan, source=source, json_path="$.plan")
 
 
 def dump_plan(plan: Plan, path: str | Path) -> None:
     """Write a plan file (JSON)."""
-    write_atomic(path, json.dumps(plan_to_json(plan), indent=1) + "\n", mode=PRIVATE)
+    PLAN_DOCUMENT.write(path, plan_to_json(plan))
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read a plan file written by :func:`dump_plan`."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise PlanError(message=f"{path}: not valid JSON: {exc}") from exc
-    return plan_from_json(data, source=str(path))
+    """Read a plan file written by :func:`dump_plan`.
+
+    Raises:
+        PlanFileError: the file is unreadable, not JSON or not a valid plan.
+    """
+    return plan_from_json(PLAN_DOCUMENT.read(path), source=str(path))

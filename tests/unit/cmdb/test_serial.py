@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cisync_lib import ConfigError, PlanError
+from cisync_lib import DocumentError, PlanError, PlanFileError
 from cisync_lib.cmdb import (
     AddLink,
     CreateApp,
@@ -130,7 +130,7 @@ def test_bad_plan_names_the_path():
     data["plan"]["creates"][0]["values"] = 3
     with pytest.raises(PlanError, match=r"\$\.plan\.creates\[0\]\.values"):
         plan_from_json(data, source="plan.json")
-    with pytest.raises(PlanError, match="not a cisync CMDB plan"):
+    with pytest.raises(PlanError, match=r"not a cisync-cmdb-plan document @ \$\.format"):
         plan_from_json({"plan": {}})
 
 
@@ -156,25 +156,60 @@ def test_run_state_file(tmp_path):
     assert [p.name for p in store.path.parent.iterdir()] == ["cmdb-run-state.json"]  # no temp left
 
 
+def test_run_state_file_is_a_marked_document_with_utc_z_timestamps(tmp_path):
+    store = RunStateStore(tmp_path / "cmdb-run-state.json")
+    store.save(RunState(missing_apps={"7": MissEntry(first_missed_at=NOW, last_run=1)}))
+    saved = json.loads(store.path.read_text("utf-8"))
+    assert (saved["format"], saved["version"]) == ("cisync-cmdb-run-state", 2)
+    assert saved["missing_apps"]["7"]["first_missed_at"] == "2026-11-27T10:00:00Z"
+
+
+def test_run_state_written_before_the_marker_still_loads(tmp_path):
+    """Version 2 files without a format marker and with ``+00:00`` stamps load as before."""
+    path = tmp_path / "rs.json"
+    entry = {"first_missed_at": "2026-11-27T10:00:00+00:00", "misses": 2, "last_run": 3}
+    path.write_text(json.dumps({"version": 2, "completed_runs": 3, "missing_apps": {"7": entry}}))
+    loaded = RunStateStore(path).load()
+    assert loaded.missing_apps["7"] == MissEntry(first_missed_at=NOW, misses=2, last_run=3)
+
+
+def test_plan_file_errors_are_plan_and_document_errors(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text('{"format": "cisync-cmdb-plan", "version": 7, "plan": {}}')
+    with pytest.raises(PlanFileError) as info:
+        load_plan(path)
+    assert isinstance(info.value, DocumentError)
+    assert (info.value.file, info.value.json_path) == (str(path), "$.version")
+    assert str(info.value).startswith(f"plan {path}: format version 7 is newer")
+    path.write_text("{")
+    with pytest.raises(PlanFileError, match="not valid JSON"):
+        load_plan(path)
+
+
 @pytest.mark.parametrize(
     ("content", "key"),
     [
         ("{", None),
-        ('{"version": 9}', "version"),
-        ('{"version": 1, "completed_runs": -1}', "completed_runs"),
-        ('{"version": 1, "missing_apps": {"7": ["nope", 1]}}', "missing_apps.7"),
-        ('{"version": 2, "missing_links": {"a:b": {"misses": 1}}}', "missing_links.a:b"),
-        ('{"version": 2, "missing_apps": {"7": ["2026-01-01T00:00:00", 1]}}', "missing_apps.7"),
+        ('{"version": 9}', "$.version"),
+        ('{"version": 1, "completed_runs": -1}', "$.completed_runs"),
+        ('{"version": 1, "missing_apps": {"7": ["nope", 1]}}', "$.missing_apps['7']"),
+        ('{"version": 2, "missing_links": {"a:b": {"misses": 1}}}', "$.missing_links['a:b']"),
+        (
+            '{"version": 2, "missing_apps": {"7": ["2026-01-01T00:00:00", 1]}}',
+            "$.missing_apps['7']",
+        ),
+        ('{"format": "cisync-cmdb-plan", "version": 2}', "$.format"),
     ],
 )
 def test_run_state_errors_name_file_and_key(tmp_path, content, key):
     path = tmp_path / "rs.json"
     path.write_text(content)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(DocumentError) as info:
         RunStateStore(path).load()
-    assert str(path) in str(info.value)
+    assert info.value.file == str(path)
+    assert str(info.value).startswith(f"run state {path}: ")
     if key:
-        assert key in str(info.value)
+        assert info.value.json_path == key
 
 
 def test_miss_entry_counts_only_committed_misses():
