@@ -23,10 +23,9 @@ from collections.abc import Callable
 
 from attrs import frozen
 
-__all__ = ["AdaptiveLimiter", "LimiterStats", "THROTTLE_STATUSES"]
+from cisync_lib._http import THROTTLE_STATUSES
 
-#: statuses that mean "slow down" (the others retried are failures, not congestion).
-THROTTLE_STATUSES = frozenset({429, 503})
+__all__ = ["AdaptiveLimiter", "LimiterStats"]
 
 
 @frozen(kw_only=True)

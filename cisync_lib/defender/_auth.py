@@ -31,7 +31,7 @@ from cisync_lib.errors import ConfigError, DefenderAuthError, DefenderHttpError
 
 from ._config import GraphConnection
 from ._credentials import ClientAssertion, ClientCertificate, ClientSecret
-from ._session import make_session, redact
+from ._http import make_session, redact
 
 __all__ = ["TokenProvider", "reset_token_providers", "token_claims"]
 

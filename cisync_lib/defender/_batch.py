@@ -22,17 +22,15 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from attrs import frozen
-from urllib3.exceptions import InvalidHeader
 
+from cisync_lib._http import THROTTLE_STATUSES
 from cisync_lib.errors import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
-from ._adaptive import THROTTLE_STATUSES
 from ._http import HttpClient, Where, graph_error
-from ._session import PolicyRetry, make_retry
 
 __all__ = ["Answer", "GraphBatcher", "MAX_BATCH", "inner_error"]
 
@@ -64,7 +62,8 @@ class GraphBatcher:
         http: the source's HTTP client (its limiter paces the envelopes).
         root: the Graph root, ``https://graph.microsoft.com``.
         version: the API version of every inner request (``beta``).
-        sleep: how to wait between rounds (tests pass a fake one).
+        sleep: how to wait between rounds (default: the HTTP policy's wait; tests
+            pass a fake one).
     """
 
     def __init__(
@@ -73,13 +72,12 @@ class GraphBatcher:
         root: str,
         *,
         version: str = "beta",
-        sleep: Any = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._http = http
         self._prefix = f"{root}/{version}"
         self._url = f"{self._prefix}/$batch"
-        self._stop = threading.Event()
-        self._sleep = sleep if sleep is not None else self._stop.wait
+        self._sleep = sleep
         self._lock = threading.Lock()
         self.batches = 0
         self.inner_sent = 0
@@ -104,7 +102,7 @@ class GraphBatcher:
 
     def _rounds(self, items: list[tuple[int, str]], wheres: Sequence[Where]) -> dict[int, Answer]:
         policy = self._http.policy
-        retry = make_retry(policy)  # reads Retry-After as urllib3 does for plain requests
+        retry = self._http.retry()  # reads Retry-After as the adapter does for plain requests
         pending = {str(index): (index, self._relative(url)) for index, url in items}
         done: dict[int, Answer] = {}
         stalled, first = 0, True
@@ -126,7 +124,7 @@ class GraphBatcher:
                 if answer.status in policy.retry_statuses:
                     again[key] = sending[key]
                     throttled += answer.status in THROTTLE_STATUSES
-                    waits.append(_retry_after(answer, retry))
+                    waits.append(retry.retry_after(answer.headers.get("retry-after")) or 0.0)
                 else:
                     done[sending[key][0]] = answer
                     del pending[key]
@@ -159,7 +157,7 @@ class GraphBatcher:
                 len(sending),
                 longest,
             )
-            self._sleep(longest)
+            (self._sleep or retry.pause)(longest)
         return done
 
     @property
@@ -188,17 +186,6 @@ class GraphBatcher:
         if not url.startswith(self._prefix + "/"):
             raise ValueError(f"{url!r} is not under {self._prefix}")
         return url[len(self._prefix) :]
-
-
-def _retry_after(answer: Answer, retry: PolicyRetry) -> float:
-    """An inner ``Retry-After`` read as a plain one is (seconds or a date, capped)."""
-    raw = answer.headers.get("retry-after")
-    if raw is None:
-        return 0.0
-    try:
-        return retry.parse_retry_after(raw)
-    except InvalidHeader:
-        return 0.0  # unreadable: back off as without one
 
 
 def _answers(payload: object, expected: set[str], request: str) -> dict[str, Answer]:

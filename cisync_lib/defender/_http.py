@@ -1,16 +1,21 @@
-"""One logical Defender request: budget, auth, retries of cut-short bodies, named errors.
+"""Defender's HTTP: its sessions, and one logical request (budget, auth, retries, named errors).
 
-The session (see :mod:`._session`) retries connection errors, timeouts and
-429/5xx inside urllib3. A body cut off after the headers arrived surfaces
-above urllib3, so it is retried here with the same :class:`PolicyRetry`
-(urllib3's counting, backoff and jitter). A 401 drops the cached token and
-the request is sent once more.
+Every session (Graph, the legacy API, Entra ID through msal) comes from the
+one HTTP policy (:mod:`cisync_lib._http`) with the :class:`HttpPolicy` of the
+connection: never trusting the environment, with timeouts, retrying
+connection errors, timeouts and 429/5xx inside urllib3 (both GET and POST:
+every request sent here is a read), ``Retry-After`` capped at
+``retry_after_max``. A body cut off after the headers arrived surfaces above
+urllib3, so :class:`HttpClient` retries it with the same policy (urllib3's
+counting, backoff and jitter). A 401 drops the cached token and the request is
+sent once more.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -19,15 +24,71 @@ import requests
 from attrs import frozen
 from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 
+from cisync_lib._http import Counter, Pacer, PolicyRetry, SessionPolicy, build_session, make_retry
 from cisync_lib.errors import DefenderAuthError, DefenderHttpError, DefenderPayloadError
 
 from ._config import HttpPolicy
 from ._limiter import Limiter
-from ._session import make_retry, make_session, redact
 
-__all__ = ["HttpClient", "Where", "graph_error", "require_keys"]
+__all__ = [
+    "HttpClient",
+    "Where",
+    "graph_error",
+    "make_session",
+    "redact",
+    "require_keys",
+    "session_policy",
+]
 
 logger = logging.getLogger(__name__)
+
+_TOKENISH = re.compile(r"(?i)\b(bearer|token)\s+[\w.~+/=-]{8,}|eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+
+
+def redact(text: str) -> str:
+    """Mask anything that looks like a bearer/legacy token or a JWT in ``text``."""
+    return _TOKENISH.sub(lambda m: (m.group(1) + " ***") if m.group(1) else "***", text)
+
+
+def session_policy(
+    policy: HttpPolicy, *, verify: bool | str, proxies: Mapping[str, str]
+) -> SessionPolicy:
+    """The one HTTP policy with a Defender connection's settings.
+
+    Both GET and POST are retried: every request sent to Graph, the legacy API
+    and Entra ID is a read (a POST there is a query, a batch of GETs or a token request).
+    """
+    return SessionPolicy(
+        verify=verify,
+        proxies=proxies,
+        timeout=policy.timeout,
+        retries=policy.retries,
+        retry_statuses=policy.retry_statuses,
+        retry_methods=frozenset({"GET", "POST"}),
+        backoff_factor=policy.backoff_factor,
+        backoff_max=policy.backoff_max,
+        backoff_jitter=policy.backoff_jitter,
+        max_retry_after=policy.retry_after_max,
+        raise_on_status=False,  # hand back the last response; we raise a named error
+        headers={"User-Agent": policy.user_agent, "Accept": "application/json"},
+        pool_maxsize=max(10, 2 * policy.concurrency),
+    )
+
+
+def make_session(
+    policy: HttpPolicy,
+    *,
+    verify: bool | str,
+    proxies: Mapping[str, str],
+    round_trips: Counter | None = None,
+    pacer: Pacer | None = None,
+) -> requests.Session:
+    """A session of the one HTTP policy for a Defender connection (msal gets one too)."""
+    return build_session(
+        session_policy(policy, verify=verify, proxies=proxies),
+        round_trips=round_trips if round_trips is not None else Counter(),
+        pacer=pacer,
+    )
 
 
 @frozen(kw_only=True)
@@ -71,7 +132,11 @@ class HttpClient:
         limiter: Limiter | None = None,
     ) -> None:
         self.policy = policy
-        self.session = make_session(policy, verify=verify, proxies=proxies, limiter=limiter)
+        self._session_policy = session_policy(policy, verify=verify, proxies=proxies)
+        self._round_trips = Counter()
+        self.session = build_session(
+            self._session_policy, round_trips=self._round_trips, pacer=limiter
+        )
         self._authorization = authorization
         self._on_unauthorized = on_unauthorized
         self._limiter = limiter
@@ -91,7 +156,11 @@ class HttpClient:
     @property
     def round_trips(self) -> int:
         """Requests that went on the wire so far, every retry included."""
-        return self.session.round_trips.value
+        return self._round_trips.value
+
+    def retry(self) -> PolicyRetry:
+        """A fresh retry of the session's policy, for failures urllib3 never sees."""
+        return make_retry(self._session_policy)
 
     def close(self) -> None:
         """Close the session's connections."""
@@ -127,7 +196,7 @@ class HttpClient:
         name = f"{method} {url}"
         # a body that is not JSON (a proxy's error page, a truncated answer) is sent again
         # a bounded number of times, like a body cut short: every request here is a read
-        retry = make_retry(self.policy)
+        retry = self.retry()
         tries = 0
         while True:
             tries += 1
@@ -161,7 +230,7 @@ class HttpClient:
         body: object,
         adapt: bool,
     ) -> requests.Response:
-        retry = make_retry(self.policy)  # for bodies cut short; the adapter has its own
+        retry = self.retry()  # for bodies cut short; the adapter has its own
         refreshed = False
         while True:
             headers = {"client-request-id": str(uuid.uuid4()), "return-client-request-id": "true"}

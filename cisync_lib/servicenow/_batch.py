@@ -12,7 +12,6 @@ import base64
 import enum
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from attrs import field, frozen
 
+from cisync_lib._http import SessionPolicy, make_retry
 from cisync_lib.errors import ServiceNowAuthError
 
 __all__ = ["BatchItem", "BatchOutcome", "BatchResult", "send_batches"]
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 #: statuses of the batch call itself meaning "this instance does not take batches"
 _REFUSED = frozenset({400, 403, 404, 405, 413, 501})
-_MAX_WAIT = 60.0
+#: seconds to wait after a 429 without a readable ``Retry-After``
+_DEFAULT_WAIT = 1.0
 
 
 class BatchOutcome(str, enum.Enum):
@@ -149,19 +150,16 @@ def _decode(serviced: Mapping[str, Any]) -> BatchResult:
     )
 
 
-def _retry_after(response: requests.Response) -> float:
-    try:
-        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), _MAX_WAIT)
-    except ValueError:
-        return 1.0
-
-
 #: lends a session for one request (the connection's pool)
 Lease = Callable[[], AbstractContextManager[requests.Session]]
 
 
 def _post_chunk(
-    lease: Lease, instance_url: str, chunk: Sequence[BatchItem], batch_id: int
+    lease: Lease,
+    instance_url: str,
+    chunk: Sequence[BatchItem],
+    batch_id: int,
+    policy: SessionPolicy,
 ) -> list[BatchResult]:
     payload = {
         "batch_request_id": str(batch_id),
@@ -183,9 +181,12 @@ def _post_chunk(
     if status in (401,):
         raise ServiceNowAuthError(instance=instance_url, status=status, detail="batch refused")
     if status == 429:
-        wait = _retry_after(response)
+        # a POST: the adapter never retries it, so the policy is asked here, the same way
+        retry = make_retry(policy)
+        wait = retry.retry_after(response.headers.get("Retry-After"))
+        wait = min(_DEFAULT_WAIT, policy.max_retry_after) if wait is None else wait
         logger.warning("the instance answered 429 to a Batch API call; waiting %.0f s", wait)
-        time.sleep(wait)  # the instance said when; the items did not run
+        retry.pause(wait)  # the instance said when (within the connection's cap); none ran
         return every(BatchOutcome.NOT_RUN, status, "rate limited")
     if status in _REFUSED:
         return every(BatchOutcome.REFUSED, status, response.text[:200])
@@ -215,6 +216,7 @@ def send_batches(
     instance_url: str,
     items: Sequence[BatchItem],
     *,
+    policy: SessionPolicy,
     chunk_size: int,
     next_id: Callable[[], int],
     retry_unserviced: int = 3,
@@ -226,6 +228,8 @@ def send_batches(
         lease: lends one of the connection's sessions for one call.
         instance_url: the instance base URL.
         items: the writes, in order.
+        policy: the connection's HTTP policy (its ``max_retry_after`` caps the
+            wait after a 429).
         chunk_size: items per Batch API call.
         next_id: gives the next ``batch_request_id``.
         retry_unserviced: extra rounds for items the instance left unserviced.
@@ -243,7 +247,7 @@ def send_batches(
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start : start + chunk_size]
             for item, result in zip(
-                chunk, _post_chunk(lease, instance_url, chunk, next_id()), strict=True
+                chunk, _post_chunk(lease, instance_url, chunk, next_id(), policy), strict=True
             ):
                 if result.outcome is BatchOutcome.NOT_RUN and attempt < retry_unserviced:
                     retry.append(item)

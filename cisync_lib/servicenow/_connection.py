@@ -14,10 +14,8 @@ import http.client
 import itertools
 import logging
 import queue
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -25,14 +23,15 @@ from typing import Any, TypeVar
 
 import attrs
 import requests
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 
+from cisync_lib._http import THROTTLE_STATUSES, Counter, make_retry
 from cisync_lib.errors import ConfigError, ServiceNowRequestError, UnsafeQueryError
 
 from . import _pysnc
 from ._auth import BasicAuth, OAuthClientCredentials, OAuthPassword, TokenAuth
 from ._batch import BatchItem, BatchResult, send_batches
-from ._http import THROTTLE_STATUSES, Counter, build_session
+from ._http import build_session, instance_policy
 from ._query import q_and, q_ge, q_gt, q_lt
 
 __all__ = ["MAX_SESSIONS", "QueryRows", "RowList", "ServiceNowConnection"]
@@ -44,8 +43,6 @@ _TABLE_PATH = re.compile(r"/api/now/(?:v\d+/)?table/([^/]+)")
 
 Row = dict[str, str]
 _T = TypeVar("_T")
-#: the longest sleep between two tries of a read, in seconds
-_MAX_READ_BACKOFF = 30.0
 
 #: more sessions than this only queue on the instance's API semaphores (4 per node)
 MAX_SESSIONS = 32
@@ -168,7 +165,6 @@ class ServiceNowConnection:
         self._short_pages = 0
         self._read_retries = retries
         self._read_retried = 0
-        self._backoff = backoff
         self._counter = Counter()
         self._throttled = Counter()
         self._batch_ids = itertools.count(1)
@@ -178,18 +174,17 @@ class ServiceNowConnection:
         self._token: TokenAuth | None = None
         self._sessions: list[requests.Session] = []
         self._clients: list[Any] = []
+        self._policy = instance_policy(
+            url,
+            verify=verify,
+            timeout=timeout,
+            proxies=proxies,
+            retries=retries,
+            backoff=backoff,
+            max_retry_after=max_retry_after,
+        )
         for _ in range(sessions):
-            session = build_session(
-                url,
-                verify=verify,
-                timeout=timeout,
-                proxies=proxies,
-                counter=self._counter,
-                throttled=self._throttled,
-                retries=retries,
-                backoff=backoff,
-                max_retry_after=max_retry_after,
-            )
+            session = build_session(self._policy, counter=self._counter, throttled=self._throttled)
             session.hooks["response"].append(self._remember)
             session.hooks["response"].append(_decode_table_reads)
             if isinstance(auth, BasicAuth):
@@ -528,6 +523,7 @@ class ServiceNowConnection:
         the same jittered exponential backoff; then the last error is raised,
         saying how many tries were made.
         """
+        retry = make_retry(self._policy)  # the adapter's policy, for what it never sees
         tries = 0
         while True:
             tries += 1
@@ -537,12 +533,13 @@ class ServiceNowConnection:
                 why = _broken_read(exc)
                 if why is None:
                     raise
-                if tries > self._read_retries:
+                try:
+                    retry = retry.increment("GET", self._url, error=ProtocolError(why))
+                except MaxRetryError:
                     detail = f"{exc.detail} (after {tries} tries)" if tries > 1 else exc.detail
                     raise attrs.evolve(exc, detail=detail, message="") from exc.__cause__
                 self._read_retried += 1
-                delay = min(self._backoff * 2 ** (tries - 1), _MAX_READ_BACKOFF)
-                delay += random.uniform(0, self._backoff)  # jitter, not a secret
+                delay = retry.get_backoff_time()
                 logger.info(
                     "%s on %s: %s; trying again in %.1f s (try %d of %d)",
                     exc.operation or "read",
@@ -552,7 +549,7 @@ class ServiceNowConnection:
                     tries + 1,
                     self._read_retries + 1,
                 )
-                time.sleep(delay)
+                retry.pause(delay)
 
     # --- single writes ----------------------------------------------------------
 
@@ -607,6 +604,7 @@ class ServiceNowConnection:
             self._leased_session,
             self._url,
             items,
+            policy=self._policy,
             chunk_size=chunk_size,
             next_id=lambda: next(self._batch_ids),
             retry_unserviced=retry_unserviced,

@@ -6,6 +6,7 @@ import attrs
 import pytest
 
 from cisync_lib import ServiceNowAuthError, ServiceNowRequestError
+from cisync_lib._http import PolicyRetry
 from cisync_lib.sandbox import FaultRule, SandboxConfig, ServiceNowOptions
 from cisync_lib.servicenow import (
     BasicAuth,
@@ -173,6 +174,34 @@ def test_batch_timeout_is_unknown(sb):
     conn = connect(sb, timeout=(5.0, 0.5))
     results = conn.batch([BatchItem(id="1", method="POST", table=TABLE, body={"name": "Z"})])
     assert results[0].outcome is BatchOutcome.UNKNOWN
+
+
+def test_a_batch_answered_429_waits_the_connections_max_retry_after_at_most(sb, monkeypatch):
+    """Retry-After on the Batch API goes through the one HTTP policy, capped by the connection."""
+    waits = []
+    monkeypatch.setattr(PolicyRetry, "pause", lambda self, seconds: waits.append(seconds))
+    rule = sb.faults.add(
+        FaultRule(
+            service="servicenow",
+            method="POST",
+            path="/api/now/v1/batch",
+            kind="status",
+            status=429,
+            retry_after=3600,
+            times=1,
+        )
+    )
+    conn = connect(sb, max_retry_after=2.5)
+    items = [
+        BatchItem(id=str(n), method="POST", table=TABLE, body={"name": f"T{n}"}) for n in (1, 2)
+    ]
+    mark = sb.request_log.mark()
+    results = conn.batch(items)
+    assert sb.faults.fired(rule) == 1
+    assert waits == [2.5]  # not the hour asked for, nor a fixed cap of its own
+    assert all(r.ok for r in results)  # the items did not run, and were sent again
+    assert sb.store.count(TABLE) == 2
+    assert sb.request_log.round_trips(path_prefix="/api/now/v1/batch", since=mark) == 2
 
 
 @pytest.mark.parametrize(

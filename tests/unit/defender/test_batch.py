@@ -11,9 +11,10 @@ from email.utils import formatdate
 import pytest
 
 from cisync_lib import DefenderHttpError, DefenderPayloadError
+from cisync_lib._http import make_retry
 from cisync_lib.defender import HttpPolicy
 from cisync_lib.defender._batch import GraphBatcher
-from cisync_lib.defender._http import Where
+from cisync_lib.defender._http import Where, session_policy
 
 ROOT = "https://graph.example"
 
@@ -27,6 +28,9 @@ class Graph:
         self.limiter = None
         self.allow, self.status, self.drop_id = allow, status, drop_id
         self.sent = []
+
+    def retry(self):
+        return make_retry(session_policy(self.policy, verify=True, proxies={}))
 
     def fetch_json(self, method, url, where, *, body=None, adapt=True, params=None):
         assert (method, url, adapt) == ("POST", ROOT + "/beta/$batch", False)

@@ -7,14 +7,26 @@ import pytest
 import requests
 from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
 
+from cisync_lib._http import PolicyRetry
+from cisync_lib._http import make_retry as _make_retry
 from cisync_lib.defender import HttpPolicy, RateLimit
 from cisync_lib.defender._config import LEGACY_HTTP_POLICY
-from cisync_lib.defender._http import _cut_short, _error_detail
+from cisync_lib.defender._http import (
+    _cut_short,
+    _error_detail,
+    make_session,
+    redact,
+    session_policy,
+)
 from cisync_lib.defender._limiter import RateLimiter, reset_shared_limiters, shared_limiter
 from cisync_lib.defender._reader import run_tasks
-from cisync_lib.defender._session import PolicyRetry, make_retry, make_session, redact
 
 POLICY = HttpPolicy(retries=4, backoff_factor=0.5, backoff_jitter=0.25, retry_after_max=7)
+
+
+def make_retry(policy, limiter=None):
+    """The retry a Defender session mounts for ``policy``."""
+    return _make_retry(session_policy(policy, verify=True, proxies={}), pacer=limiter)
 
 
 def test_retry_covers_throttling_server_errors_and_connections():
@@ -45,8 +57,8 @@ def test_backoff_is_exponential_with_jitter_and_survives_increments():
     retry = make_retry(POLICY, limiter)
     for _ in range(3):
         retry = retry.increment("GET", "/x", error=ConnectTimeoutError("slow"))
-    assert retry.limiter is limiter
-    assert retry.retry_after_cap == 7
+    assert retry.pacer is limiter
+    assert retry.max_retry_after == 7
     assert 0.5 * 2**2 <= retry.get_backoff_time() <= 0.5 * 2**2 + 0.25
     retry = retry.increment("GET", "/x", error=ReadTimeoutError(None, "/x", "read"))
     with pytest.raises(Exception, match="Max retries"):
@@ -64,8 +76,8 @@ def test_session_ignores_the_environment(monkeypatch, tmp_path):
     merged = session.merge_environment_settings("https://graph.example/x", {}, None, None, None)
     assert merged["verify"] == ca
     assert merged["proxies"] == {"https": "http://proxy:3128"}
-    assert session.default_timeout == (10.0, 60.0)
     adapter = session.get_adapter("https://graph.example/")
+    assert adapter.timeout == (10.0, 60.0)
     assert isinstance(adapter.max_retries, PolicyRetry)
     assert os.environ["REQUESTS_CA_BUNDLE"] == "/env/ca.pem"
 

@@ -7,8 +7,20 @@ import json
 import pytest
 import requests
 
+from cisync_lib._http import PolicyRetry
 from cisync_lib.servicenow import BatchItem, BatchOutcome
 from cisync_lib.servicenow._batch import send_batches
+from cisync_lib.servicenow._http import instance_policy
+
+POLICY = instance_policy(
+    "https://x",
+    verify=True,
+    timeout=(1.0, 1.0),
+    proxies=None,
+    retries=0,
+    backoff=0.0,
+    max_retry_after=5.0,
+)
 
 
 class _Response:
@@ -70,7 +82,7 @@ def test_chunks_and_encoding():
     session = _Session([_serve, _serve, _serve])
     ids = iter(range(1, 100))
     results = send_batches(
-        session, "https://x/sn", _items(5), chunk_size=2, next_id=lambda: next(ids)
+        session, "https://x/sn", _items(5), policy=POLICY, chunk_size=2, next_id=lambda: next(ids)
     )
     assert [len(c["rest_requests"]) for c in session.calls] == [2, 2, 1]
     first = session.calls[0]["rest_requests"][0]
@@ -82,7 +94,9 @@ def test_chunks_and_encoding():
 
 def test_unserviced_items_are_resent():
     session = _Session([lambda p: _serve(p, unserviced=("1",)), _serve])
-    results = send_batches(session, "https://x", _items(3), chunk_size=10, next_id=lambda: 1)
+    results = send_batches(
+        session, "https://x", _items(3), policy=POLICY, chunk_size=10, next_id=lambda: 1
+    )
     assert [len(c["rest_requests"]) for c in session.calls] == [3, 1]
     assert all(r.ok for r in results)
 
@@ -90,7 +104,13 @@ def test_unserviced_items_are_resent():
 def test_unserviced_gives_up_as_not_run():
     session = _Session([lambda p: _serve(p, unserviced=("0",))] * 2)
     results = send_batches(
-        session, "https://x", _items(1), chunk_size=10, next_id=lambda: 1, retry_unserviced=1
+        session,
+        "https://x",
+        _items(1),
+        policy=POLICY,
+        chunk_size=10,
+        next_id=lambda: 1,
+        retry_unserviced=1,
     )
     assert results[0].outcome is BatchOutcome.NOT_RUN
 
@@ -108,7 +128,13 @@ def test_unserviced_gives_up_as_not_run():
 def test_failures_are_reported_per_item(action, outcome):
     session = _Session([action])
     results = send_batches(
-        session, "https://x", _items(2), chunk_size=10, next_id=lambda: 1, retry_unserviced=0
+        session,
+        "https://x",
+        _items(2),
+        policy=POLICY,
+        chunk_size=10,
+        next_id=lambda: 1,
+        retry_unserviced=0,
     )
     assert {r.outcome for r in results} == {outcome}
 
@@ -120,7 +146,9 @@ def test_item_missing_from_answer_is_unknown():
         return resp
 
     session = _Session([partial])
-    results = send_batches(session, "https://x", _items(2), chunk_size=10, next_id=lambda: 1)
+    results = send_batches(
+        session, "https://x", _items(2), policy=POLICY, chunk_size=10, next_id=lambda: 1
+    )
     assert [r.outcome for r in results] == [BatchOutcome.SERVICED, BatchOutcome.UNKNOWN]
 
 
@@ -141,8 +169,30 @@ def test_item_error_detail():
         )
 
     results = send_batches(
-        _Session([failing]), "https://x", _items(1), chunk_size=5, next_id=lambda: 1
+        _Session([failing]), "https://x", _items(1), policy=POLICY, chunk_size=5, next_id=lambda: 1
     )
     assert not results[0].ok
     assert results[0].status == 400
     assert results[0].detail == "bad: why"
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"Retry-After": "3600"}, 5.0),  # capped at the connection's max_retry_after
+        ({"Retry-After": "2"}, 2.0),
+        ({}, 1.0),  # none given: a second
+        ({"Retry-After": "soon"}, 1.0),  # unreadable: as if none were given
+    ],
+)
+def test_a_429_waits_as_the_policy_says_then_resends(monkeypatch, headers, wait):
+    """The Batch API's 429 goes through the one HTTP policy: Retry-After read there, capped."""
+    waits = []
+    monkeypatch.setattr(PolicyRetry, "pause", lambda self, seconds: waits.append(seconds))
+    session = _Session([lambda p: _Response(429, {"error": {}}, headers), _serve])
+    results = send_batches(
+        session, "https://x", _items(2), policy=POLICY, chunk_size=10, next_id=lambda: 1
+    )
+    assert waits == [wait]
+    assert len(session.calls) == 2
+    assert all(r.ok for r in results)
