@@ -14,7 +14,7 @@ from typing import TextIO
 
 from cisync_lib.errors import ApprovalDeclinedError, ApprovalRequiredError
 from cisync_lib.sync import SyncReport
-from cisync_lib.sync._render import ACTION_LABELS
+from cisync_lib.sync._report import ACTION_LABELS
 
 from ._common import command_line
 

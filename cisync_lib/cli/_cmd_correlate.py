@@ -56,7 +56,7 @@ def register(subparsers: Any) -> None:
 def _names(args: argparse.Namespace) -> list[ObservedName]:
     from cisync_lib.correlation import ObservedName
     from cisync_lib.defender import load_snapshot
-    from cisync_lib.sync._pipeline import observed_names
+    from cisync_lib.sync._users import observed_names
 
     if args.snapshot is not None:
         data = load_snapshot(args.snapshot)

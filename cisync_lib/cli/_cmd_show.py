@@ -56,7 +56,7 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
     from datetime import datetime
 
     from cisync_lib.cmdb import DesiredState, plan_from_json
-    from cisync_lib.sync._pipeline import plan_counts, plan_rows
+    from cisync_lib.sync._report import plan_counts, plan_rows
 
     plan = plan_from_json(document.get("cmdb"), source=str(path))
     made = datetime.fromisoformat(str(document.get("created_at") or plan.created_at.isoformat()))

@@ -24,8 +24,7 @@ from cisync_lib.errors import (
     StalePlanError,
 )
 from cisync_lib.sync import SyncReport, load_deployment
-from cisync_lib.sync._pipeline import plan_counts
-from cisync_lib.sync._report import Mode, Outcome
+from cisync_lib.sync._report import Mode, Outcome, plan_counts
 
 from ._cmd_check import checked
 from ._cmd_show import PLAN_FORMAT, json_document, load_saved

@@ -21,21 +21,16 @@ Example::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+from ._build import job_from_config
 from ._checks import KeySpec
 from ._deploy import DEFAULT_STATE_DIR, DeploymentConfig, load_deployment
+from ._job import Destination, JobProgress, SyncJob
 from ._keys import CONNECTION_KEYS, CORRELATION_KEYS, DEPLOYMENT_SCHEMA, DESTINATION_KEYS, SYNC_KEYS
 from ._report import REPORT_VERSION, GuardDecision, SyncReport, UnmatchedUser
 from ._sandbox_config import write_sandbox_config
 from ._secrets import SECRET_KEYS, Secrets, env_var_name, load_secrets
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
 from ._template import EXAMPLE_CONFIG, EXAMPLE_SECRETS
-
-if TYPE_CHECKING:
-    from ._build import job_from_config
-    from ._job import Destination, JobProgress, SyncJob
 
 __all__ = [
     "CONNECTION_KEYS",
@@ -66,19 +61,3 @@ __all__ = [
     "load_secrets",
     "write_sandbox_config",
 ]
-
-# the job pulls in the Defender client (msal, requests) and the CMDB writer (pysnc):
-# load them on first use, so reading a config or a report (``cisync settings``) stays quick
-_LAZY = {
-    "Destination": "._job",
-    "JobProgress": "._job",
-    "SyncJob": "._job",
-    "job_from_config": "._build",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)

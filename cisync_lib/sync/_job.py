@@ -1,4 +1,9 @@
-"""A sync job: read Defender, correlate users, plan against the CMDB, and apply only when asked."""
+"""A sync job: read Defender, correlate users, plan against the CMDB, and apply only when asked.
+
+One sync run is one concept, and it lives here whole: the destination it writes
+to, the write lock, the phases (read, correlate, read the CMDB, plan, apply),
+and the report each run returns.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,21 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
-from attrs import frozen
+import filelock
+from attrs import field, frozen
 
 from cisync_lib._records import SnUser
 from cisync_lib.cmdb import (
+    ApplyProgress,
+    ApplyResult,
     CmdbConfig,
     CurrentState,
     DesiredState,
@@ -26,44 +34,138 @@ from cisync_lib.cmdb import (
     RunState,
     RunStateStore,
     WritePath,
+    apply,
     make_plan,
     prefetch_state,
     read_state,
 )
 from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
-from cisync_lib.errors import CisyncError, ConfigError
-from cisync_lib.servicenow import q_in
+from cisync_lib.errors import CisyncError, ConfigError, GuardRefusedError, JobLockedError
+from cisync_lib.servicenow import ServiceNowConnection, q_in
 from cisync_lib.settings import (
     ConnectionSettings,
     EffectiveSettings,
+    Environment,
     RelationshipKind,
     available_relationships,
     check_relationships,
 )
 
-from ._apply import apply_plan
-from ._base_report import base_report
-from ._destination import Destination, JobProgress
-from ._lock import job_lock
-from ._partial import RecordingDirectory, Unevaluated, unevaluated
-from ._pipeline import (
-    destination_warnings,
-    guard_decisions,
-    job_warnings,
+from ._factory import build_correlator
+from ._report import Mode, SyncReport, guard_decisions, plan_counts, plan_rows
+from ._specs import CorrelationSpec
+from ._users import (
+    RecordingDirectory,
+    Unevaluated,
     links_from,
     matching_summary,
     observed_names,
+    unevaluated,
     unmatched_users,
 )
-from ._report import Mode, SyncReport
-from ._specs import CorrelationSpec
 
-__all__ = ["Destination", "JobProgress", "SyncJob"]  # Destination, JobProgress: re-exported
+__all__ = ["Destination", "JobProgress", "SyncJob"]
 
 logger = logging.getLogger(__name__)
 
 RUN_STATE_FILE = "cmdb-run-state.json"
+#: the state folder's write lock (one writer per destination and state folder)
+LOCK_FILE = "apply.lock"
+
+
+class JobProgress(Protocol):
+    """Told how far each phase of a job has got (the CLI draws progress bars from it)."""
+
+    def __call__(self, phase: str, done: int, total: int | None, /) -> None:
+        """Report progress.
+
+        Args:
+            phase: ``read``, ``correlate``, ``read_cmdb``, ``plan`` or ``apply``.
+            done: units done so far.
+            total: units in all, when known.
+        """
+
+
+@frozen(kw_only=True)
+class Destination:
+    """A ServiceNow instance a job writes into, tagged TEST or PROD.
+
+    Attributes:
+        name: the destination's name (as in the deployment config).
+        environment: which settings apply to jobs into it.
+        connection: the instance.
+    """
+
+    name: str
+    environment: Environment = field(converter=Environment)
+    connection: ServiceNowConnection = field(eq=False, repr=False)
+
+    def warnings(self) -> tuple[str, ...]:
+        """Warnings about the connection (TLS verification turned off)."""
+        session = getattr(self.connection, "session", None)
+        if getattr(session, "verify", True) is False:
+            env = self.environment.value.upper()
+            return (
+                f"TLS certificate verification is OFF for {env} destination {self.name!r}: "
+                "anyone on the network path can read and change what this sync sends and "
+                "receives; set ca_bundle instead of verify = false",
+            )
+        return ()
+
+
+@contextmanager
+def _job_lock(state_dir: Path | None, *, destination: str, wait: float) -> Iterator[None]:
+    """Hold the state folder's write lock for the duration of the block.
+
+    The lock is an operating-system lock (``flock``/``LockFileEx`` through
+    :mod:`filelock`) on ``<state folder>/apply.lock``: the system releases it
+    when the holding process ends, even by ``kill -9``, so a crash never
+    leaves a stale lock behind. A job without a state folder keeps its run
+    state in memory and takes no lock.
+
+    Args:
+        state_dir: the job's state folder (``None``: no lock).
+        destination: the destination's name, for the message.
+        wait: seconds to wait for another run to finish before refusing.
+
+    Raises:
+        JobLockedError: another run held the lock for longer than ``wait``; nothing written.
+        ConfigError: the state folder cannot be created or written.
+    """
+    if state_dir is None:
+        yield
+        return
+    path = state_dir / LOCK_FILE
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(path, timeout=wait)
+        lock.acquire()
+    except filelock.Timeout:
+        raise JobLockedError(lock_file=str(path), destination=destination, waited=wait) from None
+    except OSError as exc:
+        raise ConfigError(
+            file=str(state_dir),
+            key="sync.state_dir",
+            problem=f"cannot use the state folder ({exc.strerror or exc}); nothing was written",
+        ) from exc
+    logger.debug("holding %s", path)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _written_counts(result: ApplyResult) -> dict[str, int]:
+    """Writes made per action key (the keys of the plan's counts)."""
+    return {
+        "create_app": result.apps_created,
+        "update_app": result.apps_updated,
+        "retire_app": result.apps_retired,
+        "add_link": result.links_added,
+        "remove_link": result.links_removed,
+        "create_vendor": result.vendors_created,
+    }
 
 
 @frozen(kw_only=True)
@@ -149,8 +251,6 @@ class SyncJob:
         if isinstance(correlation, Correlator):
             self.correlator = correlation
         else:
-            from ._factory import build_correlator
-
             self.correlator = build_correlator(correlation or CorrelationSpec())
         base = cmdb or CmdbConfig(write_path=WritePath(write_path))
         self.cmdb_config = base.with_settings(self.effective)
@@ -214,8 +314,8 @@ class SyncJob:
             prepared = self._prepare("apply", force=force)
             if confirm is not None:
                 confirm(prepared.report)
-            return apply_plan(
-                self, prepared.plan, prepared.report, force=force, state=prepared.state
+            return self._apply_plan(
+                prepared.plan, prepared.report, force=force, state=prepared.state
             )
 
     def apply(
@@ -250,16 +350,16 @@ class SyncJob:
                 problem=f"the plan adds {len(plan.add_links)} user link(s) but this job does not "
                 f"select {RelationshipKind.USER_USES_APP.value!r}; plan again",
             )
-        report = base_report(self, "apply", started=datetime.now(timezone.utc), plan=plan)
+        report = self._plan_report("apply", started=datetime.now(timezone.utc), plan=plan)
         with self._write_lock():
             if confirm is not None:
                 confirm(report)
-            return apply_plan(self, plan, report, force=force)
+            return self._apply_plan(plan, report, force=force)
 
     # --- phases -----------------------------------------------------------------
 
     def _write_lock(self) -> AbstractContextManager[None]:
-        return job_lock(self.state_dir, destination=self.destination.name, wait=self.lock_wait)
+        return _job_lock(self.state_dir, destination=self.destination.name, wait=self.lock_wait)
 
     @property
     def _run_state_store(self) -> RunStateStore | None:
@@ -464,8 +564,7 @@ class SyncJob:
             # so is this plan wherever it is applied (a saved plan keeps it)
             plan = attrs.evolve(plan, partial=unknown.to_dict(plan.held_links))
         after = self._requests()
-        report = base_report(
-            self,
+        report = self._plan_report(
             mode,
             started=started,
             plan=plan,
@@ -502,8 +601,126 @@ class SyncJob:
             },
             warnings=(
                 *plan.warnings,
-                *job_warnings(self.relationships, desired, self.state_dir),
-                *destination_warnings(self.destination),
+                *self._warnings(desired),
+                *self.destination.warnings(),
             ),
         )
         return _Prepared(data=data, desired=desired, state=state, plan=plan, report=report)
+
+    # --- the report and the apply -------------------------------------------------
+
+    def _warnings(self, desired: DesiredState) -> tuple[str, ...]:
+        """Warnings about how the job is set up (not about the data)."""
+        found = []
+        if RelationshipKind.USER_USES_APP in self.relationships and not desired.sync_users:
+            found.append("user links selected but not synced (allow_user_sync is off)")
+        if self.state_dir is None:
+            found.append("no state folder: grace periods are kept in memory for this job only")
+        return tuple(found)
+
+    def _plan_report(
+        self,
+        mode: Mode,
+        *,
+        started: datetime,
+        plan: Plan,
+        desired: DesiredState | None = None,
+        people: Mapping[str, SnUser] | None = None,
+        ci_names: Mapping[str, str] | None = None,
+    ) -> SyncReport:
+        """The report of a plan, before anything is applied.
+
+        ``people`` (``sys_user`` sys_id -> user) and ``ci_names`` (CI sys_id -> name) put
+        names next to the sys_ids of the planned changes, for people reviewing them.
+        """
+        return SyncReport(
+            connection=self.settings.connection,
+            destination=self.destination.name,
+            environment=self.destination.environment.value,
+            mode=mode,
+            outcome="planned",
+            started_at=started,
+            finished_at=datetime.now(timezone.utc),
+            relationships=tuple(r.value for r in self.relationships),
+            settings={
+                name: {"value": item.value, "source": item.source}
+                for name, item in self.effective.values.items()
+            },
+            counts=plan_counts(plan),
+            actions=plan_rows(plan, desired or DesiredState(), people=people, ci_names=ci_names),
+            guard=guard_decisions(plan.guard, force=False),
+            plan_fingerprint=plan.fingerprint,
+            warnings=(*plan.warnings, *self.destination.warnings()),
+            plan=plan,
+            # a plan that left users unevaluated makes its run partial, even applied later
+            partial=plan.partial,
+        )
+
+    def _apply_plan(
+        self,
+        plan: Plan,
+        report: SyncReport,
+        *,
+        force: bool,
+        state: CurrentState | None = None,
+    ) -> SyncReport:
+        """Apply ``plan`` and return ``report`` completed with what was written.
+
+        A refusal by the blast-radius guard is not an exception here: the report
+        comes back with outcome ``refused`` and nothing written.
+
+        Raises:
+            StalePlanError: the instance changed since the plan was made (``state`` not given).
+            ApplyError: some writes failed; the rest were applied.
+        """
+        conn = self.destination.connection
+        timings = dict(report.timings)
+        before = conn.request_count
+        throttled = int(getattr(conn, "throttled", 0))
+        start = time.perf_counter()
+
+        def progress(p: ApplyProgress) -> None:
+            if p.phase != "check":
+                self._tell("apply", p.done, p.total)
+
+        store = self._run_state_store
+        try:
+            result = apply(
+                plan,
+                conn,
+                self.cmdb_config,
+                on_stale="refuse",
+                state=state,
+                run_state=store,
+                force=force,
+                progress=progress,
+            )
+        except GuardRefusedError as exc:
+            return attrs.evolve(
+                report,
+                mode="apply",
+                outcome="refused",
+                error=str(exc),
+                guard=guard_decisions(plan.guard, force=False),
+                finished_at=datetime.now(timezone.utc),
+            )
+        if store is None:
+            self._memory_state = result.plan.run_state.committed()
+        timings["apply"] = time.perf_counter() - start
+        requests = dict(report.requests)
+        requests["servicenow"] = requests.get("servicenow", 0) + (conn.request_count - before)
+        throttled = int(getattr(conn, "throttled", 0)) - throttled
+        if throttled:
+            requests["servicenow_throttled"] = requests.get("servicenow_throttled", 0) + throttled
+        return attrs.evolve(
+            report,
+            mode="apply",
+            outcome="partial" if report.partial else "applied",
+            counts=plan_counts(result.plan),
+            written=_written_counts(result),
+            guard=guard_decisions(result.plan.guard, force=force),
+            timings=timings,
+            requests=requests,
+            finished_at=datetime.now(timezone.utc),
+            plan=result.plan,
+        )

@@ -27,6 +27,7 @@ import certifi
 import requests
 from attrs import frozen
 
+from cisync_lib.cmdb import ire_preflight
 from cisync_lib.errors import (
     CisyncError,
     CmdbSetupError,
@@ -428,8 +429,6 @@ def _rel_type(conn: ServiceNowConnection, cmdb: Any, users: bool) -> CheckItem:
 
 def ire_check(conn: ServiceNowConnection, cmdb: Any) -> CheckItem:
     """The IRE data source and identification rule (only for ``write_path = "ire"``)."""
-    from cisync_lib.cmdb import ire_preflight
-
     name = "IRE data source and identification rule"
     try:
         ire_preflight(conn, cmdb)

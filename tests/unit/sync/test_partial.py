@@ -6,7 +6,7 @@ import pytest
 
 from cisync_lib import CisyncError
 from cisync_lib.sync import SyncReport
-from cisync_lib.sync._partial import Unevaluated
+from cisync_lib.sync._users import Unevaluated
 
 NOW = datetime(2026, 12, 6, 2, 15, tzinfo=timezone.utc)
 

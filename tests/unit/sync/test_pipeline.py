@@ -7,7 +7,8 @@ import pytest
 from cisync_lib import SnUser
 from cisync_lib.cmdb import GuardReport
 from cisync_lib.correlation import Correlator, InMemoryUserDirectory
-from cisync_lib.sync._pipeline import guard_decisions, links_from, unmatched_users
+from cisync_lib.sync._report import guard_decisions
+from cisync_lib.sync._users import links_from, unmatched_users
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""What a run could not evaluate: users whose ``sys_user`` lookup failed or was hidden by ACLs.
+"""The users of a run: what to correlate, the links made, who went unmatched, what is unknown.
 
 A run that could not look up some users does not know whether those users
 still use their apps. Their links are *unknown*, not absent: the planner keeps
@@ -9,21 +9,114 @@ a one-line summary of what was left undone and the counts behind it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from attrs import frozen
 
-from cisync_lib.correlation import DirectoryResult, FetchRequest, MatchResult, Status
+from cisync_lib.correlation import (
+    CorrelationReport,
+    DirectoryResult,
+    FetchRequest,
+    MatchResult,
+    ObservedName,
+    Status,
+)
+from cisync_lib.defender import DefenderData
 from cisync_lib.typing import UserDirectory
 
-__all__ = ["RecordingDirectory", "Unevaluated", "unevaluated"]
+from ._report import UnmatchedUser
+
+__all__ = [
+    "RecordingDirectory",
+    "Unevaluated",
+    "links_from",
+    "matching_summary",
+    "observed_names",
+    "unevaluated",
+    "unmatched_users",
+]
 
 _STATUS = re.compile(r"\bHTTP (\d{3})\b")
 #: failures the connection tries again before giving up (so "after N tries" is true)
 _RETRIED = frozenset(
     {"HTTP 429", "HTTP 500", "HTTP 502", "HTTP 503", "HTTP 504", "no answer", "malformed answer"}
 )
+
+
+def observed_names(
+    data: DefenderData, app_ids: Iterable[str]
+) -> tuple[list[ObservedName], list[str]]:
+    """Every user identifier of the given apps, with the app each was seen in.
+
+    Returns:
+        The names and, at the same index, the app id each belongs to.
+    """
+    names: list[ObservedName] = []
+    owners: list[str] = []
+    # a local logon on a device is likelier in an endpoint-based (Defender for Endpoint) stream
+    endpoint = {s.id for s in data.streams if s.is_endpoint}
+    for app_id in app_ids:
+        merged = data.app(app_id)
+        app_name = merged.app.name if merged is not None else app_id
+        for user in data.users.get(app_id, ()):
+            names.append(
+                ObservedName(
+                    raw=user.identifier,
+                    anonymized=user.anonymized,
+                    context={
+                        "app": app_name,
+                        "stream": user.stream_id,
+                        **({"endpoint": "true"} if user.stream_id in endpoint else {}),
+                    },
+                )
+            )
+            owners.append(app_id)
+    return names, owners
+
+
+def links_from(results: Sequence[MatchResult], owners: Sequence[str]) -> dict[str, set[str]]:
+    """App id -> ``sys_user`` sys_ids of its matched users (one result per input name)."""
+    links: dict[str, set[str]] = {}
+    for result, app_id in zip(results, owners, strict=True):
+        if result.status is Status.MATCHED and result.user is not None:
+            links.setdefault(app_id, set()).add(result.user.sys_id)
+    return links
+
+
+def unmatched_users(
+    results: Sequence[MatchResult], owners: Sequence[str], app_names: Mapping[str, str]
+) -> tuple[UnmatchedUser, ...]:
+    """One entry per distinct identifier that was not matched, with the apps it used."""
+    apps: dict[int, dict[str, None]] = {}
+    first: dict[int, MatchResult] = {}
+    for result, app_id in zip(results, owners, strict=True):
+        if result.status is Status.MATCHED:
+            continue
+        first.setdefault(id(result), result)
+        apps.setdefault(id(result), {})[app_names.get(app_id, app_id)] = None
+    out = []
+    for key, result in first.items():
+        suggestion = result.suggestion
+        out.append(
+            UnmatchedUser(
+                identifier=result.parsed.normalized,
+                status=result.status.value,
+                reason=result.reason.value,
+                message=result.message,
+                apps=tuple(apps[key]),
+                occurrences=result.occurrences,
+                raw_examples=result.raw_examples or (result.input.raw,),
+                suggestion=(suggestion.email or suggestion.user_name) if suggestion else "",
+            )
+        )
+    return tuple(out)
+
+
+def matching_summary(results: Iterable[MatchResult]) -> dict[str, Any]:
+    """The correlation summary of distinct results (one result object per identifier)."""
+    distinct = list({id(r): r for r in results}.values())
+    return CorrelationReport.from_results(distinct).summary().as_dict()
 
 
 class RecordingDirectory:
