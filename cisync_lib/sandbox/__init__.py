@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from ._faults import FAULT_KINDS, FaultInjector, FaultRule
     from ._gate import GateStats, TransactionGate
     from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
-    from ._sandbox import Sandbox
-    from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService, ServiceBuilder
+    from ._sandbox import SERVICE_BUILDERS, Sandbox
+    from ._service import SandboxContext, SandboxService, ServiceBuilder
     from ._tenant import (
         PERIOD_DAYS,
         TENANT_SIZES,
@@ -93,10 +93,10 @@ _LAZY = {
     "RequestInfo": "._log",
     "RequestLog": "._log",
     "RequestRecord": "._log",
-    "SERVICE_BUILDERS": "._services",
-    "SandboxContext": "._services",
-    "SandboxService": "._services",
-    "ServiceBuilder": "._services",
+    "SERVICE_BUILDERS": "._sandbox",
+    "SandboxContext": "._service",
+    "SandboxService": "._service",
+    "ServiceBuilder": "._service",
     "PERIOD_DAYS": "._tenant",
     "TENANT_SIZES": "._tenant",
     "ExpectedOutcome": "._tenant",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING
+from types import MappingProxyType, TracebackType
+from typing import Literal
 
 import attrs
 
@@ -18,17 +19,29 @@ from ._faults import FaultInjector
 from ._gate import TransactionGate
 from ._log import RequestLog
 from ._middleware import ServiceMiddleware
-from ._sandbox_defender import DefenderAccess
 from ._server import HttpsServer
-from ._services import SERVICE_BUILDERS, SandboxContext, SandboxService
+from ._service import SandboxContext, SandboxService, ServiceBuilder
+from ._tenant import GeneratedTenant, SnapshotTenant
 from ._tls import TlsMaterial, make_tls
+from .defender import ClientCertificate, EntraService, GraphService, MdcaService
+from .defender._tokens import GRAPH_AUDIENCE, MDCA_APP_ID, RESOURCES
+from .servicenow import ServiceNowService, ServiceNowStore
 
-if TYPE_CHECKING:
-    from .servicenow import ServiceNowService, ServiceNowStore
-
-__all__ = ["Sandbox"]
+__all__ = ["SERVICE_BUILDERS", "Sandbox"]
 
 logger = logging.getLogger(__name__)
+
+#: the builder of every known service, by name (``SandboxConfig.services`` picks them).
+#: Adding a service: write a class satisfying ``SandboxService`` whose constructor takes a
+#: ``SandboxContext``, add it here and its name to ``SERVICE_NAMES``.
+SERVICE_BUILDERS: Mapping[str, ServiceBuilder] = MappingProxyType(
+    {
+        "servicenow": ServiceNowService,
+        "entra": EntraService,
+        "graph": GraphService,
+        "mdca": MdcaService,
+    }
+)
 
 
 @attrs.frozen
@@ -37,7 +50,7 @@ class _Running:
     server: HttpsServer
 
 
-class Sandbox(DefenderAccess):
+class Sandbox:
     """A local ServiceNow instance (and, with part 2, a Defender tenant) over real HTTPS.
 
     Use it as a context manager::
@@ -193,8 +206,6 @@ class Sandbox(DefenderAccess):
     # --- ServiceNow -----------------------------------------------------------------
 
     def _servicenow(self) -> ServiceNowService:
-        from .servicenow import ServiceNowService
-
         service = self.service("servicenow")
         assert isinstance(service, ServiceNowService)
         return service
@@ -243,3 +254,80 @@ class Sandbox(DefenderAccess):
     def store(self) -> ServiceNowStore:
         """Direct access to the ServiceNow data, bypassing HTTP (the tests' oracle)."""
         return self._servicenow().store
+
+    # --- Defender: Entra, Graph and the legacy API ------------------------------------
+
+    def _entra(self) -> EntraService:
+        service = self.service("entra")
+        assert isinstance(service, EntraService)
+        return service
+
+    def _mdca(self) -> MdcaService:
+        service = self.service("mdca")
+        assert isinstance(service, MdcaService)
+        return service
+
+    @property
+    def authority(self) -> str:
+        """The msal authority, ``https://127.0.0.1:PORT/<tenant_id>``."""
+        return f"{self.url('entra')}/{self._entra().tenant_id}"
+
+    @property
+    def tenant_id(self) -> str:
+        """The Entra tenant id (a GUID)."""
+        return self._entra().tenant_id
+
+    @property
+    def client_id(self) -> str:
+        """The registered app's client id."""
+        return self._entra().client_id
+
+    @property
+    def client_secret(self) -> str:
+        """The registered app's client secret."""
+        return self._entra().client_secret
+
+    @property
+    def client_certificate(self) -> ClientCertificate:
+        """The certificate registered on the app (PEM key and cert, thumbprint, PFX)."""
+        return self._entra().certificate
+
+    @property
+    def graph_url(self) -> str:
+        """Graph's base URL, ``https://127.0.0.1:PORT`` (append ``/beta/security/...``)."""
+        return self.url("graph")
+
+    @property
+    def graph_scope(self) -> str:
+        """The scope Graph tokens must be requested for."""
+        return "https://graph.microsoft.com/.default"
+
+    @property
+    def mdca_url(self) -> str:
+        """The legacy REST API's base URL, ``https://127.0.0.1:PORT/api``."""
+        return f"{self.url('mdca')}/api"
+
+    @property
+    def mdca_token(self) -> str:
+        """The legacy REST API token (``Authorization: Token <key>``)."""
+        return self._mdca().token
+
+    @property
+    def tenant(self) -> GeneratedTenant | SnapshotTenant | None:
+        """The tenant served: generated (``size``), from a file (``tenant``), or ``None``."""
+        return self._require_context().tenant()
+
+    def issue_access_token(
+        self, resource: Literal["graph", "mdca"] = "graph", *, lifetime: int | None = None
+    ) -> str:
+        """Mint an access token directly, e.g. an expired one (negative ``lifetime``) for tests.
+
+        Args:
+            resource: ``graph`` or ``mdca`` (the Cloud App Security resource).
+            lifetime: seconds of validity; the configured lifetime when ``None``.
+        """
+        entra = self._entra()
+        key = GRAPH_AUDIENCE if resource == "graph" else MDCA_APP_ID
+        return entra.tokens.issue(
+            client_id=entra.client_id, resource=RESOURCES[key], lifetime=lifetime
+        )

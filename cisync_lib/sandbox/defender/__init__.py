@@ -3,7 +3,6 @@
 from ._certs import ClientCertificate
 from ._entra import EntraService
 from ._graph import GraphService
-from ._load import UserStore, load_sys_users, sys_user_values
 from ._mdca import MdcaService
 
 __all__ = [
@@ -11,7 +10,4 @@ __all__ = [
     "EntraService",
     "GraphService",
     "MdcaService",
-    "UserStore",
-    "load_sys_users",
-    "sys_user_values",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from werkzeug.wrappers import Request, Response
 
 from cisync_lib.sandbox._server import WsgiApp
-from cisync_lib.sandbox._services import SandboxContext
+from cisync_lib.sandbox._service import SandboxContext
 
 from ._certs import ClientCertificate, load_or_make_certificate
 from ._entra_checks import Refusal, check_assertion, missing, refusal_response, resource_for

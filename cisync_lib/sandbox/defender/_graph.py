@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from cisync_lib import SandboxError
 from cisync_lib.sandbox._log import RequestInfo
 from cisync_lib.sandbox._server import WsgiApp
-from cisync_lib.sandbox._services import SandboxContext
+from cisync_lib.sandbox._service import SandboxContext
 
 from . import _graph_json as gj
 from ._graph_batch import BatchStep, order_steps, parse_batch

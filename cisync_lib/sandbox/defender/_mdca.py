@@ -20,7 +20,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from cisync_lib.sandbox._server import WsgiApp
-from cisync_lib.sandbox._services import SandboxContext
+from cisync_lib.sandbox._service import SandboxContext
 
 from ._http import json_response, request_info, serve
 from ._mdca_apps import LegacyError, discovered_apps, legacy_stream

@@ -7,14 +7,12 @@ every run and a state folder never collects duplicates.
 
 from __future__ import annotations
 
-import hashlib
-
 from cisync_lib.sandbox._config import ServiceNowOptions
 
-from ._schema import SYSTEM_COLUMNS
 from ._store import ServiceNowStore
+from ._values import stable_id
 
-__all__ = ["REL_TYPES", "USER_REL_TYPES", "seed_baseline", "stable_id"]
+__all__ = ["REL_TYPES", "USER_REL_TYPES", "seed_baseline"]
 
 #: cmdb_rel_type names with the sys_ids found in several public sources.
 REL_TYPES = {
@@ -70,11 +68,6 @@ _CHOICES: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
-def stable_id(*key: str) -> str:
-    """A sys_id derived from a natural key (same on every run)."""
-    return hashlib.md5(":".join(key).encode(), usedforsecurity=False).hexdigest()
-
-
 def _ensure(store: ServiceNowStore, table: str, values: dict[str, str]) -> None:
     if store.get(table, values["sys_id"]) is None:
         store.insert_row(table, values)
@@ -108,7 +101,7 @@ def seed_baseline(store: ServiceNowStore, options: ServiceNowOptions) -> None:
                     "sequence": str(sequence), "language": "en",
                 })  # fmt: skip
         _seed_identifier(store, options)
-        seed_dictionary(store)
+        store.describe_schema()
 
 
 def _seed_identifier(store: ServiceNowStore, options: ServiceNowOptions) -> None:
@@ -128,28 +121,3 @@ def _seed_identifier(store: ServiceNowStore, options: ServiceNowOptions) -> None
         "criterion_attributes": rule, "priority": "100", "active": "true",
     })  # fmt: skip
     store.update_row("cmdb_identifier_entry", entry, {"criterion_attributes": rule})
-
-
-def seed_dictionary(store: ServiceNowStore) -> None:
-    """Describe every table and column in ``sys_db_object`` and ``sys_dictionary``."""
-    schema = store.schema
-    with store.lock:
-        for table in schema.tables:
-            _ensure(store, "sys_db_object", {
-                "sys_id": stable_id("sys_db_object", table.name), "name": table.name,
-                "label": table.label,
-                "super_class": stable_id("sys_db_object", table.parent) if table.parent else "",
-                "is_extendable": "true" if table.name in ("cmdb_ci", "sys_user") else "false",
-            })  # fmt: skip
-            display = schema.display_column(table.name)
-            own = (*SYSTEM_COLUMNS, *table.columns) if table.parent is None else table.columns
-            for column in own:
-                _ensure(store, "sys_dictionary", {
-                    "sys_id": stable_id("sys_dictionary", table.name, column.name),
-                    "name": table.name, "element": column.name, "column_label": column.label,
-                    "internal_type": column.type, "reference": column.reference or "",
-                    "max_length": str(column.max_length), "default_value": column.default,
-                    "display": "true" if column.name == display else "false",
-                    "choice": "3" if column.choice else "",
-                    "read_only": "true" if column.name.startswith("sys_") else "false",
-                })  # fmt: skip

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 from cisync_lib.sandbox._config import ServiceNowOptions
 
-from ._baseline import stable_id
 from ._store import ServiceNowStore
+from ._values import stable_id
 
 __all__ = ["ADMIN_SYS_ID", "DEMO_TABLE_ROWS", "PDI_TABLES", "seed_demo"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from cisync_lib import SandboxError
 from cisync_lib.sandbox._gate import TransactionGate
 from cisync_lib.sandbox._server import WsgiApp
-from cisync_lib.sandbox._services import SandboxContext
+from cisync_lib.sandbox._service import SandboxContext
 
 from ._app import ServiceNowApp
 from ._auth import Users
@@ -17,6 +17,7 @@ from ._demo_data import seed_demo
 from ._demo_tables import demo_tables
 from ._http import JSON, error_bytes
 from ._store import ServiceNowStore
+from ._tenant_users import load_sys_users
 
 __all__ = ["ServiceNowService", "ServiceNowStore"]
 
@@ -50,6 +51,9 @@ class ServiceNowService:
             seed_baseline(self.store, options)
             if demo:
                 seed_demo(self.store, options)
+            tenant = context.tenant()
+            if tenant is not None:
+                load_sys_users(self.store, tenant)
         except SandboxError:
             self.store.close()
             raise

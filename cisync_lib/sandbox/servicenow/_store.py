@@ -22,7 +22,7 @@ from ._query import Condition, Invalid, parse_query
 from ._schema import SYSTEM_COLUMNS, Column, Schema, Table
 from ._sql import compile_query
 from ._tables import baseline_tables
-from ._values import GIVEN_SYS_ID, RecordExistsError, normalize, to_text
+from ._values import GIVEN_SYS_ID, RecordExistsError, normalize, stable_id, to_text
 
 __all__ = ["RecordExistsError", "Selection", "ServiceNowStore", "to_text"]
 
@@ -97,9 +97,39 @@ class ServiceNowStore:
 
     def _describe(self) -> None:
         if self.schema.has("sys_dictionary"):
-            from ._baseline import seed_dictionary  # the baseline builds on this module
+            self.describe_schema()
 
-            seed_dictionary(self)
+    def describe_schema(self) -> None:
+        """Describe every table and column in ``sys_db_object`` and ``sys_dictionary``.
+
+        Rows get sys_ids derived from the table and column names and are added only
+        where missing, so a state folder never collects duplicates.
+        """
+        schema = self.schema
+        with self.lock:
+            for table in schema.tables:
+                self._ensure("sys_db_object", {
+                    "sys_id": stable_id("sys_db_object", table.name), "name": table.name,
+                    "label": table.label,
+                    "super_class": stable_id("sys_db_object", table.parent) if table.parent else "",
+                    "is_extendable": "true" if table.name in ("cmdb_ci", "sys_user") else "false",
+                })  # fmt: skip
+                display = schema.display_column(table.name)
+                own = (*SYSTEM_COLUMNS, *table.columns) if table.parent is None else table.columns
+                for column in own:
+                    self._ensure("sys_dictionary", {
+                        "sys_id": stable_id("sys_dictionary", table.name, column.name),
+                        "name": table.name, "element": column.name, "column_label": column.label,
+                        "internal_type": column.type, "reference": column.reference or "",
+                        "max_length": str(column.max_length), "default_value": column.default,
+                        "display": "true" if column.name == display else "false",
+                        "choice": "3" if column.choice else "",
+                        "read_only": "true" if column.name.startswith("sys_") else "false",
+                    })  # fmt: skip
+
+    def _ensure(self, table: str, values: dict[str, str]) -> None:
+        if self.get(table, values["sys_id"]) is None:
+            self.insert_row(table, values)
 
     def _check(self, table: str) -> None:
         if not self.schema.has(table):

@@ -18,6 +18,7 @@ from ._query import Condition, Invalid
 from ._schema import Column, Table
 from ._shape import Shaper
 from ._store import RecordExistsError
+from ._tables import baseline_tables
 
 __all__ = ["record", "collection"]
 
@@ -175,8 +176,6 @@ def _grow(instance: Instance, table: str, payload: dict[str, Any]) -> None:
 
 
 def _baseline_names() -> frozenset[str]:
-    from ._tables import baseline_tables
-
     return frozenset(t.name for t in baseline_tables())
 
 

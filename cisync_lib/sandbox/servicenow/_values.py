@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -9,13 +10,18 @@ from cisync_lib import SandboxError
 
 from ._schema import Column
 
-__all__ = ["GIVEN_SYS_ID", "SYS_ID", "RecordExistsError", "normalize", "to_text"]
+__all__ = ["GIVEN_SYS_ID", "SYS_ID", "RecordExistsError", "normalize", "stable_id", "to_text"]
 
 #: a sys_id as an instance generates it: 32 lowercase hexadecimal characters.
 SYS_ID = re.compile(r"[0-9a-f]{32}")
 #: a sys_id a caller may give (stored exactly as given): up to 32 characters that
 #: survive a URL path segment (no whitespace, ``/``, ``?``, ``#``, ``%`` or ``\``).
 GIVEN_SYS_ID = re.compile(r"[^\s/?#%\\]{1,32}")
+
+
+def stable_id(*key: str) -> str:
+    """A sys_id derived from a natural key (same on every run, so no duplicates pile up)."""
+    return hashlib.md5(":".join(key).encode(), usedforsecurity=False).hexdigest()
 
 
 class RecordExistsError(SandboxError):

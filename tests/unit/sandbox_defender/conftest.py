@@ -6,7 +6,7 @@ import pytest
 from werkzeug.test import Client
 
 from cisync_lib.sandbox import DefenderOptions, FaultInjector, RequestLog, SandboxConfig
-from cisync_lib.sandbox._services import SandboxContext
+from cisync_lib.sandbox._service import SandboxContext
 from cisync_lib.sandbox.defender import EntraService, GraphService, MdcaService
 
 

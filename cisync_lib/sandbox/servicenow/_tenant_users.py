@@ -1,25 +1,13 @@
-"""Loading a generated tenant's ``sys_user`` rows into the sandbox's ServiceNow store."""
+"""Loading the served tenant's ``sys_user`` rows into the sandbox's ServiceNow store."""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 from cisync_lib import SnUser
 from cisync_lib.sandbox._tenant import ServedTenant
 
-__all__ = ["UserStore", "load_sys_users", "sys_user_values"]
+from ._store import ServiceNowStore
 
-
-class UserStore(Protocol):
-    """The part of the ServiceNow store API (contract 4.2) the loader needs."""
-
-    def query(self, table: str, encoded_query: str = "") -> list[dict[str, str]]:
-        """The rows matching an encoded query."""
-        ...
-
-    def insert(self, table: str, values: dict[str, str]) -> str:
-        """Insert a row and return its sys_id."""
-        ...
+__all__ = ["load_sys_users", "sys_user_values"]
 
 
 def sys_user_values(user: SnUser) -> dict[str, str]:
@@ -37,7 +25,7 @@ def sys_user_values(user: SnUser) -> dict[str, str]:
     return values
 
 
-def load_sys_users(store: UserStore, tenant: ServedTenant) -> int:
+def load_sys_users(store: ServiceNowStore, tenant: ServedTenant) -> int:
     """Insert the tenant's users that the store does not hold yet (a state folder keeps them).
 
     Returns:

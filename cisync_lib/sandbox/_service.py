@@ -1,15 +1,12 @@
-"""What a sandbox service is, what it gets at start, and the builders of the known services.
+"""What a sandbox service is and what it gets when the sandbox builds it.
 
-Adding a service (part 2 adds ``entra``, ``graph`` and ``mdca``) takes two steps:
-
-1. write a class satisfying :class:`SandboxService` whose constructor takes a
-   :class:`SandboxContext` (it can reach services started before it through
-   ``context.services``, e.g. Graph checking tokens that Entra issued);
-2. add one entry to :data:`SERVICE_BUILDERS` below and its name to
-   ``SandboxConfig.services`` (or the default).
-
-The sandbox then serves it over HTTPS on its own port, behind the request log
-and the fault-injection middleware, and merges its ``connection_info``.
+A service is a class satisfying :class:`SandboxService` whose constructor takes a
+:class:`SandboxContext` (it can reach services started before it through
+``context.services``, e.g. Graph checking tokens that Entra issued). The sandbox
+serves it over HTTPS on its own port, behind the request log and the
+fault-injection middleware, and merges its ``connection_info``: the known services
+are listed in ``_sandbox.SERVICE_BUILDERS``, and ``Sandbox.mount`` serves one of
+your own.
 """
 
 from __future__ import annotations
@@ -20,8 +17,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import Protocol
 
 import attrs
 
@@ -29,12 +25,10 @@ from ._config import SandboxConfig
 from ._faults import FaultInjector
 from ._log import RequestLog
 from ._server import WsgiApp
+from ._tenant import GeneratedTenant, SnapshotTenant, generate_tenant
+from ._tls import TlsMaterial
 
-if TYPE_CHECKING:
-    from ._tenant import GeneratedTenant, SnapshotTenant
-    from ._tls import TlsMaterial
-
-__all__ = ["SERVICE_BUILDERS", "SandboxContext", "SandboxService", "ServiceBuilder"]
+__all__ = ["SandboxContext", "SandboxService", "ServiceBuilder"]
 
 
 class SandboxService(Protocol):
@@ -123,8 +117,6 @@ class SandboxContext:
             return None
         with self._secrets_lock:
             if self._tenant is None:
-                from ._tenant import SnapshotTenant, generate_tenant
-
                 if self.config.tenant is not None:
                     self._tenant = SnapshotTenant.load(self.config.tenant)
                 else:
@@ -133,46 +125,5 @@ class SandboxContext:
             return self._tenant
 
 
+#: what builds a service: a class (or function) taking the context, e.g. ``GraphService``.
 ServiceBuilder = Callable[[SandboxContext], SandboxService]
-
-
-def _servicenow(context: SandboxContext) -> SandboxService:
-    from .servicenow import ServiceNowService
-
-    service = ServiceNowService(context)
-    tenant = context.tenant()
-    if tenant is not None:
-        from .defender import UserStore, load_sys_users
-
-        # the store satisfies the loader's protocol (contract 4.2: get / insert)
-        load_sys_users(cast("UserStore", service.store), tenant)
-    return service
-
-
-def _entra(context: SandboxContext) -> SandboxService:
-    from .defender import EntraService
-
-    return EntraService(context)
-
-
-def _graph(context: SandboxContext) -> SandboxService:
-    from .defender import GraphService
-
-    return GraphService(context)
-
-
-def _mdca(context: SandboxContext) -> SandboxService:
-    from .defender import MdcaService
-
-    return MdcaService(context)
-
-
-#: the builder of every known service, by name.
-SERVICE_BUILDERS: Mapping[str, ServiceBuilder] = MappingProxyType(
-    {
-        "servicenow": _servicenow,
-        "entra": _entra,
-        "graph": _graph,
-        "mdca": _mdca,
-    }
-)
