@@ -73,10 +73,13 @@ def benchmarks(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check."""
-    session.install(*CONSTRAINTS, "ruff>=0.6")
+    """Ruff lint and format check, and the import contracts (layers, public API, no cycle)."""
+    # import-linter checks the [tool.importlinter] contracts in pyproject.toml; it reads the
+    # package's source, so the package is installed (without extras: nothing is imported)
+    session.install(*CONSTRAINTS, "ruff>=0.6", "import-linter>=2.17", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session(python=PYTHON)

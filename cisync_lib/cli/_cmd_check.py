@@ -44,6 +44,7 @@ def register(subparsers: Any) -> None:
 
 
 def _check(args: argparse.Namespace, out: Output) -> int:
+    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
     from cisync_lib.sync import job_from_config
     from cisync_lib.sync._preflight import CheckItem, run_checks
 
@@ -84,6 +85,7 @@ def checked(args: argparse.Namespace, job: SyncJob) -> Iterator[None]:
     Raises:
         PreflightError: a quick check failed, or a network/auth failure of the run.
     """
+    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
     from cisync_lib.sync._diagnose import from_error
     from cisync_lib.sync._preflight import quick_check
 

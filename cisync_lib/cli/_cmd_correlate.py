@@ -54,6 +54,7 @@ def register(subparsers: Any) -> None:
 
 
 def _names(args: argparse.Namespace) -> list[ObservedName]:
+    # lazy: CLI start-up time (the Defender reader loads msal)
     from cisync_lib.correlation import ObservedName
     from cisync_lib.defender import load_snapshot
     from cisync_lib.sync._users import observed_names
@@ -70,6 +71,7 @@ def _names(args: argparse.Namespace) -> list[ObservedName]:
 
 
 def _correlate(args: argparse.Namespace, out: Output) -> int:
+    # lazy: CLI start-up time (the directory loads pysnc)
     from cisync_lib.correlation import CorrelationReport, ServiceNowUserDirectory
     from cisync_lib.sync._factory import build_correlator, build_servicenow
     from cisync_lib.sync._preflight import check_ca_bundles, quick_servicenow_check

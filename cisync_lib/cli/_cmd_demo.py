@@ -100,9 +100,11 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
         shutil.rmtree(args.state)
         out.text(f"Removed {args.state}; starting over.")
     size, seed = _choose(args)
+    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
     from cisync_lib.sync import job_from_config
     from cisync_lib.sync._sandbox_config import write_sandbox_config
 
+    # lazy: the sandbox is an optional extra
     try:
         from cisync_lib.sandbox import SERVICE_NAMES, Sandbox, SandboxConfig
     except ImportError as exc:  # pragma: no cover - depends on the environment

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import html
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +55,7 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
     if isinstance(document.get("report"), dict):
         return SyncReport.from_dict(document["report"], source=f"{path}: report")
     # a plan saved before plans carried their report: rebuild the rows from the plan
-    from datetime import datetime
-
+    # lazy: CLI start-up time (the CMDB planner loads pysnc)
     from cisync_lib.cmdb import DesiredState, plan_from_json
     from cisync_lib.sync._report import plan_counts, plan_rows
 
@@ -139,8 +140,6 @@ def render_text(saved: Saved, *, limit: int | None) -> str:
 
 def render_html(saved: Saved, *, limit: int | None) -> str:
     """A self-contained HTML page: the report's tables and the review."""
-    import html
-
     review = html.escape(saved.report.review(limit=limit))
     return (
         "<!doctype html><meta charset=utf-8><title>cisync "

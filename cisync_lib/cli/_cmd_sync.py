@@ -145,6 +145,7 @@ def _yes_option(parser: Any) -> None:
 
 
 def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -> SyncJob:
+    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
     from cisync_lib.sync import job_from_config
 
     config = load_deployment(args.config)
@@ -357,6 +358,7 @@ def _with_saved_names(report: SyncReport, path: Path) -> SyncReport:
 
 
 def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:
+    # lazy: CLI start-up time (the CMDB planner loads pysnc)
     from cisync_lib.cmdb import plan_to_json
 
     plan = report.plan
@@ -377,6 +379,7 @@ def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:
 
 
 def _read_plan(path: Path, job: SyncJob) -> Plan:
+    # lazy: CLI start-up time (the CMDB planner loads pysnc)
     from cisync_lib.cmdb import plan_from_json
 
     try:

@@ -223,6 +223,7 @@ class Output:
         if not self.interactive:
             yield lambda _phase, _done, _total: None
             return
+        # lazy: rich comes with the optional extra `cli`
         try:
             from rich.console import Console
             from rich.progress import (

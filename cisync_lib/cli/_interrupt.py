@@ -121,7 +121,7 @@ class WriteSession:
         total = plan.write_count
         again = command_line(self.args, command="apply", keep_plan=False)
         try:
-            from cisync_lib.cmdb import count_written
+            from cisync_lib.cmdb import count_written  # lazy: CLI start-up time (pysnc)
 
             counts = count_written(plan, job.destination.connection, job.cmdb_config)
         except (CisyncError, KeyboardInterrupt) as exc:

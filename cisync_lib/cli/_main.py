@@ -82,6 +82,7 @@ def _complete(parser: argparse.ArgumentParser) -> None:
     """
     if "_ARGCOMPLETE" not in os.environ:
         return
+    # lazy: argcomplete is an optional extra (`completion`), needed only while completing
     try:
         import argcomplete
     except ImportError:  # the extra is not installed: no completion, nothing else changes

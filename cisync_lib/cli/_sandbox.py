@@ -55,6 +55,7 @@ def _ports(services: tuple[str, ...], first: int) -> dict[str, int]:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Start the sandbox, print its connection details and serve until interrupted."""
+    # lazy: the sandbox is an optional extra
     try:
         from cisync_lib.sandbox import Sandbox, SandboxConfig
     except ImportError as exc:  # pragma: no cover - depends on the environment
