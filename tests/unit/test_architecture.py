@@ -50,8 +50,6 @@ LAZY_REASONS = {
 #: set. Never add to it: remove the cycle, or give the import its reason.
 UNEXPLAINED_LOCAL_IMPORTS = frozenset(
     {
-        # corr: closes the alias map <-> YAML cycle
-        ("correlation/_aliasmap.py", "._aliasyaml"),
         # http: slow to import, only a PFX credential needs it (reason given in prose)
         ("defender/_credentials.py", "cryptography.hazmat.primitives.serialization"),
         # sandbox: the registry loads the services, which register themselves in it
@@ -111,9 +109,25 @@ def test_every_top_level_module_is_in_a_layer() -> None:
     }
     graph = grimp.build_graph("cisync_lib", exclude_type_checking_imports=True)
     top_level = set(graph.find_children("cisync_lib"))
-    # outside the layers on purpose: the sandbox (a test instance the library never imports,
-    # contract "no-sandbox-in-library") and the version string everything may read
+    # outside the layers on purpose: the sandbox, a test instance the library never imports
+    # (contract "no-sandbox-in-library")
     assert top_level - named == {"cisync_lib.sandbox"}
+
+
+@pytest.mark.parametrize("contract", ["cli-public-api", "sandbox-public-api"])
+def test_every_private_core_module_is_forbidden_to_the_cli_and_the_sandbox(contract: str) -> None:
+    # wildcards cannot say "cisync_lib._*", so the core's private modules are listed by name:
+    # a new one must join both lists
+    forbidden = _contracts()[contract]["forbidden_modules"]
+    assert isinstance(forbidden, list)
+    graph = grimp.build_graph("cisync_lib", exclude_type_checking_imports=True)
+    private = {
+        module
+        for module in graph.find_children("cisync_lib")
+        if module.rsplit(".", 1)[1].startswith("_")
+    }
+    assert private - set(forbidden) == set()
+    assert "cisync_lib.*.*" in forbidden  # every module inside a subpackage
 
 
 def _write(path: Path, text: str) -> None:
