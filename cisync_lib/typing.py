@@ -11,6 +11,8 @@ and ``isinstance`` works for the runtime-checkable ones. What you may implement:
 * :class:`UserDirectory`: where ``sys_user`` candidates come from (the library
   ships an in-memory and a ServiceNow one). :class:`QueryConnection` is what the
   ServiceNow directory needs of a connection.
+* :class:`JobProgress`: told how far each phase of a sync job has got (pass it as
+  ``SyncJob(progress=...)`` or ``job_from_config(..., progress=...)``).
 
 The records these Protocols exchange (``ParsedName``, ``LookupKey``,
 ``StrategyOutcome``, ``FetchRequest``, ``DirectoryResult``, ...) are concrete
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CandidateIndex",
+    "JobProgress",
     "QueryConnection",
     "Strategy",
     "StrategyFactory",
@@ -171,3 +174,24 @@ class QueryConnection(Protocol):
             page_size: rows per page (default: the connection's).
         """
         ...
+
+
+class JobProgress(Protocol):
+    """Told how far each phase of a sync job has got (the CLI draws progress bars from it).
+
+    Example::
+
+        def show(phase: str, done: int, total: int | None) -> None:
+            print(phase, done, total or "?")
+
+        job = job_from_config(config, "test", progress=show)
+    """
+
+    def __call__(self, phase: str, done: int, total: int | None, /) -> None:
+        """Report progress.
+
+        Args:
+            phase: ``read``, ``correlate``, ``read_cmdb``, ``plan`` or ``apply``.
+            done: units done so far.
+            total: units in all, when known.
+        """

@@ -22,40 +22,31 @@ Example::
 from __future__ import annotations
 
 from ._build import job_from_config
-from ._checks import KeySpec
-from ._deploy import DEFAULT_STATE_DIR, DeploymentConfig, load_deployment
-from ._job import Destination, JobProgress, SyncJob
-from ._keys import CONNECTION_KEYS, CORRELATION_KEYS, DEPLOYMENT_SCHEMA, DESTINATION_KEYS, SYNC_KEYS
+from ._deploy import DeploymentConfig, load_deployment
+from ._job import Destination, SyncJob
 from ._report import REPORT_VERSION, GuardDecision, SyncReport, UnmatchedUser
 from ._sandbox_config import write_sandbox_config
-from ._secrets import SECRET_KEYS, Secrets, env_var_name, load_secrets
+from ._secrets import Secrets, load_secrets
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
 from ._template import EXAMPLE_CONFIG, EXAMPLE_SECRETS
 
+# what an embedder needs: the job, its report, the deployment config and its secrets.
+# The config's key declarations (KeySpec, *_KEYS, DEPLOYMENT_SCHEMA) are private; the
+# progress callback's Protocol (JobProgress) lives in cisync_lib.typing.
 __all__ = [
-    "CONNECTION_KEYS",
-    "CORRELATION_KEYS",
-    "DEFAULT_STATE_DIR",
-    "DEPLOYMENT_SCHEMA",
-    "DESTINATION_KEYS",
     "EXAMPLE_CONFIG",
     "EXAMPLE_SECRETS",
     "REPORT_VERSION",
-    "SECRET_KEYS",
-    "SYNC_KEYS",
     "CorrelationSpec",
     "DeploymentConfig",
     "Destination",
     "DestinationSpec",
     "GuardDecision",
-    "JobProgress",
-    "KeySpec",
     "Secrets",
     "SourceSpec",
     "SyncJob",
     "SyncReport",
     "UnmatchedUser",
-    "env_var_name",
     "job_from_config",
     "load_deployment",
     "load_secrets",

@@ -8,10 +8,11 @@ import attrs
 
 from cisync_lib.cmdb import CmdbConfig, WritePath
 from cisync_lib.settings import Environment, require_consent
+from cisync_lib.typing import JobProgress
 
 from ._deploy import DeploymentConfig
 from ._factory import build_correlator, build_servicenow, build_source
-from ._job import Destination, JobProgress, SyncJob
+from ._job import Destination, SyncJob
 from ._preflight import check_ca_bundles
 from ._secrets import Secrets
 

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import filelock
@@ -51,6 +51,7 @@ from cisync_lib.settings import (
     available_relationships,
     check_relationships,
 )
+from cisync_lib.typing import JobProgress
 
 from ._factory import build_correlator
 from ._report import Mode, SyncReport, guard_decisions, plan_counts, plan_rows
@@ -65,26 +66,13 @@ from ._users import (
     unmatched_users,
 )
 
-__all__ = ["Destination", "JobProgress", "SyncJob"]
+__all__ = ["Destination", "SyncJob"]
 
 logger = logging.getLogger(__name__)
 
 RUN_STATE_FILE = "cmdb-run-state.json"
 #: the state folder's write lock (one writer per destination and state folder)
 LOCK_FILE = "apply.lock"
-
-
-class JobProgress(Protocol):
-    """Told how far each phase of a job has got (the CLI draws progress bars from it)."""
-
-    def __call__(self, phase: str, done: int, total: int | None, /) -> None:
-        """Report progress.
-
-        Args:
-            phase: ``read``, ``correlate``, ``read_cmdb``, ``plan`` or ``apply``.
-            done: units done so far.
-            total: units in all, when known.
-        """
 
 
 @frozen(kw_only=True)

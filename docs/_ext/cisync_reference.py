@@ -23,7 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-from cisync_lib.sync import KeySpec
+from cisync_lib.sync._checks import KeySpec
 
 
 def _cell(text: str) -> str:
@@ -91,14 +91,13 @@ class ConfigReference(_RstDirective):
 
     def lines(self) -> list[str]:
         """One section per table, then the settings and the secrets."""
-        from cisync_lib.sync import (
+        from cisync_lib.sync._keys import (
             CONNECTION_KEYS,
             CORRELATION_KEYS,
             DESTINATION_KEYS,
-            SECRET_KEYS,
             SYNC_KEYS,
-            env_var_name,
         )
+        from cisync_lib.sync._secrets import SECRET_KEYS, env_var_name
 
         headers, widths = ("Key", "Accepts", "Default", "Meaning"), "16 22 14 48"
         out: list[str] = []

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from cisync_lib import ConfigError
-from cisync_lib.sync import env_var_name, load_secrets
-from cisync_lib.sync._secrets import is_secret_key
+from cisync_lib.sync import load_secrets
+from cisync_lib.sync._secrets import env_var_name, is_secret_key
 
 
 def test_environment_variable_wins_over_the_file(tmp_path):
