@@ -52,23 +52,10 @@ UNEXPLAINED_LOCAL_IMPORTS = frozenset(
     {
         # http: slow to import, only a PFX credential needs it (reason given in prose)
         ("defender/_credentials.py", "cryptography.hazmat.primitives.serialization"),
-        # sandbox: the registry loads the services, which register themselves in it
-        ("sandbox/_services.py", "._tenant"),
-        ("sandbox/_services.py", ".servicenow"),
-        ("sandbox/_services.py", ".defender"),
-        ("sandbox/_sandbox.py", ".servicenow"),
-        ("sandbox/_sandbox_defender.py", ".defender"),
-        ("sandbox/_sandbox_defender.py", ".defender._tokens"),
         # sandbox: slow to import, only a sandbox started with a tenant file needs it (prose)
         ("sandbox/_tenant/_file.py", "cisync_lib.defender"),
         # sandbox: the pytest plugin stays light until a fixture is used (reason in prose)
         ("sandbox/_pytest_plugin.py", "cisync_lib.sandbox"),
-        # sandbox: closes the store <-> baseline cycle
-        ("sandbox/servicenow/_store.py", "._baseline"),
-        ("sandbox/servicenow/_table_api.py", "._tables"),
-        # sync: the job builds its correlator through the factory
-        ("sync/_job.py", "._factory"),
-        ("sync/_preflight.py", "cisync_lib.cmdb"),
     }
 )
 
@@ -175,17 +162,8 @@ def test_a_deliberate_violation_of_each_contract_breaks_it(tmp_path: Path) -> No
     print(out)  # the proof, for `pytest -s`
 
 
-def _cycle_breakers_allowed() -> set[tuple[str, str]]:
-    ignored = _contracts()["acyclic"].get("ignore_imports", [])
-    assert isinstance(ignored, list)
-    return {tuple(part.strip() for part in line.split("->")) for line in ignored}  # type: ignore[misc]
-
-
 def test_no_runtime_import_cycle() -> None:
     graph = grimp.build_graph("cisync_lib", exclude_type_checking_imports=True)
-    # the contract's known offenders (emptied by the integrator): the same list in one place
-    for importer, imported in _cycle_breakers_allowed():
-        graph.remove_import(importer=importer, imported=imported)
     cycles = set()
     for importer in sorted(graph.modules):
         for imported in graph.find_modules_directly_imported_by(importer):
