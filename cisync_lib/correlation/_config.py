@@ -95,6 +95,10 @@ def _folded_set(value: Iterable[str]) -> frozenset[str]:
     return frozenset(fold(v).strip() for v in value)
 
 
+def _names(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
 def _check_policy(_inst: object, _attr: object, value: str) -> None:
     if value not in _POLICIES:
         raise ConfigError(
@@ -157,9 +161,7 @@ class CorrelatorConfig:
     placeholders: frozenset[str] = field(default=DEFAULT_PLACEHOLDERS, converter=_folded_set)
     keyed_threshold: int = field(default=1000, validator=_check_positive)
     chunk_size: int = field(default=100, validator=_check_positive)
-    strategies: tuple[str, ...] | None = field(
-        default=None, converter=attrs.converters.optional(tuple)
-    )
+    strategies: tuple[str, ...] | None = field(default=None, converter=_names)
 
     @classmethod
     def from_mapping(

@@ -25,14 +25,14 @@ from ._diff import SettingChange, SettingDiff
 from ._file import SettingsFile, load_settings
 from ._registry import SETTINGS, Environment, SettingSpec
 from ._relationships import RelationshipKind, available_relationships, check_relationships
-from ._schema import ConfigSchema, ValueCheck, check_kind
+from ._schema import ConnectionTable, SettingsDocument
 from ._values import EffectiveSettings, EffectiveValue, Override, Source
 
 __all__ = [
     "CONSENT_STATEMENT",
     "SETTINGS",
-    "ConfigSchema",
     "ConnectionSettings",
+    "ConnectionTable",
     "Consent",
     "ConsentRecord",
     "EffectiveSettings",
@@ -43,11 +43,10 @@ __all__ = [
     "SettingChange",
     "SettingDiff",
     "SettingSpec",
+    "SettingsDocument",
     "SettingsFile",
     "Source",
-    "ValueCheck",
     "available_relationships",
-    "check_kind",
     "check_relationships",
     "load_settings",
     "missing_consent",

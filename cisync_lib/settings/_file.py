@@ -8,9 +8,9 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-import attrs
 import tomlkit
 from attrs import field, frozen
 from tomlkit.exceptions import ParseError, TOMLKitError
@@ -24,7 +24,8 @@ from ._diff import SettingChange
 from ._edit import apply_changes
 from ._lines import dotted, key_lines, line_of
 from ._registry import Environment
-from ._schema import DEPRECATED_KINDS, ConfigSchema, parse_document
+from ._schema import CONVERTER, DEPRECATED_KINDS, SettingsDocument
+from ._strict import structure_config
 
 __all__ = ["SettingsFile", "load_settings"]
 
@@ -75,7 +76,7 @@ def _read(path: Path, *, missing_ok: bool) -> str:
 
 @frozen(kw_only=True)
 class SettingsFile:
-    """A settings file as loaded: the connections' settings, their consent logs, and the text.
+    """A settings file as loaded: the typed document, the connections' settings, and the text.
 
     Load with :func:`load_settings`; change a :class:`ConnectionSettings`
     and give it to :meth:`save` with a :class:`Consent`. The object is
@@ -83,40 +84,62 @@ class SettingsFile:
 
     Attributes:
         path: where the file lives.
-        connections: each connection's settings, by connection name.
-        consent_logs: each connection's consent log, oldest first.
-        schema: the extra keys and tables the file may hold.
+        document: the whole file, structured into its document class
+            (:class:`SettingsDocument` or the subclass it was loaded with).
         text: the file's text as loaded (empty for a file that does not exist yet).
+        connections: each connection's settings, by connection name (from ``document``).
+        consent_logs: each connection's consent log, oldest first (from ``document``).
     """
 
     path: Path = field(converter=Path)
-    connections: Mapping[str, ConnectionSettings]
-    consent_logs: Mapping[str, tuple[ConsentRecord, ...]]
-    schema: ConfigSchema = field(factory=ConfigSchema)
+    document: SettingsDocument = field(factory=SettingsDocument)
     text: str = field(default="", repr=False)
+
+    connections: Mapping[str, ConnectionSettings] = field(init=False, repr=False, eq=False)
+    consent_logs: Mapping[str, tuple[ConsentRecord, ...]] = field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        # the settings model of each connection, built once from the typed tables
+        tables = self.document.connections
+        settings = {
+            name: ConnectionSettings(connection=name, overrides=table.settings)
+            for name, table in tables.items()
+        }
+        logs = {name: table.consent_log for name, table in tables.items()}
+        object.__setattr__(self, "connections", MappingProxyType(settings))
+        object.__setattr__(self, "consent_logs", MappingProxyType(logs))
 
     @classmethod
     def parse(
-        cls, text: str, *, path: str | os.PathLike[str], schema: ConfigSchema | None = None
+        cls,
+        text: str,
+        *,
+        path: str | os.PathLike[str],
+        document_type: type[SettingsDocument] = SettingsDocument,
     ) -> SettingsFile:
         """Validate TOML text as the settings file at ``path`` (which is not read).
+
+        Args:
+            text: the file's text.
+            path: the file's path, named in errors.
+            document_type: the document class to structure the file into (another
+                layer's subclass when the file holds its configuration too).
 
         Raises:
             ConfigError: a TOML syntax error, or an unknown key, wrong type or
                 value not allowed; the message names the file, the dotted key,
                 the line when known and the allowed values.
         """
-        file = cls._parse(text, path=path, schema=schema)
+        file = cls._parse(text, path=path, document_type=document_type)
         _warn_deprecated(str(path), text, file.data)
         return file
 
     @classmethod
     def _parse(
-        cls, text: str, *, path: str | os.PathLike[str], schema: ConfigSchema | None
+        cls, text: str, *, path: str | os.PathLike[str], document_type: type[SettingsDocument]
     ) -> SettingsFile:
         # parse() without the deprecation warnings (a save re-reads what it wrote)
         where = str(path)
-        schema = schema or ConfigSchema()
         try:
             data: dict[str, Any] = tomlkit.parse(text).unwrap()
         except ParseError as exc:
@@ -124,22 +147,19 @@ class SettingsFile:
             raise ConfigError(file=where, line=exc.line, problem=problem) from exc
         except TOMLKitError as exc:  # e.g. a key defined twice, found after parsing
             raise ConfigError(file=where, problem=f"invalid TOML: {exc}") from exc
-        try:
-            parsed = parse_document(data, schema)
-        except ConfigError as exc:
-            line = line_of(key_lines(text), exc.key) if exc.key else None
-            raise attrs.evolve(exc, file=where, line=line, message="") from None
-        return cls(
-            path=Path(path),
-            connections=parsed.connections,
-            consent_logs=parsed.consent_logs,
-            schema=schema,
+        document = structure_config(
+            data,
+            document_type,
+            file=where,
             text=text,
+            converter=CONVERTER,
+            unknown=document_type.explain_unknown,
         )
+        return cls(path=Path(path), document=document, text=text)
 
     @property
     def data(self) -> dict[str, Any]:
-        """The whole file as plain values (a fresh copy), for layers that extend the schema."""
+        """The whole file as plain values (a fresh copy), e.g. to show or export it."""
         data: dict[str, Any] = tomlkit.parse(self.text).unwrap()
         return data
 
@@ -223,7 +243,7 @@ class SettingsFile:
         apply_changes(document, settings.connection, changes, consent)
         text = document.as_string()
         # never write what could not be loaded back
-        saved = SettingsFile._parse(text, path=self.path, schema=self.schema)
+        saved = SettingsFile._parse(text, path=self.path, document_type=type(self.document))
         try:
             write_atomic(self.path, text)
         except OSError as exc:
@@ -239,14 +259,18 @@ class SettingsFile:
 
 
 def load_settings(
-    path: str | os.PathLike[str], *, schema: ConfigSchema | None = None, missing_ok: bool = False
+    path: str | os.PathLike[str],
+    *,
+    document_type: type[SettingsDocument] = SettingsDocument,
+    missing_ok: bool = False,
 ) -> SettingsFile:
     """Load and validate a settings file.
 
     Args:
         path: the TOML file.
-        schema: the extra keys and tables to accept (another layer's
-            configuration in the same file); by default only the settings
+        document_type: the document class the file is structured into: a
+            subclass of :class:`SettingsDocument` when another layer's
+            configuration lives in the same file; by default only the settings
             layout and each connection's ``kind``.
         missing_ok: treat a missing file as empty (to create it by saving).
 
@@ -256,4 +280,4 @@ def load_settings(
             message names the file, the dotted key, the line and the allowed values.
     """
     text = _read(Path(path), missing_ok=missing_ok)
-    return SettingsFile.parse(text, path=path, schema=schema)
+    return SettingsFile.parse(text, path=path, document_type=document_type)

@@ -1,261 +1,169 @@
-"""What a settings file may contain, and turning its plain values into the settings model.
+"""What a settings file contains, as typed tables the strict converter structures.
 
-The file is also the deployment config of a sync (which adds keys to each
-``[connections.<name>]`` table and tables of its own at the top level), so
-the allowed keys are not fixed here: a :class:`ConfigSchema` lists the extra
-keys and tables another layer accepts, each with a check. Anything neither
-this module nor the schema knows is an error.
+The file is also the deployment config of a sync, which adds keys to each
+``[connections.<name>]`` table and tables of its own at the top level: that
+layer subclasses :class:`ConnectionTable` and :class:`SettingsDocument` and
+gives its document class to :func:`~cisync_lib.settings.load_settings`.
+Anything the document class does not declare is an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+import typing
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Literal
 
 import attrs
+import cattrs
 from attrs import field, frozen
+from cattrs.errors import IterableValidationError, IterableValidationNote
 
 from cisync_lib.errors import ConfigError
 
-from ._connection import ConnectionSettings
 from ._consent import ConsentRecord
-from ._lines import Part, dotted
-from ._registry import SETTINGS, Environment, describe_found, known_setting
+from ._registry import SETTINGS, Environment, describe_found
+from ._strict import make_config_converter, rename_keys, with_note
 from ._values import Override
 
 __all__ = [
+    "CONVERTER",
     "DEPRECATED_KINDS",
     "SOURCE_KINDS",
-    "ConfigSchema",
-    "ParsedSettings",
-    "ValueCheck",
-    "check_kind",
-    "parse_document",
+    "ConnectionTable",
+    "SettingsDocument",
+    "SourceKind",
 ]
 
-_RESERVED_CONNECTION_KEYS = ("settings", "consent_log")
-_OVERRIDE_KEYS = ("override", "value")
-_LOG_KEYS = ("by", "at", "environment", "changes", "statement")
-_ENVIRONMENTS = " | ".join(env.value for env in Environment)
-
-
-class ValueCheck(Protocol):
-    """Checks the value of one extra key or table a :class:`ConfigSchema` allows."""
-
-    def __call__(self, key: str, value: object, /) -> None:
-        """Raise :class:`~cisync_lib.ConfigError` (key, problem, allowed) if unacceptable.
-
-        Args:
-            key: the dotted key of ``value`` (extend it for nested keys:
-                ``f"{key}.url"``); the loader adds the file and line.
-            value: the plain Python value (dicts, lists, str, int, ...).
-        """
-
-
 #: ``kind`` values of a source connection, named after the API the source reads.
-SOURCE_KINDS = ("graph", "legacy", "snapshot")
+SourceKind = Literal["graph", "legacy", "snapshot"]
+SOURCE_KINDS: tuple[str, ...] = typing.get_args(SourceKind)
 #: Old spellings still accepted, with a deprecation warning, and what they mean now.
-DEPRECATED_KINDS: Mapping[str, str] = MappingProxyType({"mdca": "graph"})
+DEPRECATED_KINDS: Mapping[str, SourceKind] = MappingProxyType({"mdca": "graph"})
+
+_OVERRIDE_SHAPE = "{ override = true | false, value = ... }"
 
 
-def check_kind(key: str, value: object, /) -> None:
-    """Accept the connection's ``kind``: ``"graph"``, ``"legacy"`` or ``"snapshot"``.
-
-    ``"mdca"`` is a deprecated alias of ``"graph"``: it is accepted here, and the
-    loader warns about it (naming the file, line and key).
-    """
-    if value not in SOURCE_KINDS and value not in DEPRECATED_KINDS:
+def _kind(value: object, _: object) -> SourceKind:
+    if isinstance(value, str) and value in DEPRECATED_KINDS:
+        return DEPRECATED_KINDS[value]  # the loader warns about the old spelling
+    if value not in SOURCE_KINDS:
         raise ConfigError(
-            key=key,
             problem=f"unknown kind {describe_found(value)}",
             allowed=" | ".join(f'"{kind}"' for kind in SOURCE_KINDS),
         )
+    return typing.cast(SourceKind, value)  # one of SourceKind's values, checked just above
 
 
-def _frozen_checks(checks: Mapping[str, ValueCheck]) -> Mapping[str, ValueCheck]:
-    return MappingProxyType(dict(checks))
+def _overrides(converter: cattrs.Converter) -> typing.Callable[[object, Any], object]:
+    # one environment's table: each key a registered setting, each value checked by its rules
+    def structure(value: object, _: object) -> Mapping[str, Override]:
+        if not isinstance(value, dict):
+            raise ConfigError(problem=f"expected a table, got {describe_found(value)}")
+        out: dict[str, Override] = {}
+        errors: list[Exception] = []
+        for name, raw in value.items():
+            try:
+                spec = SETTINGS.get(name)
+                if spec is None:
+                    raise ConfigError(problem="unknown setting", allowed=", ".join(SETTINGS))
+                if not isinstance(raw, dict):
+                    found = describe_found(raw)
+                    raise ConfigError(
+                        problem=f"expected {_OVERRIDE_SHAPE}, got {found}", allowed=spec.allowed
+                    )
+                override = converter.structure(raw, Override)
+                out[name] = attrs.evolve(override, value=spec.validate(override.value))
+            except Exception as exc:  # every setting's problem is collected
+                note = IterableValidationNote(f"@ key {name!r}", name, Override)
+                errors.append(with_note(exc, note))
+        if errors:
+            raise IterableValidationError("while structuring settings", errors, Mapping)
+        return MappingProxyType(out)
+
+    return structure
+
+
+def _is_overrides(t: object) -> bool:
+    return typing.get_origin(t) in (Mapping, typing.Mapping) and typing.get_args(t) == (
+        str,
+        Override,
+    )
+
+
+#: The strict converter of settings files and of the deployment config built on them.
+CONVERTER = make_config_converter()
+CONVERTER.register_structure_hook_func(_is_overrides, _overrides(CONVERTER))
+CONVERTER.register_structure_hook_func(lambda t: t == SourceKind, _kind)
+rename_keys(Override, {"enabled": "override"})
+_consent_record = CONVERTER.get_structure_hook(ConsentRecord)
+
+
+def _logged(value: object, t: Any) -> ConsentRecord:
+    record: ConsentRecord = _consent_record(value, t)
+    if not record.by.strip():
+        raise ConfigError(
+            key="by", problem=f"expected a non-empty string, got {describe_found('')}"
+        )
+    return record
+
+
+CONVERTER.register_structure_hook(ConsentRecord, _logged)
+
+
+def _no_overrides() -> Mapping[Environment, Mapping[str, Override]]:
+    return MappingProxyType({})
 
 
 @frozen(kw_only=True)
-class ConfigSchema:
-    """The keys a settings file accepts beyond the connection settings themselves.
+class ConnectionTable:
+    """A ``[connections.<name>]`` table as the settings layer reads it.
 
     Attributes:
-        connection_keys: extra keys of each ``[connections.<name>]`` table,
-            with their checks (``kind`` by default).
-        tables: top-level keys besides ``connections``, with their checks.
+        kind: the API the source reads: ``graph``, ``legacy`` or ``snapshot``
+            (``"mdca"`` in the file is a deprecated alias of ``graph``).
+        settings: per environment, the stored overrides by setting name.
+        consent_log: the connection's consent log, oldest first.
     """
 
-    connection_keys: Mapping[str, ValueCheck] = field(
-        factory=lambda: {"kind": check_kind}, converter=_frozen_checks
+    kind: SourceKind = field(
+        default="graph",
+        metadata={
+            "doc": 'Where Defender data comes from, named after the API read: ``"graph"`` '
+            '(Microsoft Graph, recommended), ``"legacy"`` (the Defender for Cloud Apps REST '
+            'API) or ``"snapshot"`` (a saved snapshot file). ``"mdca"`` is a deprecated alias '
+            'of ``"graph"``: it still loads, with a warning naming the file and key.',
+            "default": '"graph"',
+        },
     )
-    tables: Mapping[str, ValueCheck] = field(factory=dict, converter=_frozen_checks)
+    settings: Mapping[Environment, Mapping[str, Override]] = field(factory=_no_overrides)
+    consent_log: tuple[ConsentRecord, ...] = ()
 
-    def extend(
-        self,
-        *,
-        connection_keys: Mapping[str, ValueCheck] | None = None,
-        tables: Mapping[str, ValueCheck] | None = None,
-    ) -> ConfigSchema:
-        """Return a schema that also accepts the given keys and tables.
 
-        Raises:
-            ConfigError: a name is already taken (by this schema or by the settings).
-        """
-        new_keys, new_tables = dict(connection_keys or {}), dict(tables or {})
-        taken_keys = {*self.connection_keys, *_RESERVED_CONNECTION_KEYS}
-        taken_tables = {*self.tables, "connections"}
-        clash = sorted((taken_keys & new_keys.keys()) | (taken_tables & new_tables.keys()))
-        if clash:
-            raise ConfigError(key=", ".join(clash), problem="already defined in the schema")
-        return ConfigSchema(
-            connection_keys={**self.connection_keys, **new_keys},
-            tables={**self.tables, **new_tables},
-        )
+def _no_connections() -> Mapping[str, ConnectionTable]:
+    return MappingProxyType({})
 
 
 @frozen(kw_only=True)
-class ParsedSettings:
-    """The settings model read from a file's plain values."""
+class SettingsDocument:
+    """A whole settings file: its ``[connections.<name>]`` tables.
 
-    connections: Mapping[str, ConnectionSettings]
-    consent_logs: Mapping[str, tuple[ConsentRecord, ...]]
+    Another layer whose configuration lives in the same file subclasses it,
+    adding tables (and redeclaring ``connections`` with its own
+    :class:`ConnectionTable` subclass), and loads the file with
+    ``load_settings(path, document_type=...)``.
 
-
-def _fail(path: tuple[Part, ...], problem: str, allowed: str | None = None) -> ConfigError:
-    return ConfigError(key=dotted(path), problem=problem, allowed=allowed)
-
-
-def _table(path: tuple[Part, ...], value: object) -> Mapping[str, object]:
-    if not isinstance(value, dict):
-        raise _fail(path, f"expected a table, got {describe_found(value)}")
-    return value
-
-
-def _unknown(path: tuple[Part, ...], allowed: Iterable[str]) -> ConfigError:
-    return _fail(path, "unknown key", ", ".join(allowed))
-
-
-def _override(path: tuple[Part, ...], name: str, raw: object) -> Override:
-    if not isinstance(raw, dict):
-        raise _fail(
-            path,
-            f"expected {{ override = true | false, value = ... }}, got {describe_found(raw)}",
-            SETTINGS[name].allowed,
-        )
-    for key in raw:
-        if key not in _OVERRIDE_KEYS:
-            raise _unknown((*path, key), _OVERRIDE_KEYS)
-    for key in _OVERRIDE_KEYS:
-        if key not in raw:
-            raise _fail(path, f"missing {key!r}", "{ override = true | false, value = ... }")
-    if not isinstance(raw["override"], bool):
-        found = describe_found(raw["override"])
-        raise _fail((*path, "override"), f"expected boolean, got {found}", "true | false")
-    try:
-        value = SETTINGS[name].validate(raw["value"])
-    except ConfigError as exc:
-        raise attrs.evolve(exc, key=dotted(path), message="") from None
-    return Override(enabled=raw["override"], value=value)
-
-
-def _settings(path: tuple[Part, ...], raw: object) -> dict[Environment, dict[str, Override]]:
-    overrides: dict[Environment, dict[str, Override]] = {}
-    for env_name, table in _table(path, raw).items():
-        if env_name not in {env.value for env in Environment}:
-            raise _fail((*path, env_name), "unknown environment", _ENVIRONMENTS)
-        env_path = (*path, env_name)
-        env_table = overrides.setdefault(Environment(env_name), {})
-        for name, item in _table(env_path, table).items():
-            known_setting(name, key=dotted((*env_path, name)))
-            env_table[name] = _override((*env_path, name), name, item)
-    return overrides
-
-
-def _string(path: tuple[Part, ...], value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(path, f"expected a non-empty string, got {describe_found(value)}")
-    return value
-
-
-def _log_entry(path: tuple[Part, ...], raw: object) -> ConsentRecord:
-    entry = _table(path, raw)
-    for key in entry:
-        if key not in _LOG_KEYS:
-            raise _unknown((*path, key), _LOG_KEYS)
-    for key in ("by", "at", "environment", "changes"):
-        if key not in entry:
-            raise _fail(path, f"missing {key!r}", ", ".join(_LOG_KEYS))
-    at = entry["at"]
-    if not isinstance(at, datetime) or at.utcoffset() is None:
-        found = describe_found(at) if not isinstance(at, datetime) else "date-time without offset"
-        raise _fail(
-            (*path, "at"), f"expected an offset date-time, got {found}", "e.g. 2026-11-27T10:00:00Z"
-        )
-    env = entry["environment"]
-    if env not in {e.value for e in Environment}:
-        raise _fail(
-            (*path, "environment"), f"unknown environment {describe_found(env)}", _ENVIRONMENTS
-        )
-    changes = entry["changes"]
-    if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
-        raise _fail(
-            (*path, "changes"), f"expected an array of strings, got {describe_found(changes)}"
-        )
-    statement = entry.get("statement", "")
-    if not isinstance(statement, str):
-        raise _fail((*path, "statement"), f"expected a string, got {describe_found(statement)}")
-    return ConsentRecord(
-        by=_string((*path, "by"), entry["by"]),
-        at=at,
-        environment=Environment(env),
-        changes=tuple(changes),
-        statement=statement,
-    )
-
-
-def _connection(
-    path: tuple[Part, ...], name: str, raw: object, schema: ConfigSchema
-) -> tuple[ConnectionSettings, tuple[ConsentRecord, ...]]:
-    overrides: dict[Environment, dict[str, Override]] = {}
-    log: list[ConsentRecord] = []
-    for key, value in _table(path, raw).items():
-        if key == "settings":
-            overrides = _settings((*path, key), value)
-        elif key == "consent_log":
-            if not isinstance(value, list):
-                raise _fail(
-                    (*path, key), f"expected an array of tables, got {describe_found(value)}"
-                )
-            log.extend(_log_entry((*path, key, index), item) for index, item in enumerate(value))
-        elif key in schema.connection_keys:
-            schema.connection_keys[key](dotted((*path, key)), value)
-        else:
-            raise _unknown(
-                (*path, key), sorted({*_RESERVED_CONNECTION_KEYS, *schema.connection_keys})
-            )
-    return ConnectionSettings(connection=name, overrides=overrides), tuple(log)
-
-
-def parse_document(data: Mapping[str, object], schema: ConfigSchema) -> ParsedSettings:
-    """Validate a file's plain values and build the settings model from them.
-
-    Raises:
-        ConfigError: naming the dotted key and the allowed values; the caller
-            adds the file and line.
+    Attributes:
+        connections: each connection's table, by name.
     """
-    connections: dict[str, ConnectionSettings] = {}
-    logs: dict[str, tuple[ConsentRecord, ...]] = {}
-    for key, value in data.items():
-        if key == "connections":
-            for name, raw in _table((key,), value).items():
-                connections[name], logs[name] = _connection((key, name), name, raw, schema)
-        elif key in schema.tables:
-            schema.tables[key](key, value)
-        else:
-            raise _unknown((key,), sorted({"connections", *schema.tables}))
-    return ParsedSettings(
-        connections=MappingProxyType(connections), consent_logs=MappingProxyType(logs)
-    )
+
+    connections: Mapping[str, ConnectionTable] = field(factory=_no_connections)
+
+    @classmethod
+    def explain_unknown(cls, path: tuple[str | int, ...]) -> ConfigError | None:
+        """The error for an unknown key at ``path`` when "unknown key" would not say enough.
+
+        A subclass overrides it, e.g. to refuse a secret written into the file;
+        ``None`` (the default) reports the key as unknown, listing the allowed ones.
+        """
+        return None

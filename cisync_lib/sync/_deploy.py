@@ -1,9 +1,10 @@
 """The deployment config: one TOML file for connections, destinations, settings and the sync.
 
 It is the settings file of :mod:`cisync_lib.settings` (same layout, same
-loader, same consent log) with more keys, which the settings loader validates
-through :data:`DEPLOYMENT_SCHEMA`. Secrets never appear in it: they come from
-environment variables or the secrets file it names.
+loader, same consent log) with more keys and tables: the settings loader
+structures it into :class:`~cisync_lib.sync._keys.DeploymentDocument` with its
+strict converter, and this module adds the checks across keys. Secrets never
+appear in it: they come from environment variables or the secrets file it names.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from cisync_lib.settings import (
     load_settings,
 )
 
-from ._keys import DEPLOYMENT_SCHEMA
+from ._keys import DeploymentDocument
 from ._secrets import Secrets, load_secrets
 from ._specs import (
+    Checker,
     CorrelationSpec,
     DestinationSpec,
     SourceSpec,
@@ -157,34 +159,6 @@ class DeploymentConfig:
         return load_deployment(self.path)
 
 
-def _relationships(file: Path, raw: list[str]) -> tuple[RelationshipKind, ...]:
-    known = {kind.value: kind for kind in RelationshipKind}
-    out = []
-    for index, name in enumerate(raw):
-        if name not in known:
-            allowed = " | ".join(f'"{k}"' for k in known)
-            raise ConfigError(
-                file=str(file),
-                key=f"sync.relationships[{index}]",
-                problem=f"unknown relationship {name!r}",
-                allowed=allowed,
-            )
-        out.append(known[name])
-    return tuple(out)
-
-
-def _check_names(file: Path, data: Mapping[str, Any]) -> None:
-    # environment variables for secrets are named after connections and destinations
-    # (CISYNC_<NAME>_<KEY>): one name must not mean both
-    clash = sorted(set(data.get("connections", {})) & set(data.get("destinations", {})))
-    if clash:
-        raise ConfigError(
-            file=str(file),
-            key=f"destinations.{clash[0]}",
-            problem="a connection has the same name; secrets' variable names would clash",
-        )
-
-
 def load_deployment(path: str | os.PathLike[str]) -> DeploymentConfig:
     """Load and validate a deployment config.
 
@@ -198,34 +172,43 @@ def load_deployment(path: str | os.PathLike[str]) -> DeploymentConfig:
             into the file.
     """
     file = Path(path)
-    settings_file = load_settings(file, schema=DEPLOYMENT_SCHEMA)
-    data = settings_file.data
-    _check_names(file, data)
-    sync = data.get("sync", {})
-    base = file.parent
-    relationships = sync.get("relationships")
-    connections = data.get("connections", {})
-    if "connection" in sync and sync["connection"] not in connections:
-        raise ConfigError(
-            file=str(file),
-            key="sync.connection",
-            problem=f"no connection named {sync['connection']!r}",
-            allowed=", ".join(connections) or "none defined",
+    settings_file = load_settings(file, document_type=DeploymentDocument)
+    document = settings_file.document
+    if not isinstance(document, DeploymentDocument):  # what load_settings was asked for
+        raise TypeError(f"expected a DeploymentDocument, got {type(document).__name__}")
+    check = Checker(file=file, text=settings_file.text)
+    # environment variables for secrets are named after connections and destinations
+    # (CISYNC_<NAME>_<KEY>): one name must not mean both
+    clash = sorted(set(document.connections) & set(document.destinations))
+    if clash:
+        raise check.fail(
+            f"destinations.{clash[0]}",
+            "a connection has the same name; secrets' variable names would clash",
         )
+    sync = document.sync
+    if sync.connection is not None and sync.connection not in document.connections:
+        raise check.fail(
+            "sync.connection",
+            f"no connection named {sync.connection!r}",
+            ", ".join(document.connections) or "none defined",
+        )
+    base = file.parent
     return DeploymentConfig(
         path=file,
         settings_file=settings_file,
-        connections={name: source_spec(file, name, raw) for name, raw in connections.items()},
-        destinations={
-            name: destination_spec(file, name, raw)
-            for name, raw in data.get("destinations", {}).items()
+        connections={
+            name: source_spec(check, name, table) for name, table in document.connections.items()
         },
-        correlation=correlation_spec(file, data.get("correlation", {})),
-        write_path=sync.get("write_path", "table"),
-        state_dir=resolve_path(base, sync.get("state_dir", DEFAULT_STATE_DIR)),
-        secrets_file=resolve_path(base, sync["secrets_file"]) if "secrets_file" in sync else None,
-        default_connection=sync.get("connection"),
-        lock_wait=float(sync.get("lock_wait", 10.0)),
-        keep_reports=int(sync.get("keep_reports", 30)),
-        relationships=_relationships(file, relationships) if relationships is not None else None,
+        destinations={
+            name: destination_spec(check, name, table)
+            for name, table in document.destinations.items()
+        },
+        correlation=correlation_spec(check, document.correlation),
+        write_path=sync.write_path,
+        state_dir=resolve_path(base, sync.state_dir),
+        secrets_file=resolve_path(base, sync.secrets_file) if sync.secrets_file else None,
+        default_connection=sync.connection,
+        lock_wait=sync.lock_wait,
+        keep_reports=sync.keep_reports,
+        relationships=sync.relationships,
     )

@@ -1,7 +1,7 @@
-"""The parts of a deployment config as frozen specs, built from the validated plain values.
+"""The parts of a deployment config as frozen specs, built from its typed tables.
 
-The settings loader has already checked each key's type and allowed values
-(:data:`~cisync_lib.sync._keys.DEPLOYMENT_SCHEMA`); this module adds the
+The strict converter has already checked each key's type and allowed values
+(:class:`~cisync_lib.sync._keys.DeploymentDocument`); this module adds the
 checks that involve several keys (a Graph connection needs a tenant) and
 resolves relative paths against the config file's folder.
 """
@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 from attrs import field, frozen
@@ -20,9 +20,13 @@ from attrs import field, frozen
 from cisync_lib.correlation import CorrelatorConfig
 from cisync_lib.errors import ConfigError
 from cisync_lib.settings import Environment
-from cisync_lib.settings._schema import DEPRECATED_KINDS
+from cisync_lib.settings._lines import key_lines, line_of
+from cisync_lib.settings._schema import SourceKind
+
+from ._keys import AuthKind, CorrelationTable, DestinationTable, SourceTable
 
 __all__ = [
+    "Checker",
     "CorrelationSpec",
     "DestinationSpec",
     "SourceSpec",
@@ -31,9 +35,6 @@ __all__ = [
     "resolve_path",
     "source_spec",
 ]
-
-SourceKind = Literal["graph", "legacy", "snapshot"]
-AuthKind = Literal["basic", "oauth_client_credentials", "oauth_password"]
 
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -129,123 +130,127 @@ class CorrelationSpec:
     alias_map: Path | None = None
 
 
-def resolve_path(base: Path, value: object) -> Path:
-    path = Path(os.path.expanduser(str(value)))
+def resolve_path(base: Path, value: str) -> Path:
+    """``value`` as a path, relative paths taken relative to ``base`` (the config's folder)."""
+    path = Path(os.path.expanduser(value))
     return path if path.is_absolute() else base / path
 
 
-def _verify(base: Path, table: Mapping[str, Any]) -> bool | str:
-    if "ca_bundle" in table:
-        return str(resolve_path(base, table["ca_bundle"]))
-    return bool(table.get("verify", True))
+def _verify(base: Path, table: SourceTable | DestinationTable) -> bool | str:
+    if table.ca_bundle is not None:
+        return str(resolve_path(base, table.ca_bundle))
+    return table.verify
 
 
-def _require(file: Path, key: str, table: Mapping[str, Any], name: str, why: str) -> None:
-    if not table.get(name):
-        raise ConfigError(file=str(file), key=f"{key}.{name}", problem=f"is required {why}")
+@frozen(kw_only=True)
+class Checker:
+    """Raises the errors of checks across keys, naming the file and the key's line."""
+
+    file: Path
+    text: str
+
+    def fail(self, key: str, problem: str, allowed: str | None = None) -> ConfigError:
+        """The error for ``key``, at its line (or its nearest table's)."""
+        line = line_of(key_lines(self.text), key)
+        return ConfigError(
+            file=str(self.file), line=line, key=key, problem=problem, allowed=allowed
+        )
+
+    def require(self, key: str, value: object, name: str, why: str) -> None:
+        """Refuse a missing (``None``) ``value`` of ``key.name``."""
+        if value is None:
+            raise self.fail(f"{key}.{name}", f"is required {why}")
 
 
-def source_spec(file: Path, name: str, raw: Mapping[str, Any]) -> SourceSpec:
-    base, key = file.parent, f"connections.{name}"
-    kind = raw.get("kind", "graph")
-    kind = DEPRECATED_KINDS.get(kind, kind)  # the loader has warned about the old spelling
-    default_credential = "token" if kind == "legacy" else "secret"
-    credential = raw.get("credential", default_credential)
+def source_spec(check: Checker, name: str, table: SourceTable) -> SourceSpec:
+    """The source connection ``[connections.<name>]`` describes, after its checks across keys."""
+    base, key, kind = check.file.parent, f"connections.{name}", table.kind
+    credential = table.credential or ("token" if kind == "legacy" else "secret")
     if kind == "graph":
-        for needed in ("tenant_id", "client_id"):
-            _require(file, key, raw, needed, 'for kind = "graph"')
+        check.require(key, table.tenant_id, "tenant_id", 'for kind = "graph"')
+        check.require(key, table.client_id, "client_id", 'for kind = "graph"')
     elif kind == "legacy":
-        _require(file, key, raw, "url", 'for kind = "legacy"')
+        check.require(key, table.url, "url", 'for kind = "legacy"')
         if credential != "token":
-            for needed in ("tenant_id", "client_id"):
-                _require(file, key, raw, needed, "for an Entra credential")
+            check.require(key, table.tenant_id, "tenant_id", "for an Entra credential")
+            check.require(key, table.client_id, "client_id", "for an Entra credential")
     else:
-        _require(file, key, raw, "path", 'for kind = "snapshot"')
+        check.require(key, table.path, "path", 'for kind = "snapshot"')
     if credential == "certificate" and kind != "snapshot":
-        _require(file, key, raw, "certificate_path", 'for credential = "certificate"')
+        check.require(
+            key, table.certificate_path, "certificate_path", 'for credential = "certificate"'
+        )
     if credential == "token" and kind == "graph":
-        raise ConfigError(
-            file=str(file),
-            key=f"{key}.credential",
-            problem='"token" is only for kind = "legacy"',
-            allowed='"secret" | "certificate"',
+        raise check.fail(
+            f"{key}.credential",
+            '"token" is only for kind = "legacy"',
+            '"secret" | "certificate"',
         )
     return SourceSpec(
         name=name,
         kind=kind,
-        tenant_id=raw.get("tenant_id"),
-        client_id=raw.get("client_id"),
-        cloud=raw.get("cloud", "public"),
-        authority_host=raw.get("authority_host"),
-        graph_url=raw.get("graph_url"),
-        graph_scope=raw.get("graph_scope"),
+        tenant_id=table.tenant_id,
+        client_id=table.client_id,
+        cloud=table.cloud,
+        authority_host=table.authority_host,
+        graph_url=table.graph_url,
+        graph_scope=table.graph_scope,
         credential=credential,
-        certificate_path=resolve_path(base, raw["certificate_path"])
-        if "certificate_path" in raw
+        certificate_path=resolve_path(base, table.certificate_path)
+        if table.certificate_path is not None
         else None,
-        thumbprint=raw.get("thumbprint"),
-        url=raw.get("url"),
-        path=resolve_path(base, raw["path"]) if "path" in raw else None,
-        streams=tuple(raw["streams"]) if "streams" in raw else None,
-        requests_per_second=raw.get("requests_per_second"),
-        concurrency=raw.get("concurrency"),
-        verify=_verify(base, raw),
-        proxies=raw.get("proxies", {}),
+        thumbprint=table.thumbprint,
+        url=table.url,
+        path=resolve_path(base, table.path) if table.path is not None else None,
+        streams=table.streams,
+        requests_per_second=table.requests_per_second,
+        concurrency=table.concurrency,
+        verify=_verify(base, table),
+        proxies={str(scheme): str(url) for scheme, url in table.proxies.items()},
     )
 
 
-def destination_spec(file: Path, name: str, raw: Mapping[str, Any]) -> DestinationSpec:
-    key = f"destinations.{name}"
-    for needed in ("instance_url", "environment"):
-        _require(file, key, raw, needed, "for every destination")
-    auth = raw.get("auth", "basic")
+def destination_spec(check: Checker, name: str, table: DestinationTable) -> DestinationSpec:
+    """The destination ``[destinations.<name>]`` describes, after its checks across keys."""
+    key, auth = f"destinations.{name}", table.auth
     if auth in ("basic", "oauth_password"):
-        _require(file, key, raw, "username", f'for auth = "{auth}"')
+        check.require(key, table.username, "username", f'for auth = "{auth}"')
     if auth.startswith("oauth"):
-        _require(file, key, raw, "client_id", f'for auth = "{auth}"')
-    verify = _verify(file.parent, raw)
+        check.require(key, table.client_id, "client_id", f'for auth = "{auth}"')
+    verify = _verify(check.file.parent, table)
     if (
         verify is False
-        and raw["environment"] == "prod"
-        and raw.get("unsafe_allow_unverified_tls_in_prod") is not True
+        and table.environment is Environment.PROD
+        and not table.unsafe_allow_unverified_tls_in_prod
     ):
-        raise ConfigError(
-            file=str(file),
-            key=f"{key}.verify",
-            problem="verify = false is refused for a PROD destination (anyone on the network "
+        raise check.fail(
+            f"{key}.verify",
+            "verify = false is refused for a PROD destination (anyone on the network "
             "path could read and change what the sync sends); set ca_bundle to the PEM file "
             "of the CA that signed the instance's certificate, or, knowingly, "
             "unsafe_allow_unverified_tls_in_prod = true",
         )
     return DestinationSpec(
         name=name,
-        instance_url=raw["instance_url"],
-        environment=Environment(raw["environment"]),
+        instance_url=table.instance_url,
+        environment=table.environment,
         auth=auth,
-        username=raw.get("username"),
-        client_id=raw.get("client_id"),
-        page_size=raw.get("page_size"),
-        sessions=raw.get("sessions", 4),
-        batch_size=raw.get("batch_size"),
+        username=table.username,
+        client_id=table.client_id,
+        page_size=table.page_size,
+        sessions=table.sessions,
+        batch_size=table.batch_size,
         verify=verify,
-        proxies=raw.get("proxies", {}),
+        proxies={str(scheme): str(url) for scheme, url in table.proxies.items()},
     )
 
 
-def correlation_spec(file: Path, raw: Mapping[str, Any]) -> CorrelationSpec:
-    options = dict(raw.get("options", {}))
-    if "strategies" in options:
-        raise ConfigError(
-            file=str(file), key="correlation.options.strategies", problem="use correlation.chain"
-        )
-    if "chain" in raw:
-        options["strategies"] = tuple(raw["chain"])
-    try:
-        config = CorrelatorConfig.from_mapping(options, file=str(file))
-    except ConfigError as exc:
-        name = "options"  # a value of the wrong shape names no key of its own
-        if exc.key:
-            name = "chain" if exc.key == "strategies" else f"options.{exc.key}"
-        raise attrs.evolve(exc, key=f"correlation.{name}", message="") from None
-    alias = resolve_path(file.parent, raw["alias_map"]) if "alias_map" in raw else None
+def correlation_spec(check: Checker, table: CorrelationTable) -> CorrelationSpec:
+    """The correlation ``[correlation]`` describes: the chain goes into the rules."""
+    config = table.options
+    if config.strategies is not None:
+        raise check.fail("correlation.options.strategies", "use correlation.chain")
+    if table.chain is not None:
+        config = attrs.evolve(config, strategies=table.chain)
+    alias = resolve_path(check.file.parent, table.alias_map) if table.alias_map else None
     return CorrelationSpec(config=config, alias_map=alias)

@@ -23,7 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-from cisync_lib.sync._checks import KeySpec
+from cisync_lib.sync._keys import KeySpec
 
 
 def _cell(text: str) -> str:
@@ -73,16 +73,11 @@ class SettingsReference(_RstDirective):
         return _settings_lines()
 
 
-def _check_doc(check: object) -> str:
-    doc = (getattr(check, "__doc__", "") or "").strip().splitlines()
-    return doc[0].rstrip(".") if doc else ""
-
-
 def _key_rows(specs: Mapping[str, KeySpec]) -> list[tuple[str, str, str, str]]:
     rows = []
     for spec in specs.values():
         default = spec.default or ("required" if spec.required else "")
-        rows.append((f"``{spec.name}``", _check_doc(spec.check), default, spec.doc))
+        rows.append((f"``{spec.name}``", spec.accepts, default, spec.doc))
     return rows
 
 

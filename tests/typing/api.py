@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
+
+import attrs
 
 import cisync_lib
 from cisync_lib import (
     AppUser,
     CisyncError,
-    ConfigError,
     ConnectionSettings,
     Consent,
     ConsentRequiredError,
@@ -30,12 +32,13 @@ from cisync_lib.correlation import ReasonCode, Status
 from cisync_lib.settings import (
     CONSENT_STATEMENT,
     SETTINGS,
-    ConfigSchema,
+    ConnectionTable,
     ConsentRecord,
     EffectiveValue,
     Override,
     SettingChange,
     SettingDiff,
+    SettingsDocument,
     Source,
 )
 
@@ -109,12 +112,20 @@ def job_relationships(eff: EffectiveSettings, connection: str) -> list[str]:
     return [kind.value for kind in kinds]
 
 
-def deployment_schema() -> ConfigSchema:
-    def check_destinations(key: str, value: object, /) -> None:
-        if not isinstance(value, dict):
-            raise ConfigError(key=key, problem="expected a table")
+@attrs.frozen(kw_only=True)
+class ApiConnection(ConnectionTable):
+    api: str | None = None
 
-    return ConfigSchema().extend(tables={"destinations": check_destinations})
+
+@attrs.frozen(kw_only=True)
+class ApiDocument(SettingsDocument):
+    connections: Mapping[str, ApiConnection] = attrs.field(factory=dict)
+
+
+def extended_document(path: str) -> ApiConnection:
+    document = load_settings(path, document_type=ApiDocument).document
+    assert isinstance(document, ApiDocument)
+    return document.connections["contoso"]
 
 
 def custom_effective() -> EffectiveSettings:

@@ -4,21 +4,25 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 import attrs
 import pytest
 import tomlkit
+from attrs import frozen
 from hypothesis import given, settings
 
 from cisync_lib import ConfigError, ConsentRequiredError
 from cisync_lib.settings import (
-    ConfigSchema,
+    ConnectionTable,
     Consent,
     ConsentRecord,
     Environment,
     Override,
+    SettingsDocument,
     load_settings,
 )
 from tests import strategies as sts
@@ -162,8 +166,8 @@ class TestLoad:
             (
                 "override = false",
                 'override = "no"',
-                ":10: connections.contoso.settings.prod.max_risk_score.override: expected boolean, "
-                'got string "no" (allowed: true | false)',
+                ":10: connections.contoso.settings.prod.max_risk_score.override: expected a "
+                'boolean, got string "no" (allowed: true | false)',
             ),
             (
                 "max_risk_score =",
@@ -180,8 +184,8 @@ class TestLoad:
             (
                 ", value = 4 }",
                 " }",
-                ":10: connections.contoso.settings.prod.max_risk_score: missing 'value' "
-                "(allowed: { override = true | false, value = ... })",
+                ":10: connections.contoso.settings.prod.max_risk_score.value: is required "
+                "(allowed: override, value)",
             ),
             (
                 "{ override = false, value = 4 }",
@@ -192,8 +196,8 @@ class TestLoad:
             (
                 "settings.prod]",
                 "settings.staging]",
-                ":8: connections.contoso.settings.staging: unknown environment "
-                "(allowed: test | prod)",
+                ":8: connections.contoso.settings.staging: unknown environment string "
+                '"staging" (allowed: "test" | "prod")',
             ),
             (
                 'kind = "graph"',
@@ -221,12 +225,12 @@ class TestLoad:
                 'environment = "test"',
                 'environment = "dev"',
                 ":15: connections.contoso.consent_log[0].environment: unknown environment string "
-                '"dev" (allowed: test | prod)',
+                '"dev" (allowed: "test" | "prod")',
             ),
             (
                 'by = "alice@contoso.com"\n',
                 "",
-                ":12: connections.contoso.consent_log[0]: missing 'by' (allowed: by, at, "
+                ":12: connections.contoso.consent_log[0].by: is required (allowed: by, at, "
                 "environment, changes, statement)",
             ),
         ],
@@ -286,54 +290,71 @@ class TestLoad:
         )
 
 
-class TestSchema:
-    @staticmethod
-    def check_destinations(key, value):
-        if not isinstance(value, dict) or set(value) - {"test", "prod"}:
-            raise ConfigError(
-                key=key, problem="expected tables test and prod", allowed="test, prod"
-            )
+@frozen(kw_only=True)
+class ApiConnection(ConnectionTable):
+    """Another layer's keys in each ``[connections.<name>]`` table."""
 
-    @staticmethod
-    def check_api(key, value):
-        if value not in ("graph", "legacy"):
-            raise ConfigError(key=key, problem=f"unknown api {value!r}", allowed="graph | legacy")
+    api: Literal["graph", "legacy"] | None = None
 
+
+@frozen(kw_only=True)
+class Destination:
+    url: str
+
+
+@frozen(kw_only=True)
+class ApiDocument(SettingsDocument):
+    """Another layer's tables next to ``connections``."""
+
+    connections: Mapping[str, ApiConnection] = attrs.field(factory=dict)
+    destinations: Mapping[str, Destination] = attrs.field(factory=dict)
+
+
+class TestDocumentType:
     TEXT = GOOD + '\n[destinations.prod]\nurl = "https://example.service-now.com"\n'
 
-    def schema(self):
-        return ConfigSchema().extend(
-            tables={"destinations": self.check_destinations},
-            connection_keys={"api": self.check_api},
-        )
-
-    def test_another_layer_registers_its_keys(self, good):
-        """Keys and tables registered in a schema load; the plain values are available."""
+    def test_another_layer_declares_its_keys(self, good):
+        """Keys and tables a document subclass declares load, typed; the settings still work."""
         good.write_text(self.TEXT.replace('kind = "graph"', 'kind = "graph"\napi = "graph"'))
-        file = load_settings(good, schema=self.schema())
-        assert file.data["destinations"]["prod"]["url"] == "https://example.service-now.com"
+        file = load_settings(good, document_type=ApiDocument)
+        assert isinstance(file.document, ApiDocument)
+        assert file.document.destinations["prod"] == Destination(
+            url="https://example.service-now.com"
+        )
+        assert file.document.connections["contoso"].api == "graph"
         assert file.data["connections"]["contoso"]["api"] == "graph"
         assert file.connection("contoso").effective(TEST).allow_user_sync is True
 
     def test_unknown_keys_still_fail(self, good):
-        """Without the schema the same keys are unknown; with it, its checks report errors."""
+        """Without the subclass the same keys are unknown; with it, its types report errors."""
         good.write_text(self.TEXT)
         with pytest.raises(ConfigError, match=r":18: destinations: unknown key"):
             load_settings(good)
         good.write_text(self.TEXT.replace('kind = "graph"', 'kind = "graph"\napi = "rest"'))
         with pytest.raises(ConfigError) as info:
-            load_settings(good, schema=self.schema())
+            load_settings(good, document_type=ApiDocument)
         assert str(info.value) == (
-            f"{good}:4: connections.contoso.api: unknown api 'rest' (allowed: graph | legacy)"
+            f'{good}:4: connections.contoso.api: string "rest" is not allowed '
+            '(allowed: "graph" | "legacy")'
         )
 
-    def test_schema_names_cannot_clash(self):
-        """A schema cannot take a name the settings or an earlier extension use."""
-        with pytest.raises(ConfigError, match="connections, consent_log: already defined"):
-            self.schema().extend(
-                connection_keys={"consent_log": self.check_api},
-                tables={"connections": self.check_api},
-            )
+    def test_the_settings_part_is_checked_in_a_subclass_too(self, good):
+        """A subclass adds keys; the settings layout inside it is checked as before."""
+        good.write_text(self.TEXT.replace("value = 4 }", "value = 11 }"))
+        with pytest.raises(ConfigError) as info:
+            load_settings(good, document_type=ApiDocument)
+        assert (info.value.key, info.value.line) == (
+            "connections.contoso.settings.prod.max_risk_score",
+            10,
+        )
+
+    def test_saving_keeps_the_document_type(self, good):
+        """A save re-reads the file with the same document class (its keys stay allowed)."""
+        good.write_text(self.TEXT.replace('kind = "graph"', 'kind = "graph"\napi = "legacy"'))
+        file = load_settings(good, document_type=ApiDocument)
+        saved = file.save(file.connection("contoso").promote(), consent=CONSENT)
+        assert isinstance(saved.document, ApiDocument)
+        assert saved.document.connections["contoso"].api == "legacy"
 
 
 class TestSave:

@@ -84,7 +84,7 @@ def test_relative_paths_are_relative_to_the_config(tmp_path):
         (('username = "cisync"\n', 'username = "cisync"\npage_size = 0\n'),
          "destinations.test.page_size", None),
         (('client_id = "app"\n', 'client_id = "app"\nproxies = { ftp = "x" }\n'),
-         "connections.contoso.proxies.ftp", "http, https"),
+         "connections.contoso.proxies.ftp", '"http" | "https"'),
     ],
 )  # fmt: skip
 def test_an_invalid_value_names_file_key_and_allowed_values(tmp_path, change, key, allowed):
@@ -166,9 +166,11 @@ def test_bad_correlation_option_names_its_key(tmp_path):
     assert "prefer_active" in (error.allowed or "")
 
 
-def test_a_malformed_correlation_option_names_the_options_table(tmp_path):
+def test_a_malformed_correlation_option_names_its_key(tmp_path):
     error = error_of(tmp_path, BASE + '[correlation.options]\ndomain_aliases = "contoso.com"\n')
-    assert error.key == "correlation.options"
+    assert error.key == "correlation.options.domain_aliases"
+    assert error.line == 20
+    assert error.problem == 'expected a table, got string "contoso.com"'
     assert "None" not in str(error)
 
 
