@@ -8,7 +8,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import MappingProxyType
+from types import FrameType, MappingProxyType
 from typing import Any
 
 import tomlkit
@@ -36,8 +36,9 @@ def _outside_stacklevel() -> int:
     # attribute the warning to the first caller outside cisync_lib, so the default
     # filters show it to whoever called load_settings() / load_deployment()
     level, frame = 1, sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("cisync_lib."):
-        level, frame = level + 1, frame.f_back  # type: ignore[assignment]  # None ends the loop
+    found: FrameType | None = frame
+    while found is not None and found.f_globals.get("__name__", "").startswith("cisync_lib."):
+        level, found = level + 1, found.f_back
     return level
 
 

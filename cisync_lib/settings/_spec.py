@@ -125,8 +125,8 @@ class SettingSpec:
             raise ConfigError(
                 problem=f"expected {expected}, got {describe_found(value)}", allowed=self.allowed
             )
-        if self.type is float:
-            value = float(value)  # type: ignore[arg-type]  # checked just above
+        if self.type is float and isinstance(value, (int, float)):
+            value = float(value)
             if not math.isfinite(value):
                 raise ConfigError(problem=f"{value} is not a finite number", allowed=self.allowed)
         if self.choices and value not in self.choices:
@@ -134,10 +134,11 @@ class SettingSpec:
                 problem=f"{render_value(value)} is not one of the allowed values",
                 allowed=self.allowed,
             )
-        below = self.minimum is not None and value < self.minimum  # type: ignore[operator]
-        above = self.maximum is not None and value > self.maximum  # type: ignore[operator]
-        if below or above:
-            raise ConfigError(
-                problem=f"{render_value(value)} is out of range", allowed=self.allowed
-            )
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            below = self.minimum is not None and value < self.minimum
+            above = self.maximum is not None and value > self.maximum
+            if below or above:
+                raise ConfigError(
+                    problem=f"{render_value(value)} is out of range", allowed=self.allowed
+                )
         return value

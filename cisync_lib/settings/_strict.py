@@ -135,9 +135,9 @@ def _int(value: object, _: object) -> int:
 
 
 def _float(value: object, _: object) -> float:
-    if type(value) not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _expected("a number", value)
-    return float(value)  # type: ignore[arg-type]  # int or float, checked just above
+    return float(value)
 
 
 def _datetime(value: object, _: object) -> datetime:
@@ -345,14 +345,14 @@ def describe_type(t: object) -> str:
         return describe_type(args[0])
     if _is_literal(t):
         return _quoted(typing.get_args(t))
-    if _is_enum(t):
-        return _quoted(m.value for m in t)  # type: ignore[attr-defined]
+    if isinstance(t, type) and issubclass(t, enum.Enum):
+        return _quoted(m.value for m in t)
     if _is_sequence(t):
         item = describe_type(args[0])
         if item.startswith('"'):
             return f"an array of {item}"
         return f"an array of {item.removeprefix('a ').removeprefix('an ')}s"
-    if _is_mapping(t) or attrs.has(t):  # type: ignore[arg-type]
+    if _is_mapping(t) or (isinstance(t, type) and attrs.has(t)):
         return "a table"
     return _DESCRIPTIONS.get(t, getattr(t, "__name__", str(t)))
 

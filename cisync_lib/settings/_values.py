@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal, TypeVar, cast
+from typing import Literal, TypeVar
 
 import attrs
 from attrs import field, frozen
@@ -102,8 +102,12 @@ class EffectiveSettings:
         return self.values[name].source
 
     def _get(self, name: str, kind: type[_T]) -> _T:
-        # values were validated against the registry on construction
-        return cast(_T, self.values[name].value)
+        # values were validated against the registry on construction; the check keeps the
+        # typed properties honest should the registry and a property's type ever disagree
+        value = self.values[name].value
+        if not isinstance(value, kind):
+            raise TypeError(f"setting {name!r} holds {type(value).__name__}, not {kind.__name__}")
+        return value
 
     @property
     def allow_user_sync(self) -> bool:
