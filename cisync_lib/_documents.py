@@ -104,7 +104,7 @@ class DocumentKind:
                 document, or a version this library does not read.
         """
         if not isinstance(data, Mapping):
-            raise self.fail(source, f"expected a JSON object, got {type(data).__name__}", "$")
+            raise self.fail(source, "expected a JSON object", "$")
         marker = data.get(FORMAT_KEY)
         if marker != self.format and not (marker is None and self.marker_optional):
             raise self.fail(source, f"not a {self.format} document", f"$.{FORMAT_KEY}")
@@ -175,12 +175,9 @@ class DocumentKind:
     ) -> None:
         """Replace the file ``path`` atomically with a document holding ``body``.
 
-        Its folder is created when missing.
-
         Raises:
             OSError: the file could not be written; a previous one is unchanged.
         """
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         text = self.dumps(body, indent=indent, sort_keys=sort_keys) + "\n"
         write_atomic(path, text, mode=PRIVATE if self.private else None)
 

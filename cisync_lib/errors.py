@@ -448,19 +448,22 @@ class DefenderPayloadError(DefenderError):
 
 
 @attrs.define(auto_exc=True, kw_only=True, eq=False)
-class SnapshotError(CisyncError):
-    """A snapshot file could not be read or written.
+class SnapshotError(DocumentError):
+    """A snapshot file could not be read or written, or does not hold what a read asks for.
 
     Attributes:
-        path: the snapshot file.
+        document: ``"snapshot"``.
+        file: the snapshot file.
+        json_path: where in it (``$.data.period``), when the problem has a place.
         problem: what is wrong.
     """
 
-    path: str = ""
-    problem: str = ""
+    document: str = "snapshot"
 
-    def _describe(self) -> str:
-        return f"snapshot {self.path}: {self.problem}"
+    @property
+    def path(self) -> str:
+        """The snapshot file (``file``; the name this error used before it was a DocumentError)."""
+        return self.file
 
 
 # --- ServiceNow ---------------------------------------------------------------

@@ -39,7 +39,7 @@ def save_run_report(folder: Path, report: SyncReport, *, keep: int = 30) -> Path
         target = folder / f"{stamp}-{n}-{report.mode}.json"
     saved = report.save(target)
     # everything but the long lists (every planned change, every unmatched identifier)
-    summary = {k: v for k, v in report.to_dict().items() if k not in _LISTS}
+    summary = {k: v for k, v in report.to_dict().items() if k not in (*_LISTS, "format")}
     pointer = {"format": LAST_FORMAT, "latest": saved.name, **summary}
     pointer["changes"], pointer["writes"] = report.changes, report.writes
     write_atomic(folder / "last.json", json.dumps(pointer, indent=2) + "\n")

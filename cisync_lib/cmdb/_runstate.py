@@ -258,4 +258,5 @@ class RunStateStore:
 
     def save(self, state: RunState) -> None:
         """Replace the file atomically with ``state`` (its folder is created when missing)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         RUN_STATE_DOCUMENT.write(self.path, state.to_json(), sort_keys=True)

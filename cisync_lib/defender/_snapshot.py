@@ -15,15 +15,14 @@ secrets or tokens are ever part of it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import TypeVar
 
 import attrs
 
-from cisync_lib._atomic import write_atomic
 from cisync_lib._converter import make_converter
+from cisync_lib._documents import DocumentKind
 from cisync_lib._models import AppUser
 from cisync_lib._payload import structure_payload
 from cisync_lib._version import __version__
@@ -34,8 +33,14 @@ from ._reader import check_risk_score, normalize_period, select_streams
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotSource", "load_snapshot", "save_snapshot"]
 
-FORMAT = "cisync-defender-snapshot"
 SNAPSHOT_VERSION = 1
+#: snapshot files: owner-only (they hold user identifiers)
+SNAPSHOT_DOCUMENT = DocumentKind(
+    name="snapshot",
+    format="cisync-defender-snapshot",
+    version=SNAPSHOT_VERSION,
+    error=SnapshotError,
+)
 _CONVERTER = make_converter()
 _Item = TypeVar("_Item", AppUser, AppDevice)
 
@@ -46,17 +51,11 @@ def save_snapshot(data: DefenderData, path: str | os.PathLike[str]) -> None:
     Raises:
         SnapshotError: the file could not be written.
     """
-    document = {
-        "format": FORMAT,
-        "version": SNAPSHOT_VERSION,
-        "writtenBy": f"cisync-lib {__version__}",
-        "data": _CONVERTER.unstructure(data),
-    }
+    body = {"writtenBy": f"cisync-lib {__version__}", "data": _CONVERTER.unstructure(data)}
     try:
-        # private: a snapshot holds user identifiers
-        write_atomic(path, json.dumps(document, ensure_ascii=False, indent=1) + "\n", mode=0o600)
+        SNAPSHOT_DOCUMENT.write(path, body)
     except OSError as exc:
-        raise SnapshotError(path=os.fspath(path), problem=f"cannot write: {exc.strerror}") from exc
+        raise SNAPSHOT_DOCUMENT.fail(path, f"cannot write: {exc.strerror}") from exc
 
 
 def load_snapshot(path: str | os.PathLike[str]) -> DefenderData:
@@ -67,34 +66,19 @@ def load_snapshot(path: str | os.PathLike[str]) -> DefenderData:
             version, or has a bad value (naming the file and the value's JSON path).
     """
     name = os.fspath(path)
-    try:
-        with open(name, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except OSError as exc:
-        raise SnapshotError(path=name, problem=f"cannot read: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise SnapshotError(path=name, problem=f"not JSON ({exc}) @ $") from exc
-    if not isinstance(document, dict):
-        raise SnapshotError(path=name, problem="expected a JSON object @ $")
-    if document.get("format") != FORMAT:
-        raise SnapshotError(path=name, problem=f"not a {FORMAT} file @ $.format")
-    version = document.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise SnapshotError(path=name, problem=f"bad version {version!r} @ $.version")
-    if version > SNAPSHOT_VERSION:
-        raise SnapshotError(
-            path=name,
-            problem=f"format version {version} is newer than this cisync-lib reads "
-            f"({SNAPSHOT_VERSION}); upgrade cisync-lib @ $.version",
-        )
+    document = SNAPSHOT_DOCUMENT.read(name)
+    SNAPSHOT_DOCUMENT.check(document, source=name)
     if "data" not in document:
-        raise SnapshotError(path=name, problem="required key missing @ $.data")
+        raise SNAPSHOT_DOCUMENT.fail(name, "required key missing", "$.data")
     try:
         return structure_payload(
             document["data"], DefenderData, converter=_CONVERTER, request=name, path="$.data"
         )
     except DefenderPayloadError as exc:
-        raise SnapshotError(path=name, problem="; ".join(exc.problems)) from exc
+        if len(exc.problems) == 1 and " @ " in exc.problems[0]:
+            what, where = exc.problems[0].rsplit(" @ ", 1)
+            raise SNAPSHOT_DOCUMENT.fail(name, what, where) from exc
+        raise SNAPSHOT_DOCUMENT.fail(name, "; ".join(exc.problems), "$.data") from exc
 
 
 class SnapshotSource:
@@ -134,16 +118,18 @@ class SnapshotSource:
         data = load_snapshot(self.path)
         if not data.complete:
             raise SnapshotError(
-                path=self.path, problem="holds an incomplete read @ $.data.complete"
+                file=self.path, problem="holds an incomplete read", json_path="$.data.complete"
             )
         if period is not None and normalize_period(period) != data.period:
-            self._refuse(f"holds {data.period}, not {normalize_period(period)} @ $.data.period")
+            self._refuse(f"holds {data.period}, not {normalize_period(period)}", "$.data.period")
         if check_risk_score(max_risk_score) > data.max_risk_score:
-            self._refuse(f"holds apps up to risk score {data.max_risk_score} @ $.data.maxRiskScore")
+            self._refuse(
+                f"holds apps up to risk score {data.max_risk_score}", "$.data.maxRiskScore"
+            )
         if include_users and not data.users_read:
-            self._refuse("was recorded without users @ $.data.usersRead")
+            self._refuse("was recorded without users", "$.data.usersRead")
         if include_app_info and data.apps and not data.app_info:
-            self._refuse("was recorded without catalog info @ $.data.appInfo")
+            self._refuse("was recorded without catalog info", "$.data.appInfo")
         narrowed = _narrow(data, max_risk_score, streams, include_users, include_devices)
         if not include_app_info:
             narrowed = attrs.evolve(narrowed, app_info={})
@@ -161,8 +147,8 @@ class SnapshotSource:
             )
         return narrowed
 
-    def _refuse(self, problem: str) -> None:
-        raise SnapshotError(path=self.path, problem=problem)
+    def _refuse(self, problem: str, json_path: str) -> None:
+        raise SnapshotError(file=self.path, problem=problem, json_path=json_path)
 
 
 def _narrow(

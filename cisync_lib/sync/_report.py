@@ -23,7 +23,7 @@ import cattrs
 from attrs import field, frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from cisync_lib._atomic import PRIVATE, write_atomic
+from cisync_lib._documents import DocumentKind, register_timestamps
 from cisync_lib._records import SnUser
 from cisync_lib.cmdb import DesiredState, GuardReport, Plan
 from cisync_lib.correlation import write_report_csv
@@ -44,6 +44,10 @@ __all__ = [
 
 #: Version of the saved report format; :meth:`SyncReport.load` refuses others.
 REPORT_VERSION = 1
+#: saved reports: owner-only (they name people); reports saved before the format marker load
+_REPORT_DOCUMENT = DocumentKind(
+    name="report", format="cisync-sync-report", version=REPORT_VERSION, marker_optional=True
+)
 
 Mode = Literal["plan", "dry_run", "apply"]
 Outcome = Literal["planned", "applied", "partial", "refused", "failed", "interrupted"]
@@ -266,7 +270,7 @@ class SyncReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready plain values (without ``plan``)."""
         data: dict[str, Any] = _CONVERTER.unstructure(self)
-        return {"version": REPORT_VERSION, **data}
+        return {**_REPORT_DOCUMENT.header(), **data}
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The report as JSON text."""
@@ -277,31 +281,17 @@ class SyncReport:
         """Build a report from :meth:`to_dict` output.
 
         Raises:
-            ConfigError: not a report of this version, or malformed (naming the JSON path).
+            DocumentError: not a report of this version, or malformed (naming the JSON path).
         """
-        if not isinstance(data, Mapping) or data.get("version") != REPORT_VERSION:
-            found = data.get("version") if isinstance(data, Mapping) else type(data).__name__
-            raise ConfigError(
-                file=source,
-                key="version",
-                problem=f"not a cisync sync report of version {REPORT_VERSION} (found {found!r})",
-            )
-        body = {k: v for k, v in data.items() if k != "version"}
-        try:
-            return _CONVERTER.structure(body, cls)
-        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
-            details = (
-                "; ".join(cattrs.transform_error(exc))
-                if isinstance(exc, cattrs.BaseValidationError)
-                else str(exc)
-            )
-            raise ConfigError(file=source, problem=f"malformed report: {details}") from exc
+        _REPORT_DOCUMENT.check(data, source=source)
+        body = _REPORT_DOCUMENT.body(data)
+        return _REPORT_DOCUMENT.structure(_CONVERTER, body, cls, source=source)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the report as JSON (UTF-8); returns the path."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, self.to_json() + "\n", mode=PRIVATE)
+        _REPORT_DOCUMENT.write(target, self.to_dict(), indent=2)
         return target
 
     @classmethod
@@ -311,16 +301,9 @@ class SyncReport:
         A state folder's ``reports/last.json`` (a pointer) loads the report it names.
 
         Raises:
-            ConfigError: the file is missing, not JSON, or not a report.
+            DocumentError: the file is missing, not JSON, or not a report.
         """
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(file=str(path), problem=f"cannot read: {exc.strerror}") from exc
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ConfigError(file=str(path), problem=f"not JSON: {exc}") from exc
+        data = _REPORT_DOCUMENT.read(path)
         if isinstance(data, dict) and isinstance(data.get("latest"), str):
             # reports/last.json: a pointer to the latest report, with its summary
             return cls.load(Path(path).parent / Path(data["latest"]).name)
@@ -350,9 +333,7 @@ def _unmatched_row(user: UnmatchedUser) -> dict[str, Any]:
 
 
 def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True)
-    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
-    conv.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(str(v)))
+    conv = register_timestamps(cattrs.Converter(forbid_extra_keys=True))
     # the plan travels in its own file (cisync plan --out), never inside the report
     omit = override(omit=True)
     conv.register_unstructure_hook(

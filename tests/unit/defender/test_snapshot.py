@@ -9,7 +9,14 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import given
 
-from cisync_lib import AppUser, ConfigError, DiscoveredApp, DiscoveryStream, SnapshotError
+from cisync_lib import (
+    AppUser,
+    ConfigError,
+    DiscoveredApp,
+    DiscoveryStream,
+    DocumentError,
+    SnapshotError,
+)
 from cisync_lib.defender import DefenderData, SnapshotSource, load_snapshot, save_snapshot
 from cisync_lib.defender._data import merge_apps
 from tests import strategies as sts
@@ -66,7 +73,7 @@ def test_file_is_versioned_private_and_atomic(tmp_path):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("not json", "not JSON"),
+        ("not json", "not valid JSON"),
         ("[]", "expected a JSON object @ $"),
         ('{"format": "other", "version": 1, "data": {}}', "@ $.format"),
         ('{"format": "cisync-defender-snapshot", "version": 9, "data": {}}', "newer"),
@@ -82,6 +89,9 @@ def test_bad_files_raise_naming_the_file(tmp_path, content, expected):
         load_snapshot(path)
     assert str(path) in str(info.value)
     assert expected in str(info.value)
+    assert isinstance(info.value, DocumentError)
+    assert info.value.file == info.value.path == str(path)
+    assert str(info.value).startswith(f"snapshot {path}: ")
 
 
 def test_a_bad_value_is_named_by_its_json_path(tmp_path):
@@ -93,6 +103,9 @@ def test_a_bad_value_is_named_by_its_json_path(tmp_path):
     path.write_text(json.dumps(doc), "utf-8")
     with pytest.raises(SnapshotError, match=r"\$\.data\.apps\[1\]\.observations\[0\]\.riskScore"):
         load_snapshot(path)
+    with pytest.raises(SnapshotError) as info:
+        load_snapshot(path)
+    assert info.value.json_path == "$.data.apps[1].observations[0].riskScore"
 
 
 def test_missing_file(tmp_path):

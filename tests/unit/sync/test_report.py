@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cisync_lib import ConfigError, GuardRefusedError
+from cisync_lib import ConfigError, DocumentError, GuardRefusedError
 from cisync_lib.sync import GuardDecision, SyncReport, UnmatchedUser
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
@@ -54,6 +54,17 @@ def test_json_round_trip_and_file_round_trip(tmp_path):
     assert SyncReport.load(path) == report
 
 
+def test_saved_report_is_a_marked_document_with_utc_z_timestamps(tmp_path):
+    path = make_report().save(tmp_path / "r.json")
+    data = json.loads(path.read_text("utf-8"))
+    assert (data["format"], data["version"]) == ("cisync-sync-report", 1)
+    assert data["started_at"] == "2026-11-27T10:00:00Z"
+    # a report saved before the marker, with an offset timestamp, still loads
+    del data["format"]
+    data["started_at"] = data["finished_at"] = AT.isoformat()
+    assert SyncReport.from_dict(data) == make_report()
+
+
 def test_the_plan_is_not_saved_with_the_report():
     report = make_report(plan=object())
     assert "plan" not in report.to_dict()
@@ -66,9 +77,10 @@ def test_the_plan_is_not_saved_with_the_report():
 def test_foreign_documents_are_refused(tmp_path, data):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(DocumentError) as info:
         SyncReport.load(path)
     assert info.value.file == str(path)
+    assert str(info.value).startswith(f"report {path}: ")
 
 
 def test_rows_are_plain_dicts_per_table():
