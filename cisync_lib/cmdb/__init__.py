@@ -21,12 +21,13 @@ from ._apply import ApplyProgress, ApplyResult, apply
 from ._config import (
     CURATED_FIELDS,
     DEFAULT_FIELD_POLICY,
+    AppScope,
     CmdbConfig,
     FieldPolicy,
     GracePolicy,
     GuardPolicy,
     LinkOwnership,
-    SettingsLike,
+    ScopePolicy,
     WritePath,
 )
 from ._desired import DefenderDataLike, DesiredApp, DesiredState, describe_app
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "AddLink",
     "AppRow",
+    "AppScope",
     "ApplyProgress",
     "ApplyResult",
     "CmdbConfig",
@@ -72,7 +74,7 @@ __all__ = [
     "RetireApp",
     "RunState",
     "RunStateStore",
-    "SettingsLike",
+    "ScopePolicy",
     "UpdateApp",
     "WritePath",
     "apply",

@@ -6,9 +6,7 @@ import enum
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Protocol
 
-import attrs
 from attrs import field, frozen, validators
 
 from cisync_lib.errors import ConfigError
@@ -20,10 +18,10 @@ __all__ = [
     "FieldPolicy",
     "GracePolicy",
     "GuardPolicy",
+    "AppScope",
     "LinkOwnership",
-    "SettingsLike",
+    "ScopePolicy",
     "WritePath",
-    "setting_or",
 ]
 
 
@@ -130,20 +128,42 @@ class GuardPolicy:
     min_count: int = field(default=0, validator=validators.ge(0))
 
 
-class SettingsLike(Protocol):
-    """Effective connection settings, looked up by name (``EffectiveSettings`` fits)."""
+class AppScope(str, enum.Enum):
+    """Which discovered apps are synced, by their sanction state."""
 
-    def __getitem__(self, name: str) -> object: ...
+    #: every app, whatever its sanction state
+    ALL = "all"
+    #: only sanctioned apps
+    SANCTIONED = "sanctioned"
+    #: sanctioned and monitored apps
+    SANCTIONED_OR_MONITORED = "sanctioned_or_monitored"
 
 
-def setting_or(settings: SettingsLike | None, name: str, default: object) -> object:
-    """The value of setting ``name``, or ``default`` when there are no settings or no such one."""
-    if settings is None:
-        return default
+def _app_scope(value: AppScope | str) -> AppScope:
     try:
-        return settings[name]
-    except LookupError:  # KeyError included
-        return default
+        return AppScope(value)
+    except ValueError as exc:
+        raise ConfigError(
+            key="app_scope",
+            problem=f"unknown scope {value!r}",
+            allowed=", ".join(s.value for s in AppScope),
+        ) from exc
+
+
+@frozen(kw_only=True)
+class ScopePolicy:
+    """Which discovered apps and user links become desired CIs (the connection's filters).
+
+    Attributes:
+        max_risk_score: apps with a higher risk score are left out (10 keeps every app).
+        app_scope: which apps are kept by sanction state.
+        allow_user_sync: the connection's "Allow User Synchronization": without it
+            no user link is desired.
+    """
+
+    max_risk_score: int = field(default=10, validator=[validators.ge(0), validators.le(10)])
+    app_scope: AppScope = field(default=AppScope.ALL, converter=_app_scope)
+    allow_user_sync: bool = False
 
 
 def _policy(value: Mapping[str, FieldPolicy | str]) -> Mapping[str, FieldPolicy]:
@@ -230,25 +250,3 @@ class CmdbConfig:
     def policy(self, name: str) -> FieldPolicy:
         """The write policy of a field (fields not listed are never written)."""
         return self.field_policy.get(name, FieldPolicy.NEVER)
-
-    def with_settings(self, settings: SettingsLike) -> CmdbConfig:
-        """This config with the grace, guard and heartbeat values of connection settings.
-
-        Reads ``grace_runs``, ``grace_days``, ``max_retire_percent``,
-        ``max_unlink_percent`` and ``heartbeat_hours`` when the settings have them.
-        """
-
-        def get(name: str, default: object) -> object:
-            return setting_or(settings, name, default)
-
-        grace = GracePolicy(
-            runs=int(str(get("grace_runs", self.grace.runs))),
-            days=float(str(get("grace_days", self.grace.days))),
-        )
-        guard = attrs.evolve(
-            self.guard,
-            max_retire_percent=float(str(get("max_retire_percent", self.guard.max_retire_percent))),
-            max_unlink_percent=float(str(get("max_unlink_percent", self.guard.max_unlink_percent))),
-        )
-        hours = float(str(get("heartbeat_hours", self.heartbeat.total_seconds() / 3600)))
-        return attrs.evolve(self, grace=grace, guard=guard, heartbeat=timedelta(hours=hours))

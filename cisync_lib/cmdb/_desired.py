@@ -10,18 +10,19 @@ from attrs import field, frozen
 
 from cisync_lib._converter import make_converter
 from cisync_lib._models import AppInfo, DiscoveredApp, SanctionState
-from cisync_lib.errors import ConfigError
 
-from ._config import CmdbConfig, SettingsLike, setting_or
+from ._config import AppScope, CmdbConfig, ScopePolicy, _app_scope
 from ._state import ReadScope
 
 __all__ = ["DefenderDataLike", "DesiredApp", "DesiredState", "describe_app"]
 
 _CONVERTER = make_converter()
-_SCOPES = {
-    "all": None,
-    "sanctioned": frozenset({SanctionState.SANCTIONED}),
-    "sanctioned_or_monitored": frozenset({SanctionState.SANCTIONED, SanctionState.MONITORED}),
+_SCOPES: Mapping[AppScope, frozenset[SanctionState] | None] = {
+    AppScope.ALL: None,
+    AppScope.SANCTIONED: frozenset({SanctionState.SANCTIONED}),
+    AppScope.SANCTIONED_OR_MONITORED: frozenset(
+        {SanctionState.SANCTIONED, SanctionState.MONITORED}
+    ),
 }
 
 
@@ -114,14 +115,14 @@ class DesiredState:
         app_info: Mapping[str, AppInfo],
         links: Mapping[str, Iterable[str]] | None,
         *,
-        settings: SettingsLike | None = None,
+        scope: ScopePolicy | None = None,
         config: CmdbConfig | None = None,
         user_relationship_selected: bool = True,
         source_complete: bool = True,
         links_complete: bool = True,
         links_unknown: Iterable[str] = (),
         max_risk_score: int | None = None,
-        app_scope: str | None = None,
+        app_scope: AppScope | str | None = None,
         allow_user_sync: bool | None = None,
     ) -> DesiredState:
         """Apply the connection's filters (product rule 10 and the app scope).
@@ -132,8 +133,8 @@ class DesiredState:
             app_info: catalog information by app id.
             links: app id -> ``sys_user`` sys_ids of its users (from correlation),
                 or None when users were not read.
-            settings: effective connection settings (``max_risk_score``,
-                ``app_scope``, ``allow_user_sync``); explicit arguments win.
+            scope: the connection's filters (risk score, app scope, user sync);
+                the explicit arguments below win over it.
             config: the CMDB config (description length).
             user_relationship_selected: the job selected "User uses Cloud App".
             source_complete: the source read succeeded in full.
@@ -145,17 +146,10 @@ class DesiredState:
             allow_user_sync: the connection's "Allow User Synchronization".
         """
         config = config or CmdbConfig()
-
-        def setting(name: str, given: object, default: object) -> object:
-            return given if given is not None else setting_or(settings, name, default)
-
-        max_score = int(str(setting("max_risk_score", max_risk_score, 10)))
-        scope = str(setting("app_scope", app_scope, "all"))
-        allowed = bool(setting("allow_user_sync", allow_user_sync, False))
-        if scope not in _SCOPES:
-            raise ConfigError(
-                key="app_scope", problem=f"unknown scope {scope!r}", allowed=", ".join(_SCOPES)
-            )
+        scope = scope or ScopePolicy()
+        max_score = scope.max_risk_score if max_risk_score is None else max_risk_score
+        chosen_scope = scope.app_scope if app_scope is None else _app_scope(app_scope)
+        allowed = scope.allow_user_sync if allow_user_sync is None else allow_user_sync
         merged: dict[str, DiscoveredApp] = {}
         for app in apps:
             seen = merged.get(app.id)
@@ -163,7 +157,7 @@ class DesiredState:
                 merged[app.id] = app
             elif app.risk_score > seen.risk_score:
                 merged[app.id] = attrs.evolve(seen, risk_score=app.risk_score)
-        states = _SCOPES[scope]
+        states = _SCOPES[chosen_scope]
         chosen: dict[str, DesiredApp] = {}
         excluded: dict[str, str] = {}
         for app_id, app in merged.items():
@@ -171,7 +165,9 @@ class DesiredState:
                 excluded[app_id] = f"risk score {app.risk_score} is above the maximum {max_score}"
                 continue
             if states is not None and app.sanction_state not in states:
-                excluded[app_id] = f"{app.sanction_state.value} is outside app scope {scope!r}"
+                excluded[app_id] = (
+                    f"{app.sanction_state.value} is outside app scope {chosen_scope.value!r}"
+                )
                 continue
             info = app_info.get(app_id)
             chosen[app_id] = DesiredApp(
@@ -207,7 +203,7 @@ class DesiredState:
         data: DefenderDataLike,
         links: Mapping[str, Iterable[str]] | None,
         *,
-        settings: SettingsLike | None = None,
+        scope: ScopePolicy | None = None,
         config: CmdbConfig | None = None,
         user_relationship_selected: bool = True,
         links_complete: bool = True,
@@ -219,7 +215,7 @@ class DesiredState:
             apps,
             data.app_info,
             links,
-            settings=settings,
+            scope=scope,
             config=config,
             user_relationship_selected=user_relationship_selected,
             source_complete=bool(data.complete),

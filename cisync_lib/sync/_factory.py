@@ -1,13 +1,18 @@
-"""Live objects from a deployment config: Defender source, ServiceNow connection, correlator."""
+"""Live objects from a deployment config: Defender source, ServiceNow connection, correlator.
+
+Also the CMDB writer's typed policies from a connection's effective settings.
+"""
 
 from __future__ import annotations
 
 import importlib
 import re
+from datetime import timedelta
 from typing import Any
 
 import attrs
 
+from cisync_lib.cmdb import AppScope, CmdbConfig, GracePolicy, ScopePolicy
 from cisync_lib.correlation import AliasMap, Correlator
 from cisync_lib.defender import (
     CLOUDS,
@@ -31,12 +36,19 @@ from cisync_lib.servicenow import (
     OAuthPassword,
     ServiceNowConnection,
 )
+from cisync_lib.settings import EffectiveSettings
 from cisync_lib.typing import StrategyFactory
 
 from ._secrets import Secrets, env_var_name
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
 
-__all__ = ["build_correlator", "build_servicenow", "build_source"]
+__all__ = [
+    "build_correlator",
+    "build_servicenow",
+    "build_source",
+    "cmdb_config_for",
+    "scope_policy_for",
+]
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
 
@@ -207,3 +219,30 @@ def build_correlator(spec: CorrelationSpec) -> Correlator:
     extra = {item: _import_factory(item) for item in chain if ":" in item}
     alias_map = AliasMap.load(spec.alias_map) if spec.alias_map is not None else None
     return Correlator(config=spec.config, alias_map=alias_map, extra_strategies=extra or None)
+
+
+def cmdb_config_for(base: CmdbConfig, effective: EffectiveSettings) -> CmdbConfig:
+    """``base`` with the grace period, guard limits and heartbeat of the effective settings.
+
+    Each value is read through a typed attribute of :class:`EffectiveSettings`, so
+    a misspelt setting is a type error, never a silent default.
+    """
+    return attrs.evolve(
+        base,
+        grace=GracePolicy(runs=effective.grace_runs, days=float(effective.grace_days)),
+        guard=attrs.evolve(
+            base.guard,
+            max_retire_percent=float(effective.max_retire_percent),
+            max_unlink_percent=float(effective.max_unlink_percent),
+        ),
+        heartbeat=timedelta(hours=effective.heartbeat_hours),
+    )
+
+
+def scope_policy_for(effective: EffectiveSettings) -> ScopePolicy:
+    """The apps and links a job may sync: risk score, app scope and user sync of the settings."""
+    return ScopePolicy(
+        max_risk_score=effective.max_risk_score,
+        app_scope=AppScope(effective.app_scope),
+        allow_user_sync=effective.allow_user_sync,
+    )

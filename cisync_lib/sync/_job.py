@@ -53,7 +53,7 @@ from cisync_lib.settings import (
 )
 from cisync_lib.typing import JobProgress
 
-from ._factory import build_correlator
+from ._factory import build_correlator, cmdb_config_for, scope_policy_for
 from ._report import Mode, SyncReport, guard_decisions, plan_counts, plan_rows
 from ._specs import CorrelationSpec
 from ._users import (
@@ -241,7 +241,7 @@ class SyncJob:
         else:
             self.correlator = build_correlator(correlation or CorrelationSpec())
         base = cmdb or CmdbConfig(write_path=WritePath(write_path))
-        self.cmdb_config = base.with_settings(self.effective)
+        self.cmdb_config = cmdb_config_for(base, self.effective)
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.streams = tuple(streams) if streams is not None else None
         self.progress = progress
@@ -506,8 +506,9 @@ class SyncJob:
                 include_devices=False,
                 progress=self._read_progress(),
             )
+        scope = scope_policy_for(eff)
         scoped = DesiredState.from_defender(
-            data, None, settings=eff, config=self.cmdb_config, user_relationship_selected=False
+            data, None, scope=scope, config=self.cmdb_config, user_relationship_selected=False
         )
         links: dict[str, set[str]] | None = None
         unknown: Unevaluated | None = None
@@ -531,7 +532,7 @@ class SyncJob:
         desired = DesiredState.from_defender(
             data,
             links,
-            settings=eff,
+            scope=scope,
             config=self.cmdb_config,
             user_relationship_selected=RelationshipKind.USER_USES_APP in self.relationships,
             links_unknown=unknown.apps if unknown is not None else (),

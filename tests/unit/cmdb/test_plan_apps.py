@@ -5,10 +5,20 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from cisync_lib import GuardRefusedError
-from cisync_lib.cmdb import AppRow, CmdbConfig, FieldPolicy, GracePolicy, GuardPolicy, make_plan
+from cisync_lib import ConfigError, GuardRefusedError
+from cisync_lib.cmdb import (
+    AppRow,
+    AppScope,
+    CmdbConfig,
+    DesiredState,
+    FieldPolicy,
+    GracePolicy,
+    GuardPolicy,
+    ScopePolicy,
+    make_plan,
+)
 
-from .helpers import NOW, app, apply_in_memory, desired, state
+from .helpers import NOW, app, apply_in_memory, desired, state, user
 
 CFG = CmdbConfig(grace=GracePolicy(runs=2))
 
@@ -216,3 +226,16 @@ def test_app_scope_filters():
     apps = [app(1, tags=("Sanctioned",)), app(2, tags=("Unsanctioned",)), app(3)]
     d = desired(apps, app_scope="sanctioned")
     assert list(d.apps) == ["1"]
+
+
+def test_the_scope_policy_filters_and_explicit_arguments_win():
+    apps = [app(1, tags=("Sanctioned",), risk=9), app(2, tags=("Unsanctioned",)), app(3, risk=2)]
+    policy = ScopePolicy(max_risk_score=8, app_scope=AppScope.ALL, allow_user_sync=False)
+    d = DesiredState.build(apps, {}, {"3": [user(1)]}, scope=policy)
+    assert sorted(d.apps) == ["2", "3"]
+    assert "risk score 9 is above the maximum 8" in d.excluded["1"]
+    assert not d.sync_users  # the policy does not allow user sync
+    narrowed = DesiredState.build(apps, {}, None, scope=policy, app_scope="sanctioned")
+    assert list(narrowed.apps) == []  # app 1 is sanctioned but above the policy's risk score
+    with pytest.raises(ConfigError, match="app_scope"):
+        ScopePolicy(app_scope="approved")
