@@ -32,6 +32,7 @@ from typing import Any, Literal, NewType, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import (
     AttributeValidationNote,
     ClassValidationError,
@@ -39,7 +40,7 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_mapping_structure_fn, override
 
 from cisync_lib.errors import ConfigError
 
@@ -222,52 +223,54 @@ def _is_sequence(t: object) -> bool:
     return origin in (list, frozenset, set, typing.Sequence, collections.abc.Sequence)
 
 
-def _make_sequence(converter: cattrs.Converter) -> Callable[[object, Any], object]:
-    def structure(value: object, t: Any) -> object:
-        if not isinstance(value, list):
-            raise _expected("an array", value)
-        item = typing.get_args(t)[0]
-        out, errors = [], []
-        for index, element in enumerate(value):
-            try:
-                out.append(converter.structure(element, item))
-            except Exception as exc:  # every element's problem is collected
-                note = IterableValidationNote(f"@ index {index}", index, item)
-                errors.append(with_note(exc, note))
-        if errors:
-            raise IterableValidationError("while structuring an array", errors, t)
+def _sequence_factory(converter: cattrs.Converter) -> Callable[[Any], Callable[[object, Any], Any]]:
+    # cattrs' own list hook (it notes each element's index), behind a shape check: a string
+    # is not an array of its letters
+    def factory(t: Any) -> Callable[[object, Any], Any]:
+        elements = list_structure_factory(t, converter)
         origin = typing.get_origin(t)
-        return origin(out) if origin in (tuple, frozenset, set) else out
+        build = origin if origin in (tuple, frozenset, set) else list
 
-    return structure
+        def structure(value: object, _: object) -> Any:
+            if not isinstance(value, list):
+                raise _expected("an array", value)
+            return build(elements(value, t))
+
+        return structure
+
+    return factory
 
 
 def _is_mapping(t: object) -> bool:
     return typing.get_origin(t) in (dict, Mapping, typing.Mapping)
 
 
-def _make_mapping(converter: cattrs.Converter) -> Callable[[object, Any], object]:
-    def structure(value: object, t: Any) -> object:
-        if not isinstance(value, dict):
-            raise _expected("a table", value)
-        key_type, value_type = typing.get_args(t)
-        out, errors = {}, []
-        for key, element in value.items():
-            note = IterableValidationNote(f"@ key {key!r}", key, value_type)
-            try:
-                new_key = converter.structure(key, key_type)
-            except Exception as exc:  # every key's problem is collected
-                errors.append(with_note(exc, note))
-                continue
-            try:
-                out[new_key] = converter.structure(element, value_type)
-            except Exception as exc:  # every value's problem is collected
-                errors.append(with_note(exc, note))
-        if errors:
-            raise IterableValidationError("while structuring a table", errors, t)
-        return MappingProxyType(out) if typing.get_origin(t) is not dict else out
+def _mapping_factory(converter: cattrs.Converter) -> Callable[[Any], Callable[[object, Any], Any]]:
+    # cattrs' own mapping hook (it notes each key), behind a shape check; read-only unless
+    # the annotation asks for a dict. The keys are checked first: cattrs skips a key whose
+    # value failed, and an unknown key (a proxy scheme) says more than its value's problem
+    def factory(t: Any) -> Callable[[object, Any], Any]:
+        items = make_mapping_structure_fn(t, converter, detailed_validation=True)
+        key_type = typing.get_args(t)[0]
+        frozen = typing.get_origin(t) is not dict
 
-    return structure
+        def structure(value: object, _: object) -> Any:
+            if not isinstance(value, dict):
+                raise _expected("a table", value)
+            errors = []
+            for key in value:
+                try:
+                    converter.structure(key, key_type)
+                except Exception as exc:  # every key's problem is collected
+                    errors.append(with_note(exc, IterableValidationNote("key", key, key_type)))
+            if errors:
+                raise IterableValidationError("while structuring a table's keys", errors, t)
+            out = items(value, t)
+            return MappingProxyType(out) if frozen else out
+
+        return structure
+
+    return factory
 
 
 def _attrs_factory(converter: cattrs.Converter) -> Callable[[type], Callable[[object, Any], Any]]:
@@ -304,8 +307,8 @@ def make_config_converter() -> cattrs.Converter:
     """A converter that structures plain TOML values strictly (see the module docstring)."""
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook_factory(attrs.has, _attrs_factory(converter))
-    converter.register_structure_hook_func(_is_mapping, _make_mapping(converter))
-    converter.register_structure_hook_func(_is_sequence, _make_sequence(converter))
+    converter.register_structure_hook_factory(_is_mapping, _mapping_factory(converter))
+    converter.register_structure_hook_factory(_is_sequence, _sequence_factory(converter))
     converter.register_structure_hook_func(_is_literal, _literal)
     # any value (a setting's, checked by its registry entry); not a singledispatch on object,
     # which every class would match

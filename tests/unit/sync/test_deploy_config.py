@@ -223,3 +223,26 @@ def test_kind_graph_loads_without_a_warning(tmp_path, caplog):
         config = load_deployment(write(tmp_path, BASE))
     assert config.connection("contoso").kind == "graph"
     assert [r for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_a_check_across_keys_names_the_line(tmp_path):
+    """Checks that involve several keys also name the line (of the key, or of its table)."""
+    error = error_of(
+        tmp_path, BASE.replace('client_id = "app"\n', 'client_id = "app"\ncredential = "token"\n')
+    )
+    assert (error.key, error.line) == ("connections.contoso.credential", 9)
+    assert error.allowed == '"secret" | "certificate"'
+    error = error_of(
+        tmp_path, BASE.replace('tenant_id = "00000000-0000-0000-0000-000000000000"\n', "")
+    )
+    assert (error.key, error.line, error.problem) == (
+        "connections.contoso.tenant_id",
+        5,
+        'is required for kind = "graph"',
+    )
+
+
+def test_a_string_is_never_an_array_of_its_letters(tmp_path):
+    error = error_of(tmp_path, BASE.replace("[sync]\n", '[sync]\nrelationships = "Cloud App"\n'))
+    assert (error.key, error.line) == ("sync.relationships", 2)
+    assert error.problem == 'expected an array, got string "Cloud App"'
