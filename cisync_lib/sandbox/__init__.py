@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         TENANT_SIZE_NAMES,
         DefenderOptions,
         GraphThrottle,
-        RateLimit,
+        RateLimitRule,
         SandboxConfig,
         ServiceNowOptions,
     )
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         generate_tenant,
     )
     from ._tls import TlsMaterial
-    from .defender import ClientCertificate
+    from .defender import EntraAppCertificate
     from .servicenow import ServiceNowService, ServiceNowStore
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
     "SERVICE_NAMES",
     "TENANT_SIZES",
     "TENANT_SIZE_NAMES",
-    "ClientCertificate",
+    "EntraAppCertificate",
     "DefenderOptions",
     "ExpectedOutcome",
     "FaultInjector",
@@ -56,7 +56,7 @@ __all__ = [
     "GraphThrottle",
     "IdentifierForm",
     "IdentityTruth",
-    "RateLimit",
+    "RateLimitRule",
     "RequestInfo",
     "RequestLog",
     "RequestRecord",
@@ -81,7 +81,7 @@ _LAZY = {
     "TENANT_SIZE_NAMES": "._config",
     "DefenderOptions": "._config",
     "GraphThrottle": "._config",
-    "RateLimit": "._config",
+    "RateLimitRule": "._config",
     "SandboxConfig": "._config",
     "ServiceNowOptions": "._config",
     "FAULT_KINDS": "._faults",
@@ -106,7 +106,7 @@ _LAZY = {
     "generate_tenant": "._tenant",
     "Sandbox": "._sandbox",
     "TlsMaterial": "._tls",
-    "ClientCertificate": ".defender",
+    "EntraAppCertificate": ".defender",
     "ServiceNowService": ".servicenow",
     "ServiceNowStore": ".servicenow",
 }

@@ -20,7 +20,7 @@ __all__ = [
     "TENANT_SIZE_NAMES",
     "DefenderOptions",
     "GraphThrottle",
-    "RateLimit",
+    "RateLimitRule",
     "SandboxConfig",
     "ServiceNowOptions",
 ]
@@ -43,8 +43,8 @@ def _optional_path(value: object) -> Path | None:
 
 
 @frozen(kw_only=True)
-class RateLimit:
-    """A per-user request budget, as ServiceNow's inbound REST rate-limit rules apply.
+class RateLimitRule:
+    """A ServiceNow inbound REST rate-limit rule: a per-user request budget per window.
 
     Attributes:
         requests: how many requests one user may make per window.
@@ -129,7 +129,7 @@ class ServiceNowOptions:
     data_source: str = "MSDefenderCloudApps"
     batch_max_items: int | None = None
     batch_time_limit: float = 30.0
-    rate_limit: RateLimit | None = None
+    rate_limit: RateLimitRule | None = None
     api_threads: int | None = 4
     api_queue: int = 50
     session_sync: bool = True

@@ -23,7 +23,7 @@ from ._server import HttpsServer
 from ._service import SandboxContext, SandboxService, ServiceBuilder
 from ._tenant import GeneratedTenant, SnapshotTenant
 from ._tls import TlsMaterial, make_tls
-from .defender import ClientCertificate, EntraService, GraphService, MdcaService
+from .defender import EntraAppCertificate, EntraService, GraphService, MdcaService
 from .defender._tokens import GRAPH_AUDIENCE, MDCA_APP_ID, RESOURCES
 from .servicenow import ServiceNowService, ServiceNowStore
 
@@ -288,7 +288,7 @@ class Sandbox:
         return self._entra().client_secret
 
     @property
-    def client_certificate(self) -> ClientCertificate:
+    def client_certificate(self) -> EntraAppCertificate:
         """The certificate registered on the app (PEM key and cert, thumbprint, PFX)."""
         return self._entra().certificate
 

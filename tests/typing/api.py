@@ -192,8 +192,8 @@ def cmdb_sync(url: str, secret: str, state_dir: str) -> int:
 def sandbox_defender() -> int:
     from cisync_lib.correlation import ReasonCode, Status
     from cisync_lib.sandbox import (
-        ClientCertificate,
         DefenderOptions,
+        EntraAppCertificate,
         GeneratedTenant,
         IdentityTruth,
         Sandbox,
@@ -203,7 +203,7 @@ def sandbox_defender() -> int:
 
     config = SandboxConfig(size="tiny", seed=1, defender=DefenderOptions(graph_page_size=50))
     with Sandbox(config) as sb:
-        cert: ClientCertificate = sb.client_certificate
+        cert: EntraAppCertificate = sb.client_certificate
         print(sb.authority, sb.tenant_id, sb.client_id, sb.client_secret, cert.thumbprint)
         print(sb.graph_url, sb.graph_scope, sb.mdca_url, sb.mdca_token, str(cert.pfx_path))
         expired: str = sb.issue_access_token("graph", lifetime=-60)

@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-__all__ = ["ClientCertificate", "load_or_make_certificate", "public_key"]
+__all__ = ["EntraAppCertificate", "load_or_make_certificate", "public_key"]
 
 
 @frozen(kw_only=True)
-class ClientCertificate:
+class EntraAppCertificate:
     """A certificate and key the sandbox's Entra app accepts for client assertions.
 
     Pass ``{"private_key": private_key_pem, "thumbprint": thumbprint}`` or
@@ -42,7 +42,7 @@ class ClientCertificate:
     pfx_passphrase: str = field(repr=False)
 
 
-def public_key(certificate: ClientCertificate) -> rsa.RSAPublicKey:
+def public_key(certificate: EntraAppCertificate) -> rsa.RSAPublicKey:
     """The certificate's public key, which verifies client assertions."""
     key = x509.load_pem_x509_certificate(certificate.certificate_pem.encode()).public_key()
     if not isinstance(key, rsa.RSAPublicKey):  # pragma: no cover - we only make RSA keys
@@ -50,7 +50,7 @@ def public_key(certificate: ClientCertificate) -> rsa.RSAPublicKey:
     return key
 
 
-def load_or_make_certificate(directory: Path, passphrase: str, name: str) -> ClientCertificate:
+def load_or_make_certificate(directory: Path, passphrase: str, name: str) -> EntraAppCertificate:
     """Reuse the certificate in ``directory``, or make a new self-signed one there.
 
     Args:
@@ -94,7 +94,7 @@ def load_or_make_certificate(directory: Path, passphrase: str, name: str) -> Cli
         name.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase.encode())
     )
     _write_private(pfx_path, pfx)
-    return ClientCertificate(
+    return EntraAppCertificate(
         private_key_pem=key_pem.decode(),
         certificate_pem=cert_pem.decode(),
         thumbprint=cert.fingerprint(hashes.SHA1()).hex().upper(),  # Entra names keys by SHA-1 (x5t)

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 from cisync_lib.sandbox._server import WsgiApp
 from cisync_lib.sandbox._service import SandboxContext
 
-from ._certs import ClientCertificate, load_or_make_certificate
+from ._certs import EntraAppCertificate, load_or_make_certificate
 from ._entra_checks import Refusal, check_assertion, missing, refusal_response, resource_for
 from ._http import json_response, new_id, request_info, serve
 from ._tokens import TokenAuthority
@@ -47,7 +47,7 @@ class EntraService:
         self.client_secret = context.secret("entra_client_secret", options.client_secret)
         self.tenant_domain = "contoso.onmicrosoft.com"
         folder = (context.state_dir or context.work_dir) / "entra"
-        self.certificate: ClientCertificate = load_or_make_certificate(
+        self.certificate: EntraAppCertificate = load_or_make_certificate(
             folder, options.pfx_passphrase, "cisync-sandbox-client"
         )
         self.tokens = TokenAuthority(self.tenant_id, options.token_lifetime)

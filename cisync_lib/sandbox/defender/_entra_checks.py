@@ -7,7 +7,7 @@ import base64
 import jwt
 from werkzeug.wrappers import Response
 
-from ._certs import ClientCertificate, public_key
+from ._certs import EntraAppCertificate, public_key
 from ._http import json_response, new_id, utc_now_text
 from ._tokens import RESOURCES, Resource
 
@@ -43,7 +43,7 @@ def check_assertion(
     *,
     audiences: tuple[str, ...],
     client_id: str,
-    certificate: ClientCertificate,
+    certificate: EntraAppCertificate,
 ) -> None:
     """Check a client assertion JWT the way Entra does.
 

@@ -8,7 +8,7 @@ import requests
 from pysnc.auth import ServiceNowClientCredentialsFlow, ServiceNowPasswordGrantFlow
 from pysnc.exceptions import AuthenticationException, RoleException
 
-from cisync_lib.sandbox import RateLimit, SandboxConfig, ServiceNowOptions
+from cisync_lib.sandbox import RateLimitRule, SandboxConfig, ServiceNowOptions
 
 from .conftest import make_client, make_session, unique
 
@@ -147,7 +147,7 @@ def test_tokens_expire(cisync_sandbox_factory):
 
 def test_rate_limit_answers_429_with_retry_after(cisync_sandbox_factory):
     """Past the per-user budget: 429, Retry-After and X-RateLimit-* headers."""
-    limit = RateLimit(requests=3, window_seconds=600)
+    limit = RateLimitRule(requests=3, window_seconds=600)
     sb = cisync_sandbox_factory(SandboxConfig(servicenow=ServiceNowOptions(rate_limit=limit)))
     url = sb.servicenow_url + "/api/now/table/cmdb_rel_type"
     with make_session(sb) as s:
