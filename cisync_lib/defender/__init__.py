@@ -8,35 +8,21 @@ Example::
     with GraphSource(conn) as source:
         data = source.read(period=30, max_risk_score=8)
     save_snapshot(data, "defender-snapshot.json")
+
+A sovereign cloud is one of :data:`CLOUDS` (``cloud=CLOUDS["us_gov"]``).
 """
 
 from ._auth import reset_token_providers
-from ._config import (
-    CLOUDS,
-    PUBLIC_CLOUD,
-    US_GOV_CLOUD,
-    US_GOV_DOD_CLOUD,
-    Cloud,
-    GraphConnection,
-    HttpPolicy,
-    LegacyConnection,
-    RateLimit,
-)
-from ._credentials import ClientAssertion, ClientCertificate, ClientSecret, LegacyToken, Secret
-from ._data import AppDevice, DefenderData, MergedApp, ProgressCallback, ReadProgress
+from ._config import CLOUDS, Cloud, GraphConnection, HttpPolicy, LegacyConnection, RateLimit
+from ._credentials import ClientAssertion, ClientCertificate, ClientSecret, LegacyToken
+from ._data import AppDevice, DefenderData, MergedApp, ReadProgress
 from ._graph import GraphSource
 from ._legacy import LegacySource
-from ._limiter import reset_shared_limiters
-from ._reader import normalize_period
-from ._snapshot import SNAPSHOT_VERSION, SnapshotSource, load_snapshot, save_snapshot
+from ._snapshot import SnapshotSource, load_snapshot, save_snapshot
 from ._source import DefenderSource
 
 __all__ = [
     "CLOUDS",
-    "PUBLIC_CLOUD",
-    "SNAPSHOT_VERSION",
-    "US_GOV_CLOUD",
-    "US_GOV_DOD_CLOUD",
     "AppDevice",
     "ClientAssertion",
     "ClientCertificate",
@@ -51,14 +37,10 @@ __all__ = [
     "LegacySource",
     "LegacyToken",
     "MergedApp",
-    "ProgressCallback",
     "RateLimit",
     "ReadProgress",
-    "Secret",
     "SnapshotSource",
     "load_snapshot",
-    "normalize_period",
-    "reset_shared_limiters",
     "reset_token_providers",
     "save_snapshot",
 ]

@@ -74,6 +74,7 @@ US_GOV_DOD_CLOUD = Cloud(
     graph_url="https://dod-graph.microsoft.us",
     graph_scope="https://dod-graph.microsoft.us/.default",
 )
+#: The cloud presets by name: ``public`` (the default), ``us_gov`` (GCC High), ``us_gov_dod``.
 CLOUDS: Mapping[str, Cloud] = MappingProxyType(
     {c.name: c for c in (PUBLIC_CLOUD, US_GOV_CLOUD, US_GOV_DOD_CLOUD)}
 )

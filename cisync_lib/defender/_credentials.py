@@ -99,7 +99,7 @@ class ClientSecret:
     """An Entra ID application's client secret.
 
     Attributes:
-        secret: the secret value (wrapped in :class:`Secret`).
+        secret: the secret value, wrapped so that it never shows (``reveal()`` returns it).
     """
 
     secret: Secret = field(converter=_secret, repr=False, validator=_not_empty("secret"))

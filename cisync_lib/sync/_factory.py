@@ -28,7 +28,6 @@ from cisync_lib.defender import (
     RateLimit,
     SnapshotSource,
 )
-from cisync_lib.defender._config import LEGACY_HTTP_POLICY
 from cisync_lib.errors import ConfigError
 from cisync_lib.servicenow import (
     BasicAuth,
@@ -127,19 +126,18 @@ def build_source(spec: SourceSpec, secrets: Secrets) -> DefenderSource:
             credential = LegacyToken(key=token)
         else:
             credential = _entra_credential(spec, secrets)
-        return LegacySource(
-            LegacyConnection(
-                spec.url,
-                credential=credential,
-                tenant_id=spec.tenant_id,
-                client_id=spec.client_id,
-                cloud=cloud,
-                authority_host=spec.authority_host,
-                verify=spec.verify,
-                proxies=dict(spec.proxies),
-                http=_http(spec, LEGACY_HTTP_POLICY),
-            )
+        legacy = LegacyConnection(
+            spec.url,
+            credential=credential,
+            tenant_id=spec.tenant_id,
+            client_id=spec.client_id,
+            cloud=cloud,
+            authority_host=spec.authority_host,
+            verify=spec.verify,
+            proxies=dict(spec.proxies),
         )
+        # the connection's default policy (the legacy API's documented budget), as configured
+        return LegacySource(attrs.evolve(legacy, http=_http(spec, legacy.http)))
     return GraphSource(
         GraphConnection(
             spec.tenant_id or "",

@@ -9,9 +9,9 @@ from cisync_lib.defender import (
     HttpPolicy,
     LegacyConnection,
     LegacyToken,
-    reset_shared_limiters,
     reset_token_providers,
 )
+from cisync_lib.defender._limiter import reset_shared_limiters
 from cisync_lib.sandbox import DefenderOptions, Sandbox, SandboxConfig
 
 from .truth import PAGE

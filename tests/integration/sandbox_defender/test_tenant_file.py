@@ -25,10 +25,10 @@ from cisync_lib.defender import (
     LegacyConnection,
     LegacySource,
     LegacyToken,
-    reset_shared_limiters,
     reset_token_providers,
     save_snapshot,
 )
+from cisync_lib.defender._limiter import reset_shared_limiters
 from cisync_lib.sandbox import DefenderOptions, Sandbox, SandboxConfig
 
 SERVICES = ("entra", "graph", "mdca")

@@ -7,15 +7,14 @@ import pytest
 from cisync_lib import ConfigError
 from cisync_lib.defender import (
     CLOUDS,
-    US_GOV_CLOUD,
     ClientAssertion,
     ClientCertificate,
     ClientSecret,
     GraphConnection,
     LegacyConnection,
     LegacyToken,
-    Secret,
 )
+from cisync_lib.defender._credentials import Secret
 
 SECRET = "s3cr3t-Value~with.chars"
 
@@ -102,7 +101,7 @@ def test_endpoints_default_to_the_public_cloud_and_can_be_overridden():
     assert conn.authority == "https://login.microsoftonline.com/contoso.com"
     assert conn.graph_root == "https://graph.microsoft.com"
     assert conn.scope == "https://graph.microsoft.com/.default"
-    gov = GraphConnection("t", "c", credential=ClientSecret(secret="x"), cloud=US_GOV_CLOUD)
+    gov = GraphConnection("t", "c", credential=ClientSecret(secret="x"), cloud=CLOUDS["us_gov"])
     assert (gov.authority, gov.scope) == (
         "https://login.microsoftonline.us/t",
         "https://graph.microsoft.us/.default",

@@ -5,9 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from cisync_lib import AppUser, ConfigError, DiscoveredApp, DiscoveryStream
-from cisync_lib.defender import normalize_period
 from cisync_lib.defender._data import merge_apps, merge_by_app
-from cisync_lib.defender._reader import select_streams
+from cisync_lib.defender._reader import normalize_period, select_streams
 
 
 def ts(day):
