@@ -18,8 +18,8 @@ from cisync_lib.correlation import (
     InMemoryUserDirectory,
     ServiceNowUserDirectory,
     Status,
-    parse,
 )
+from cisync_lib.correlation._parse import parse
 from cisync_lib.sandbox import Sandbox, SandboxConfig
 from cisync_lib.servicenow import BasicAuth, ServiceNowConnection
 

@@ -16,7 +16,6 @@ from cisync_lib.correlation import (
     LookupKey,
     ParsedName,
     StrategyOutcome,
-    compare_keys,
 )
 from cisync_lib.typing import CandidateIndex
 
@@ -38,7 +37,7 @@ class EmployeeNumberStrategy:
         return (LookupKey(field="employee_number", value=found.group(1)),) if found else ()
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
-        return compare_keys(self, parsed, index, self.lookup_keys(parsed))
+        return StrategyOutcome.from_keys(self, parsed, index, self.lookup_keys(parsed))
 
 
 # --- strategy: end

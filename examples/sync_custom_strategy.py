@@ -15,14 +15,7 @@ import tempfile
 
 from attrs import frozen
 
-from cisync_lib.correlation import (
-    Correlator,
-    InputKind,
-    LookupKey,
-    ParsedName,
-    StrategyOutcome,
-    compare_keys,
-)
+from cisync_lib.correlation import Correlator, InputKind, LookupKey, ParsedName, StrategyOutcome
 from cisync_lib.sandbox import Sandbox, SandboxConfig
 from cisync_lib.settings import Consent
 from cisync_lib.sync import SyncJob, job_from_config, load_deployment, write_sandbox_config
@@ -45,7 +38,7 @@ class LocalLogonStrategy:
         return (LookupKey(field="user_name", value=parsed.local or ""),)
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
-        return compare_keys(self, parsed, index, self.lookup_keys(parsed))
+        return StrategyOutcome.from_keys(self, parsed, index, self.lookup_keys(parsed))
 
 
 def main() -> None:

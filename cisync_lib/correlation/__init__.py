@@ -9,28 +9,15 @@ live in :mod:`cisync_lib.typing`.
 """
 
 from ._aliasmap import AliasEntry, AliasMap
-from ._chain import (
-    ENTRY_POINT_GROUP,
-    AliasMapStrategy,
-    StrategyContext,
-    Tier,
-    available_strategies,
-    build_chain,
-    default_chain,
-)
+from ._chain import AliasMapStrategy, StrategyContext, Tier
 from ._codes import InputKind, ReasonCode, Status
 from ._config import CorrelatorConfig
-from ._correlator import Correlator, Plan
-from ._directory import (
-    DirectoryResult,
-    FetchRequest,
-    InMemoryUserDirectory,
-    UserIndex,
-)
-from ._parse import ObservedName, ParsedName, normalize, parse
-from ._report import REPORT_FIELDNAMES, CorrelationReport, ReportSummary, write_report_csv
-from ._result import MatchResult, confidence_band
-from ._servicenow import ServiceNowUserDirectory, is_query_safe
+from ._correlator import Correlator, LookupPlan
+from ._directory import DirectoryResult, FetchRequest, InMemoryUserDirectory
+from ._parse import ObservedName, ParsedName
+from ._report import CorrelationReport, write_report_csv
+from ._result import MatchResult
+from ._servicenow import ServiceNowUserDirectory
 from ._strategies import (
     DomainAliasStrategy,
     DownlevelStrategy,
@@ -40,18 +27,9 @@ from ._strategies import (
     ProxyAddressStrategy,
     UpnUserNameStrategy,
 )
-from ._types import (
-    Evidence,
-    KeyHit,
-    LookupKey,
-    StrategyOutcome,
-    StrategyTrace,
-    compare_keys,
-)
+from ._types import LookupKey, StrategyOutcome
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
-    "REPORT_FIELDNAMES",
     "AliasEntry",
     "AliasMap",
     "AliasMapStrategy",
@@ -62,36 +40,23 @@ __all__ = [
     "DomainAliasStrategy",
     "DownlevelStrategy",
     "EmailStrategy",
-    "Evidence",
     "FetchRequest",
     "InMemoryUserDirectory",
     "InputKind",
-    "KeyHit",
     "LocalPartStrategy",
     "LookupKey",
+    "LookupPlan",
     "MatchResult",
     "ObservedName",
     "ParsedName",
-    "Plan",
     "PlusTagStripStrategy",
     "ProxyAddressStrategy",
     "ReasonCode",
-    "ReportSummary",
     "ServiceNowUserDirectory",
     "Status",
     "StrategyContext",
     "StrategyOutcome",
-    "StrategyTrace",
     "Tier",
     "UpnUserNameStrategy",
-    "UserIndex",
-    "available_strategies",
-    "build_chain",
-    "compare_keys",
-    "confidence_band",
-    "default_chain",
-    "is_query_safe",
-    "normalize",
-    "parse",
     "write_report_csv",
 ]

@@ -1,4 +1,4 @@
-"""The correlator: parse, dedupe, plan keys, fetch once, evaluate the chain, decide."""
+"""The correlator: parse, dedupe, plan keys, fetch once, evaluate the chain per name, decide."""
 
 from __future__ import annotations
 
@@ -18,20 +18,21 @@ from ._chain import (
     build_chain,
     default_chain,
 )
+from ._codes import ReasonCode, Status
 from ._config import CorrelatorConfig
 from ._directory import DirectoryResult, FetchRequest, UserIndex
 from ._parse import ObservedName, ParsedName, normalize, parse
-from ._resolve import resolve_one
-from ._result import MatchResult
-from ._types import LookupKey
+from ._policy import StepDecision, decide
+from ._result import MatchResult, confidence_band, describe
+from ._types import Evidence, LookupKey, StrategyOutcome, StrategyTrace
 
-__all__ = ["Correlator", "Plan"]
+__all__ = ["Correlator", "LookupPlan", "resolve_one"]
 
 _MAX_EXAMPLES = 3
 
 
 @frozen(kw_only=True)
-class Plan:
+class LookupPlan:
     """The pure first half of a run: distinct names and the keys to fetch.
 
     Attributes:
@@ -81,7 +82,7 @@ class Correlator:
             chain = (AliasMapStrategy(alias_map), *chain)
         self.chain: tuple[Step, ...] = chain
 
-    def plan(self, names: Iterable[str | ObservedName]) -> Plan:
+    def plan(self, names: Iterable[str | ObservedName]) -> LookupPlan:
         """Parse and dedupe the names and collect every lookup key (no I/O)."""
         groups: dict[tuple[str, bool], tuple[ParsedName, list[ObservedName]]] = {}
         for name in names:
@@ -99,7 +100,7 @@ class Correlator:
                     if member.applies_to(parsed):
                         keys.update(dict.fromkeys(member.lookup_keys(parsed)))
         fields = dict.fromkeys(_fields(keys))
-        return Plan(
+        return LookupPlan(
             names=tuple((parsed, tuple(seen)) for parsed, seen in groups.values()),
             request=FetchRequest(
                 keys=tuple(keys),
@@ -176,3 +177,191 @@ def _merge_context(seen: Sequence[ObservedName]) -> dict[str, str]:
         else:
             out[key] = ";".join(dict.fromkeys(values))
     return out
+
+
+# parse-time skip reasons that are "not a match" rather than "not looked at"
+_UNMATCHED_SKIPS = {ReasonCode.DOMAIN_NOT_ALLOWED}
+
+
+@frozen(kw_only=True)
+class _Verdict:
+    status: Status
+    reason: ReasonCode
+    decision: StepDecision | None = None
+    strategy: str | None = None
+    detail: str = ""
+
+
+def resolve_one(
+    parsed: ParsedName, chain: tuple[Step, ...], fetched: DirectoryResult, config: CorrelatorConfig
+) -> MatchResult:
+    """Run the chain for one name: first definitive step wins, no fall-through past it.
+
+    Args:
+        parsed: the name.
+        chain: the steps.
+        fetched: the candidates and the keys that failed or were refused.
+        config: the policy.
+    """
+    trace: list[StrategyTrace] = []
+    rejected: dict[str, SnUser] = {}
+    excluded = False
+    suggestion: tuple[StepDecision, str] | None = None
+    verdict: _Verdict | None = None
+    for step in chain:
+        members = step.members if isinstance(step, Tier) else (step,)
+        applicable = [m for m in members if m.applies_to(parsed)]
+        if not applicable:
+            trace.extend(StrategyTrace(strategy=m.name, outcome="n/a") for m in members)
+            continue
+        keys = [k for m in applicable for k in m.lookup_keys(parsed)]
+        failed = [fetched.failed[k] for k in keys if k in fetched.failed]
+        if failed:
+            trace.extend(_ordered(members, applicable, ["lookup_error"] * len(applicable)))
+            verdict = _Verdict(
+                status=Status.ERROR, reason=ReasonCode.LOOKUP_ERROR, detail=failed[0]
+            )
+            break
+        if any(k in fetched.refused for k in keys):
+            trace.extend(_ordered(members, applicable, ["unsafe"] * len(applicable)))
+            verdict = _Verdict(status=Status.SKIPPED, reason=ReasonCode.UNSAFE_QUERY_VALUE)
+            break
+        outcomes = [m.evaluate(parsed, fetched.index) for m in applicable]
+        decision = decide(outcomes, config)
+        rejected.update((u.sys_id, u) for u in decision.rejected)
+        trace.extend(_ordered(members, applicable, _member_traces(applicable, outcomes, decision)))
+        name = step.name
+        verdict = _step_verdict(decision, name, outcomes)
+        if decision.kind == "excluded":
+            excluded = True
+        weak = decision.confidence < config.min_confidence
+        if decision.kind == "match" and not decision.explicit and weak:
+            suggestion = suggestion or (decision, name)
+            verdict = None
+        if verdict is not None:
+            break
+    if verdict is None:
+        verdict = _fallback(parsed, excluded, suggestion)
+    return _result(parsed, verdict, tuple(trace), tuple(rejected.values()), suggestion)
+
+
+def _ordered(
+    members: Sequence[Strategy],
+    applicable: Sequence[Strategy],
+    traces: Sequence[StrategyTrace | str],
+) -> list[StrategyTrace]:
+    # one line per member in chain order; members that did not apply are "n/a"
+    given = {id(m): t for m, t in zip(applicable, traces, strict=True)}
+    out = []
+    for member in members:
+        item = given.get(id(member), "n/a")
+        out.append(
+            item
+            if isinstance(item, StrategyTrace)
+            else StrategyTrace(strategy=member.name, outcome=item)
+        )
+    return out
+
+
+def _member_traces(
+    members: Sequence[Strategy], outcomes: Sequence[StrategyOutcome], decision: StepDecision
+) -> list[StrategyTrace]:
+    out = []
+    for member, outcome in zip(members, outcomes, strict=True):
+        found = {u.sys_id for hit in outcome.hits for u in hit.matches}
+        label = decision.kind if found or decision.kind == "ignore" else "none"
+        out.append(
+            StrategyTrace(
+                strategy=member.name, outcome=label, candidates=len(found), note=outcome.note
+            )
+        )
+    return out
+
+
+def _step_verdict(
+    decision: StepDecision, name: str, outcomes: list[StrategyOutcome]
+) -> _Verdict | None:
+    note = next((o.note for o in outcomes if o.note), "")
+    kind = decision.kind
+    if kind == "match":
+        inactive = decision.user is not None and not decision.user.active
+        reason = ReasonCode.MATCHED_INACTIVE if inactive else ReasonCode.MATCHED
+        used = " and ".join(dict.fromkeys(e.strategy for e in decision.evidence)) or name
+        return _Verdict(status=Status.MATCHED, reason=reason, decision=decision, strategy=used)
+    table = {
+        "ambiguous": (Status.AMBIGUOUS, ReasonCode.AMBIGUOUS_DUPLICATE),
+        "conflict": (Status.AMBIGUOUS, ReasonCode.KEY_CONFLICT),
+        "inactive_skip": (Status.UNMATCHED, ReasonCode.ONLY_INACTIVE_MATCH),
+        "ignore": (Status.SKIPPED, ReasonCode.IGNORED_BY_ALIAS),
+        "alias_not_found": (Status.UNMATCHED, ReasonCode.ALIAS_TARGET_NOT_FOUND),
+        "alias_ambiguous": (Status.AMBIGUOUS, ReasonCode.ALIAS_TARGET_AMBIGUOUS),
+    }
+    if kind not in table:  # none / excluded: try the next step
+        return None
+    status, reason = table[kind]
+    return _Verdict(status=status, reason=reason, decision=decision, strategy=name, detail=note)
+
+
+def _fallback(
+    parsed: ParsedName, excluded: bool, suggestion: tuple[StepDecision, str] | None
+) -> _Verdict:
+    if parsed.skip_reason is not None:
+        status = Status.UNMATCHED if parsed.skip_reason in _UNMATCHED_SKIPS else Status.SKIPPED
+        return _Verdict(status=status, reason=parsed.skip_reason)
+    if suggestion is not None:
+        return _Verdict(
+            status=Status.UNMATCHED, reason=ReasonCode.BELOW_THRESHOLD, strategy=suggestion[1]
+        )
+    reason = ReasonCode.EXCLUDED_ONLY if excluded else ReasonCode.NO_CANDIDATE
+    return _Verdict(status=Status.UNMATCHED, reason=reason)
+
+
+def _result(
+    parsed: ParsedName,
+    verdict: _Verdict,
+    trace: tuple[StrategyTrace, ...],
+    rejected: tuple[SnUser, ...],
+    suggestion: tuple[StepDecision, str] | None,
+) -> MatchResult:
+    decision = verdict.decision
+    matched = verdict.status is Status.MATCHED and decision is not None
+    user = decision.user if matched and decision is not None else None
+    confidence = decision.confidence if matched and decision is not None else 0.0
+    candidates: tuple[SnUser, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    warnings: list[str] = []
+    if decision is not None:
+        candidates = decision.candidates
+        evidence = decision.evidence
+        warnings.extend(decision.warnings)
+    suggested = (
+        suggestion[0].user if suggestion and verdict.reason is ReasonCode.BELOW_THRESHOLD else None
+    )
+    if suggested is not None and suggestion is not None:
+        evidence = suggestion[0].evidence
+    warnings.extend(f"server_candidate_rejected:{u.sys_id}" for u in rejected)
+    message = describe(
+        verdict.reason,
+        parsed,
+        user=user or (decision.user if decision else None),
+        strategy=verdict.strategy,
+        count=len(candidates),
+        suggestion=suggested,
+        rejected=len(rejected),
+        detail=verdict.detail,
+    )
+    return MatchResult(
+        input=ObservedName(raw=parsed.raw),
+        parsed=parsed,
+        status=verdict.status,
+        reason=verdict.reason,
+        message=message,
+        user=user,
+        confidence=confidence,
+        confidence_band=confidence_band(confidence),
+        evidence=evidence,
+        candidates=candidates,
+        trace=trace,
+        warnings=tuple(dict.fromkeys(warnings)),
+        suggestion=suggested,
+    )

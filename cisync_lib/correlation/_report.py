@@ -159,7 +159,11 @@ class CorrelationReport:
 
 
 def write_report_csv(rows: Iterable[Mapping[str, object]], path: str | os.PathLike[str]) -> None:
-    """Write unmatched-report rows (keys from :data:`REPORT_FIELDNAMES`) as UTF-8 CSV.
+    """Write unmatched-report rows as UTF-8 CSV (the columns of the unmatched report).
+
+    The columns are those of :meth:`CorrelationReport.write_csv`: the report's own
+    followed by the alias-map columns, so the file can be filled in and loaded with
+    :meth:`AliasMap.load`. The keys of ``rows`` are column names.
 
     Missing columns are left blank. Cells a spreadsheet would run as a formula
     get a leading ``'``, which the alias-map loader removes again. The file is

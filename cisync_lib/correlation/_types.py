@@ -114,6 +114,34 @@ class StrategyOutcome:
         """The strategy does not apply to this name."""
         return cls(applicable=False)
 
+    @classmethod
+    def from_keys(
+        cls,
+        strategy: Strategy,
+        parsed: ParsedName,
+        index: CandidateIndex,
+        keys: Iterable[LookupKey],
+        *,
+        transforms: tuple[str, ...] = (),
+        values_of: Callable[[SnUser, LookupKey], Iterable[str]] | None = None,
+    ) -> StrategyOutcome:
+        """Re-check each candidate of each key by folded equality and collect evidence.
+
+        The building block of the built-in strategies and of most custom ones.
+
+        Args:
+            strategy: the strategy asking (its name and confidence are recorded).
+            parsed: the name being resolved.
+            index: the fetched candidates.
+            keys: the keys to check (normally ``strategy.lookup_keys(parsed)``).
+            transforms: what the strategy did to the input, for the evidence.
+            values_of: the record values to compare with a key (default: the key's
+                field, or its tokens for ``op="token"``).
+        """
+        return compare_keys(
+            strategy, parsed, index, keys, transforms=transforms, values_of=values_of
+        )
+
 
 @frozen(kw_only=True)
 class StrategyTrace:

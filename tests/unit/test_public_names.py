@@ -7,8 +7,8 @@ import pkgutil
 
 import cisync_lib
 
-# owned by another part of issue 15 (correlation.Plan vs cmdb.Plan); may only shrink
-KNOWN_CLASHES = {"Plan"}
+# may only shrink
+KNOWN_CLASHES: set[str] = set()
 
 
 def _public_packages() -> list[str]:

@@ -6,7 +6,6 @@ import pytest
 
 from cisync_lib import ConfigError, CorrelationError, UnknownStrategyError
 from cisync_lib.correlation import (
-    ENTRY_POINT_GROUP,
     AliasMapStrategy,
     Correlator,
     CorrelatorConfig,
@@ -15,8 +14,8 @@ from cisync_lib.correlation import (
     ReasonCode,
     Status,
     Tier,
-    available_strategies,
 )
+from cisync_lib.correlation._chain import ENTRY_POINT_GROUP, available_strategies
 
 from .conftest import user
 
@@ -116,7 +115,8 @@ def test_proxy_address_by_name_needs_the_field():
 
 PLUGIN = """
 import re
-from cisync_lib.correlation import InputKind, LookupKey, compare_keys
+from cisync_lib.correlation import InputKind, LookupKey
+from cisync_lib.correlation._types import compare_keys
 
 class EmployeeNumber:
     name = "employee_number"

@@ -5,12 +5,7 @@ The same check through the HTTPS sandbox is in tests/integration/correlation.
 
 import pytest
 
-from cisync_lib.correlation import (
-    Correlator,
-    CorrelatorConfig,
-    InMemoryUserDirectory,
-    ObservedName,
-)
+from cisync_lib.correlation import Correlator, CorrelatorConfig, InMemoryUserDirectory, ObservedName
 from cisync_lib.sandbox._tenant import generate_tenant
 
 

@@ -4,14 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cisync_lib.correlation import (
-    CorrelatorConfig,
-    InputKind,
-    ObservedName,
-    ReasonCode,
-    normalize,
-    parse,
-)
+from cisync_lib.correlation import CorrelatorConfig, InputKind, ObservedName, ReasonCode
+from cisync_lib.correlation._parse import normalize, parse
 
 CONFIG = CorrelatorConfig(netbios_domains={"CONTOSO": {"upn_suffix": "contoso.com"}})
 

@@ -9,12 +9,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cisync_lib.correlation import (
-    Correlator,
-    CorrelatorConfig,
-    InMemoryUserDirectory,
-    Status,
-)
+from cisync_lib.correlation import Correlator, CorrelatorConfig, InMemoryUserDirectory, Status
 
 from .conftest import user
 

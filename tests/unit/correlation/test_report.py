@@ -4,7 +4,6 @@ import csv
 import json
 
 from cisync_lib.correlation import (
-    REPORT_FIELDNAMES,
     AliasMap,
     CorrelationReport,
     Correlator,
@@ -14,6 +13,7 @@ from cisync_lib.correlation import (
     ReasonCode,
     Status,
 )
+from cisync_lib.correlation._report import REPORT_FIELDNAMES
 
 from .conftest import user
 

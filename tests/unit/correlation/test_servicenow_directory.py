@@ -13,8 +13,8 @@ from cisync_lib.correlation import (
     ReasonCode,
     ServiceNowUserDirectory,
     Status,
-    is_query_safe,
 )
+from cisync_lib.correlation._servicenow import is_query_safe
 from cisync_lib.correlation._text import loose_fold
 
 from .conftest import user

@@ -9,8 +9,8 @@ configured domain aliases, NetBIOS domains and plus-tag domains.
 import re
 from collections import defaultdict
 
-from cisync_lib.correlation import ReasonCode as R
-from cisync_lib.correlation import Status as S
+from cisync_lib.correlation._codes import ReasonCode as R
+from cisync_lib.correlation._codes import Status as S
 
 DEVICE = re.compile(r"^[A-Za-z]+-[A-Za-z0-9]+$")
 TOKEN = re.compile(r"^[0-9a-fA-F]{32,}$")
