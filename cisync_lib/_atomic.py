@@ -33,7 +33,7 @@ def write_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = 
     plans, reports) goes through here, so a crash never leaves half a file.
 
     The text goes to a temporary file in the same directory (same file
-    system, so the final :func:`os.replace` is atomic), is flushed and
+    system, so the final ``os.replace()`` is atomic), is flushed and
     fsynced, then renamed over the target. On any failure the temporary file
     is removed and the original is untouched. A symbolic link is followed, so
     the file it points to is replaced and the link stays.

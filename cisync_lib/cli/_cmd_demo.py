@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from cisync_lib._atomic import write_atomic
 from cisync_lib.errors import ConfigError
+from cisync_lib.files import write_atomic
 from cisync_lib.settings import Consent
 from cisync_lib.sync import DeploymentConfig, SyncReport, load_deployment
 
@@ -101,8 +101,7 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
         out.text(f"Removed {args.state}; starting over.")
     size, seed = _choose(args)
     # lazy: CLI start-up time (the job loads msal, requests and pysnc)
-    from cisync_lib.sync import job_from_config
-    from cisync_lib.sync._sandbox_config import write_sandbox_config
+    from cisync_lib.sync import job_from_config, write_sandbox_config
 
     # lazy: the sandbox is an optional extra
     try:

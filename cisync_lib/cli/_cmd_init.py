@@ -7,10 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cisync_lib._atomic import write_atomic
 from cisync_lib.errors import ConfigError
-from cisync_lib.sync import EXAMPLE_CONFIG, EXAMPLE_SECRETS, load_deployment
-from cisync_lib.sync._sandbox_config import write_sandbox_config
+from cisync_lib.files import write_atomic
+from cisync_lib.sync import (
+    EXAMPLE_CONFIG,
+    EXAMPLE_SECRETS,
+    load_deployment,
+    write_sandbox_config,
+)
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
 

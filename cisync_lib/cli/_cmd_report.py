@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cisync_lib._atomic import PRIVATE, write_atomic
+from cisync_lib.files import PRIVATE, write_atomic
 from cisync_lib.sync import SyncReport
 
 from ._cmd_show import json_document, load_saved

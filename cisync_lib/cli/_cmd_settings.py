@@ -15,12 +15,12 @@ from cisync_lib.settings import (
     SETTINGS,
     ConnectionSettings,
     Consent,
+    EffectiveValue,
     Environment,
     SettingDiff,
     SettingsFile,
     missing_consent,
 )
-from cisync_lib.settings._spec import render_value
 from cisync_lib.sync import DeploymentConfig, load_deployment
 
 from ._common import (
@@ -100,11 +100,12 @@ def _load(args: argparse.Namespace) -> tuple[DeploymentConfig, ConnectionSetting
     return config, config.settings(args.connection)
 
 
-def _effective(settings: ConnectionSettings) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {name: {} for name in SETTINGS}
+def _effective(settings: ConnectionSettings) -> dict[str, dict[str, EffectiveValue]]:
+    """Each setting's effective value per environment (TEST, then PROD)."""
+    out: dict[str, dict[str, EffectiveValue]] = {name: {} for name in SETTINGS}
     for env in Environment:
         for name, item in settings.effective(env).values.items():
-            out[name][env.value] = {"value": item.value, "source": item.source}
+            out[name][env.value] = item
     return out
 
 
@@ -120,11 +121,15 @@ def _show(args: argparse.Namespace, out: Output) -> int:
     config, settings = _load(args)
     table = _effective(settings)
     log = _log(config.settings_file, settings.connection)
-    out.data({"connection": settings.connection, "settings": table, "consent_log": log})
+    data = {
+        name: {env: {"value": item.value, "source": item.source} for env, item in sides.items()}
+        for name, sides in table.items()
+    }
+    out.data({"connection": settings.connection, "settings": data, "consent_log": log})
     out.text(f"Connection {settings.connection!r} ({config.path})")
     out.text(f"{'setting':<22}{'test':<24}prod")
     for name, sides in table.items():
-        cells = [f"{render_value(s['value'])} ({s['source']})" for s in sides.values()]
+        cells = [item.describe() for item in sides.values()]
         out.text(f"{name:<22}{cells[0]:<24}{cells[1]}")
     if log:
         last = log[-1]

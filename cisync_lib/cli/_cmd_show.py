@@ -11,8 +11,8 @@ from typing import Any
 
 from attrs import frozen
 
-from cisync_lib._atomic import write_atomic
 from cisync_lib.errors import ConfigError
+from cisync_lib.files import write_atomic
 from cisync_lib.sync import SyncReport
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command

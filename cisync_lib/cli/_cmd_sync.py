@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from cisync_lib._atomic import PRIVATE, write_atomic
 from cisync_lib.errors import (
     ApplyError,
     CisyncError,
@@ -23,6 +22,7 @@ from cisync_lib.errors import (
     ReportNotSavedError,
     StalePlanError,
 )
+from cisync_lib.files import PRIVATE, write_atomic
 from cisync_lib.sync import SyncReport, load_deployment
 from cisync_lib.sync._report import Mode, Outcome, plan_counts
 

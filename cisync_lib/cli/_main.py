@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from cisync_lib._version import __version__
+from cisync_lib import __version__
 
 from . import (
     _cmd_check,

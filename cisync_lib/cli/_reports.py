@@ -8,7 +8,7 @@ import re
 from datetime import timezone
 from pathlib import Path
 
-from cisync_lib._atomic import write_atomic
+from cisync_lib.files import write_atomic
 from cisync_lib.sync import SyncReport
 
 __all__ = ["LAST_FORMAT", "save_run_report"]

@@ -82,7 +82,7 @@ class SettingDiff:
     def describe(self) -> str:
         """One line, e.g. ``max_risk_score: test 4 (override) | prod 10 (default)``."""
         sides = (
-            f"{env.value} {render_value(item.value)} ({item.source})"
+            f"{env.value} {item.describe()}"
             for env, item in ((self.a_environment, self.a), (self.b_environment, self.b))
         )
         return f"{self.name}: " + " | ".join(sides)

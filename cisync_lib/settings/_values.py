@@ -11,7 +11,7 @@ from attrs import field, frozen
 
 from cisync_lib.errors import ConfigError
 
-from ._registry import SETTINGS, Environment, known_setting
+from ._registry import SETTINGS, Environment, known_setting, render_value
 
 __all__ = ["EffectiveSettings", "EffectiveValue", "Override", "Source"]
 
@@ -49,6 +49,10 @@ class EffectiveValue:
     name: str
     value: object
     source: Source
+
+    def describe(self) -> str:
+        """The value as written in the TOML file, and its source: ``4 (override)``."""
+        return f"{render_value(self.value)} ({self.source})"
 
 
 def _complete(values: Mapping[str, EffectiveValue]) -> Mapping[str, EffectiveValue]:

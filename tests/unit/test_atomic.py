@@ -5,6 +5,7 @@ import stat
 
 import pytest
 
+import cisync_lib.files
 from cisync_lib._atomic import write_atomic
 
 
@@ -36,3 +37,8 @@ def test_a_failed_write_leaves_the_original_and_no_temporary_file(tmp_path, monk
         write_atomic(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_the_public_home_is_the_same_writer():
+    assert cisync_lib.files.write_atomic is write_atomic
+    assert cisync_lib.files.PRIVATE == 0o600

@@ -149,6 +149,14 @@ class TestEffective:
         # the unticked value is kept, so ticking the box later restores it
         assert settings.overrides[PROD]["max_risk_score"] == Override(enabled=enabled, value=value)
 
+    @pytest.mark.parametrize(
+        ("value", "source", "text"),
+        [(True, "override", "true (override)"), (4, "default", "4 (default)"),
+         (0.5, "override", "0.5 (override)"), ("all", "default", '"all" (default)')],
+    )  # fmt: skip
+    def test_an_effective_value_describes_itself_as_toml(self, value, source, text):
+        assert EffectiveValue(name="x", value=value, source=source).describe() == text
+
     def test_test_and_prod_are_independent(self):
         """An override in TEST changes nothing in PROD, and the other way round."""
         settings = (
