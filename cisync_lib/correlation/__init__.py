@@ -14,6 +14,7 @@ from ._codes import InputKind, ReasonCode, Status
 from ._config import CorrelatorConfig
 from ._correlator import Correlator, LookupPlan
 from ._directory import DirectoryResult, FetchRequest, InMemoryUserDirectory
+from ._outcome import LookupKey, StrategyOutcome
 from ._parse import ObservedName, ParsedName
 from ._report import CorrelationReport, write_report_csv
 from ._result import MatchResult
@@ -27,7 +28,6 @@ from ._strategies import (
     ProxyAddressStrategy,
     UpnUserNameStrategy,
 )
-from ._types import LookupKey, StrategyOutcome
 
 __all__ = [
     "AliasEntry",

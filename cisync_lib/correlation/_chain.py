@@ -15,6 +15,7 @@ from cisync_lib.typing import CandidateIndex, Strategy, StrategyFactory
 from ._aliasmap import AliasMap
 from ._codes import InputKind
 from ._config import CorrelatorConfig
+from ._outcome import LookupKey, StrategyOutcome, compare_keys
 from ._parse import ParsedName
 from ._strategies import (
     DomainAliasStrategy,
@@ -25,7 +26,6 @@ from ._strategies import (
     ProxyAddressStrategy,
     UpnUserNameStrategy,
 )
-from ._types import LookupKey, StrategyOutcome, compare_keys
 
 __all__ = [
     "ENTRY_POINT_GROUP",

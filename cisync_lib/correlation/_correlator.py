@@ -21,10 +21,10 @@ from ._chain import (
 from ._codes import ReasonCode, Status
 from ._config import CorrelatorConfig
 from ._directory import DirectoryResult, FetchRequest, UserIndex
+from ._outcome import Evidence, LookupKey, StrategyOutcome, StrategyTrace
 from ._parse import ObservedName, ParsedName, normalize, parse
 from ._policy import StepDecision, decide
 from ._result import MatchResult, confidence_band, describe
-from ._types import Evidence, LookupKey, StrategyOutcome, StrategyTrace
 
 __all__ = ["Correlator", "LookupPlan", "resolve_one"]
 

@@ -9,8 +9,8 @@ from attrs import field, frozen
 
 from cisync_lib._records import SnUser
 
+from ._outcome import LookupKey, record_value, split_tokens
 from ._text import fold, loose_fold
-from ._types import LookupKey, record_value, split_tokens
 
 __all__ = [
     "DirectoryResult",

@@ -10,7 +10,7 @@ from attrs import frozen
 from cisync_lib._records import SnUser
 
 from ._config import CorrelatorConfig
-from ._types import Evidence, KeyHit, StrategyOutcome
+from ._outcome import Evidence, KeyHit, StrategyOutcome
 
 __all__ = ["StepDecision", "decide"]
 

@@ -17,8 +17,8 @@ from cisync_lib._records import SnUser
 
 from ._aliasmap import ALIAS_COLUMNS, REPORT_COLUMNS
 from ._codes import Status
+from ._outcome import StrategyTrace
 from ._result import MatchResult
-from ._types import StrategyTrace
 
 __all__ = ["REPORT_FIELDNAMES", "CorrelationReport", "ReportSummary", "write_report_csv"]
 

@@ -10,8 +10,8 @@ from attrs import field, frozen
 from cisync_lib._records import SnUser
 
 from ._codes import InputKind, ReasonCode, Status
+from ._outcome import Evidence, StrategyTrace
 from ._parse import ObservedName, ParsedName
-from ._types import Evidence, StrategyTrace
 
 __all__ = ["ConfidenceBand", "MatchResult", "confidence_band", "describe"]
 

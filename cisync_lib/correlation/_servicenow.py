@@ -20,8 +20,8 @@ from cisync_lib.errors import ServiceNowError, ServiceNowRequestError
 from cisync_lib.typing import QueryConnection
 
 from ._directory import DirectoryResult, FetchRequest, UserIndex
+from ._outcome import LookupKey, record_value
 from ._text import has_control, loose_fold
-from ._types import LookupKey, record_value
 
 __all__ = ["ServiceNowUserDirectory", "is_query_safe"]
 

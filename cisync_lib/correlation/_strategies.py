@@ -10,9 +10,9 @@ from cisync_lib._records import SnUser
 from cisync_lib.typing import CandidateIndex
 
 from ._codes import InputKind
+from ._outcome import LookupKey, StrategyOutcome, compare_keys, split_tokens
 from ._parse import ParsedName
 from ._text import fold
-from ._types import LookupKey, StrategyOutcome, compare_keys, split_tokens
 
 __all__ = [
     "DomainAliasStrategy",

@@ -116,7 +116,7 @@ def test_proxy_address_by_name_needs_the_field():
 PLUGIN = """
 import re
 from cisync_lib.correlation import InputKind, LookupKey
-from cisync_lib.correlation._types import compare_keys
+from cisync_lib.correlation._outcome import compare_keys
 
 class EmployeeNumber:
     name = "employee_number"

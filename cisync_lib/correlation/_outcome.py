@@ -1,4 +1,4 @@
-"""Frozen records shared by strategies, directories and the correlator."""
+"""What a strategy asks for and concludes: lookup keys, evidence, hits, outcomes, traces."""
 
 from __future__ import annotations
 
