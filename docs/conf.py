@@ -18,6 +18,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "cisync_reference",
+    "cisync_reexports",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "dev", "_ext"]
@@ -50,6 +51,8 @@ nitpick_ignore_regex = [
     (r"py:class", r"(Correlator|CmdbConfig|WritePath|Plan|DefenderSource|ServiceNowConnection)"),
     # the sandbox's served-from-a-file tenant: internal, named in a return annotation
     (r"py:class", r"SnapshotTenant"),
+    # private types named in public signatures and docstrings (a row mapping, a write's kind)
+    (r"py:class", r"Row|OpKind"),
     # type variables and aliases inside private modules
     (r"py:(class|obj|data)", r"cisync_lib(\.\w+)*\._\w+\.[A-Z_]\w*"),
 ]
