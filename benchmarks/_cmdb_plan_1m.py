@@ -10,7 +10,9 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from cisync_lib.cmdb import AppRow, CurrentState, DesiredApp, DesiredState, LinkRow, make_plan
+from cisync_lib.cmdb import CurrentState, DesiredState, make_plan
+from cisync_lib.cmdb._desired import DesiredApp
+from cisync_lib.cmdb._state import AppRow, LinkRow
 
 NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
 CHOICES = {

@@ -228,7 +228,7 @@ _cmdb_values = st.dictionaries(
 @st.composite
 def cmdb_rows(draw):
     """Rows already in the CMDB: ours (by correlation id), others' (adoptable by name), links."""
-    from cisync_lib.cmdb import AppRow, LinkRow
+    from cisync_lib.cmdb._state import AppRow, LinkRow
 
     sys_ids = draw(st.lists(_sys_ids, unique=True, min_size=8, max_size=8))
     apps = []

@@ -19,8 +19,6 @@ from ._actions import (
 )
 from ._apply import ApplyProgress, ApplyResult, apply
 from ._config import (
-    CURATED_FIELDS,
-    DEFAULT_FIELD_POLICY,
     AppScope,
     CmdbConfig,
     FieldPolicy,
@@ -30,65 +28,57 @@ from ._config import (
     ScopePolicy,
     WritePath,
 )
-from ._desired import DefenderDataLike, DesiredApp, DesiredState, describe_app
+from ._desired import DesiredState
 from ._ire import ire_preflight
-from ._limits import clean_text, read_field_limits
 from ._plan import make_plan
 from ._read import PrefetchedRows, prefetch_state, read_state
 from ._render import render_plan
-from ._runstate import MissEntry, RunState, RunStateStore
+from ._runstate import RunState, RunStateStore
 from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
-from ._state import DEFAULT_LIMITS, AppRow, CurrentState, FieldLimits, LinkRow, ReadScope
+from ._state import CurrentState
 from ._verify import count_written
 
 __all__ = [
-    "CURATED_FIELDS",
-    "DEFAULT_FIELD_POLICY",
-    "DEFAULT_LIMITS",
-    "AddLink",
-    "AppRow",
-    "AppScope",
-    "ApplyProgress",
-    "ApplyResult",
+    # the flow: read, plan, review, apply
+    "read_state",
+    "prefetch_state",
+    "make_plan",
+    "render_plan",
+    "apply",
+    "ire_preflight",
+    "count_written",
+    # plan files
+    "dump_plan",
+    "load_plan",
+    "plan_to_json",
+    "plan_from_json",
+    # configuration and policies
     "CmdbConfig",
-    "CreateApp",
-    "CreateVendor",
-    "CurrentState",
-    "DefenderDataLike",
-    "DesiredApp",
-    "DesiredState",
-    "FieldChange",
-    "FieldLimits",
     "FieldPolicy",
     "GracePolicy",
     "GuardPolicy",
-    "GuardReport",
     "LinkOwnership",
-    "LinkRow",
-    "MissEntry",
-    "PendingRemoval",
-    "Plan",
+    "WritePath",
+    "ScopePolicy",
+    "AppScope",
+    # the states compared, and the grace-period bookkeeping
+    "DesiredState",
+    "CurrentState",
     "PrefetchedRows",
-    "ReadScope",
-    "RemoveLink",
-    "RetireApp",
     "RunState",
     "RunStateStore",
-    "ScopePolicy",
+    # the plan and what it holds
+    "Plan",
+    "CreateVendor",
+    "CreateApp",
     "UpdateApp",
-    "WritePath",
-    "apply",
-    "clean_text",
-    "count_written",
-    "describe_app",
-    "dump_plan",
-    "ire_preflight",
-    "load_plan",
-    "make_plan",
-    "plan_from_json",
-    "plan_to_json",
-    "prefetch_state",
-    "read_field_limits",
-    "read_state",
-    "render_plan",
+    "RetireApp",
+    "FieldChange",
+    "AddLink",
+    "RemoveLink",
+    "PendingRemoval",
+    "GuardReport",
+    # what apply reports
+    "ApplyResult",
+    "ApplyProgress",
 ]

@@ -109,7 +109,7 @@ def read_state(
     Args:
         conn: the connection.
         config: the CMDB config.
-        scope: what to read: a :class:`ReadScope` (a plan's ``scope``), or the
+        scope: what to read: a plan's ``scope``, or the
             desired state it is derived from.
         prefetched: rows read earlier by :func:`prefetch_state` with the same
             connection and config (only the vendors, and what it left out, are read).

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import attrs
 
 from cisync_lib import AppInfo, DiscoveredApp
-from cisync_lib.cmdb import AppRow, CurrentState, DesiredState, LinkRow, ReadScope
+from cisync_lib.cmdb import CurrentState, DesiredState
+from cisync_lib.cmdb._state import AppRow, LinkRow, ReadScope
 
 NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=timezone.utc)
 TYPE = "t" * 32

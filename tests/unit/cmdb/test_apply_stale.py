@@ -3,7 +3,8 @@
 import pytest
 
 from cisync_lib import StalePlanError
-from cisync_lib.cmdb import CmdbConfig, MissEntry, RunState, RunStateStore, apply, make_plan
+from cisync_lib.cmdb import CmdbConfig, RunState, RunStateStore, apply, make_plan
+from cisync_lib.cmdb._runstate import MissEntry
 from cisync_lib.servicenow import BasicAuth, ServiceNowConnection
 
 from .helpers import NOW, app, apply_in_memory, desired, state

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cisync_lib.cmdb import DEFAULT_LIMITS, CmdbConfig, DesiredApp, FieldLimits, clean_text
-from cisync_lib.cmdb._limits import fit_apps, fit_vendor, id_problem
+from cisync_lib.cmdb import CmdbConfig
+from cisync_lib.cmdb._desired import DesiredApp
+from cisync_lib.cmdb._limits import clean_text, fit_apps, fit_vendor, id_problem
+from cisync_lib.cmdb._state import DEFAULT_LIMITS, FieldLimits
 
 
 @pytest.mark.parametrize(

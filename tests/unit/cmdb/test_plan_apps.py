@@ -7,7 +7,6 @@ import pytest
 
 from cisync_lib import ConfigError, GuardRefusedError
 from cisync_lib.cmdb import (
-    AppRow,
     AppScope,
     CmdbConfig,
     DesiredState,
@@ -17,6 +16,7 @@ from cisync_lib.cmdb import (
     ScopePolicy,
     make_plan,
 )
+from cisync_lib.cmdb._state import AppRow
 
 from .helpers import NOW, app, apply_in_memory, desired, state, user
 

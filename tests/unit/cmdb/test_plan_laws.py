@@ -11,16 +11,8 @@ from datetime import datetime, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cisync_lib.cmdb import (
-    AppRow,
-    CmdbConfig,
-    CurrentState,
-    DesiredState,
-    GracePolicy,
-    LinkRow,
-    ReadScope,
-    make_plan,
-)
+from cisync_lib.cmdb import CmdbConfig, CurrentState, DesiredState, GracePolicy, make_plan
+from cisync_lib.cmdb._state import AppRow, LinkRow, ReadScope
 from tests import strategies as sts
 
 NOW = datetime(2026, 11, 27, 10, 0, 0, tzinfo=timezone.utc)

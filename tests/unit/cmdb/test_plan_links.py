@@ -4,7 +4,8 @@ import attrs
 import pytest
 
 from cisync_lib import CmdbSetupError, GuardRefusedError
-from cisync_lib.cmdb import CmdbConfig, GracePolicy, LinkOwnership, LinkRow, make_plan
+from cisync_lib.cmdb import CmdbConfig, GracePolicy, LinkOwnership, make_plan
+from cisync_lib.cmdb._state import LinkRow
 
 from .helpers import ME, NOW, app, apply_in_memory, desired, state, user
 

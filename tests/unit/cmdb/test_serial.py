@@ -14,10 +14,8 @@ from cisync_lib.cmdb import (
     CreateVendor,
     FieldChange,
     GuardReport,
-    MissEntry,
     PendingRemoval,
     Plan,
-    ReadScope,
     RemoveLink,
     RetireApp,
     RunState,
@@ -30,6 +28,8 @@ from cisync_lib.cmdb import (
     plan_to_json,
     render_plan,
 )
+from cisync_lib.cmdb._runstate import MissEntry
+from cisync_lib.cmdb._state import ReadScope
 
 from .helpers import NOW, app, desired, state
 
