@@ -13,48 +13,36 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._config import (
         SERVICE_NAMES,
-        TENANT_SIZE_NAMES,
         DefenderOptions,
         GraphThrottle,
         RateLimitRule,
         SandboxConfig,
         ServiceNowOptions,
     )
-    from ._faults import FAULT_KINDS, FaultInjector, FaultRule
-    from ._gate import GateStats, TransactionGate
+    from ._faults import FaultInjector, FaultRule
+    from ._gate import TransactionGate
     from ._log import INFO_KEY, RequestInfo, RequestLog, RequestRecord
-    from ._sandbox import SERVICE_BUILDERS, Sandbox
-    from ._service import SandboxContext, SandboxService, ServiceBuilder
+    from ._sandbox import Sandbox
+    from ._service import SandboxContext, SandboxService
     from ._tenant import (
-        PERIOD_DAYS,
-        TENANT_SIZES,
         ExpectedOutcome,
         GeneratedTenant,
-        IdentifierForm,
         IdentityTruth,
         generate_tenant,
     )
-    from ._tls import TlsMaterial
     from .defender import EntraAppCertificate
-    from .servicenow import ServiceNowService, ServiceNowStore
+    from .servicenow import ServiceNowStore
 
 __all__ = [
-    "FAULT_KINDS",
     "INFO_KEY",
-    "PERIOD_DAYS",
-    "SERVICE_BUILDERS",
     "SERVICE_NAMES",
-    "TENANT_SIZES",
-    "TENANT_SIZE_NAMES",
-    "EntraAppCertificate",
     "DefenderOptions",
+    "EntraAppCertificate",
     "ExpectedOutcome",
     "FaultInjector",
     "FaultRule",
-    "GateStats",
     "GeneratedTenant",
     "GraphThrottle",
-    "IdentifierForm",
     "IdentityTruth",
     "RateLimitRule",
     "RequestInfo",
@@ -64,11 +52,8 @@ __all__ = [
     "SandboxConfig",
     "SandboxContext",
     "SandboxService",
-    "ServiceBuilder",
     "ServiceNowOptions",
-    "ServiceNowService",
     "ServiceNowStore",
-    "TlsMaterial",
     "TransactionGate",
     "generate_tenant",
 ]
@@ -78,36 +63,26 @@ __all__ = [
 # nothing; and the names needing werkzeug / trustme must import without the extra.
 _LAZY = {
     "SERVICE_NAMES": "._config",
-    "TENANT_SIZE_NAMES": "._config",
     "DefenderOptions": "._config",
     "GraphThrottle": "._config",
     "RateLimitRule": "._config",
     "SandboxConfig": "._config",
     "ServiceNowOptions": "._config",
-    "FAULT_KINDS": "._faults",
     "FaultInjector": "._faults",
     "FaultRule": "._faults",
-    "GateStats": "._gate",
     "TransactionGate": "._gate",
     "INFO_KEY": "._log",
     "RequestInfo": "._log",
     "RequestLog": "._log",
     "RequestRecord": "._log",
-    "SERVICE_BUILDERS": "._sandbox",
     "SandboxContext": "._service",
     "SandboxService": "._service",
-    "ServiceBuilder": "._service",
-    "PERIOD_DAYS": "._tenant",
-    "TENANT_SIZES": "._tenant",
     "ExpectedOutcome": "._tenant",
     "GeneratedTenant": "._tenant",
-    "IdentifierForm": "._tenant",
     "IdentityTruth": "._tenant",
     "generate_tenant": "._tenant",
     "Sandbox": "._sandbox",
-    "TlsMaterial": "._tls",
     "EntraAppCertificate": ".defender",
-    "ServiceNowService": ".servicenow",
     "ServiceNowStore": ".servicenow",
 }
 

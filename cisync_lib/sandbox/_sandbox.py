@@ -314,7 +314,7 @@ class Sandbox:
 
     @property
     def tenant(self) -> GeneratedTenant | SnapshotTenant | None:
-        """The tenant served, generated (``size``) or read from a file (``tenant``); else ``None``."""
+        """The tenant served, generated (``size``) or read from a file (``tenant``), or ``None``."""
         return self._require_context().tenant()
 
     def issue_access_token(

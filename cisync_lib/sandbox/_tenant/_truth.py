@@ -143,7 +143,8 @@ class IdentityTruth:
 
     Attributes:
         identifier: the raw identifier, exactly as Graph reports it.
-        form: how it was generated (an :class:`IdentifierForm` value).
+        form: how it was generated, e.g. ``email`` or ``downlevel`` (every form is in the
+            sandbox reference for Defender).
         person: the ``sys_id`` of the human it belongs to, if any.
         default: the outcome under the default chain.
         configured: the outcome under the tenant's ``correlation_settings``.

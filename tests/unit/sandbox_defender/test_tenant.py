@@ -246,7 +246,9 @@ def test_correlation_settings_use_the_correlator_names(tiny):
 
 def test_config_sizes_are_the_generator_sizes():
     """SandboxConfig accepts exactly the sizes generate_tenant knows."""
-    from cisync_lib.sandbox import TENANT_SIZE_NAMES, TENANT_SIZES, SandboxConfig
+    from cisync_lib.sandbox import SandboxConfig
+    from cisync_lib.sandbox._config import TENANT_SIZE_NAMES
+    from cisync_lib.sandbox._tenant import TENANT_SIZES
 
     assert tuple(TENANT_SIZES) == TENANT_SIZE_NAMES
     with pytest.raises(ConfigError, match="size"):
