@@ -56,7 +56,7 @@ def main(info_path: str, folder: str, label: str) -> None:
                 "cpu": cpu,
                 "timings": dict(report.timings),
                 "requests": dict(report.requests),
-                "written": dict(report.written),
+                "written": report.written.as_dict(),
                 "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                 # what the Graph client saw (adaptive concurrency, throttling), if it says
                 "read_stats": dict(getattr(job.source, "read_stats", None) or {}),

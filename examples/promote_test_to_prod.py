@@ -52,7 +52,7 @@ def main() -> None:
         prod = job_from_config(config, "prod").run(dry_run=False)
         print(prod.summary())
         assert prod.written == test.written  # same settings, same source: the same changes
-        assert prod_instance.store.count("cmdb_rel_person") == test.written["add_link"]
+        assert prod_instance.store.count("cmdb_rel_person") == test.written.add_link
 
 
 if __name__ == "__main__":

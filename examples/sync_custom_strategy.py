@@ -63,10 +63,10 @@ def main() -> None:
         for label, report in (("default chain", before), ("with local_logon", after)):
             local = report.unmatched_by_reason.get("LOCAL_ACCOUNT", 0)
             print(
-                f"{label:>17}: {report.counts['add_link']} links to add, "
+                f"{label:>17}: {report.counts.add_link} links to add, "
                 f"{len(report.unmatched)} identifiers not linked, {local} of them local logons"
             )
-        assert after.counts["add_link"] > before.counts["add_link"]
+        assert after.counts.add_link > before.counts.add_link
         custom.run(dry_run=False)
         print("Applied with the custom chain.")
 

@@ -67,9 +67,9 @@ def main() -> None:
             was = before.unmatched_by_reason.get(reason, 0)
             now = after.unmatched_by_reason.get(reason, 0)
             print(f"  {reason:<22} {was:>4} -> {now:>4}")
-        print(f"Links to add: {before.counts['add_link']} -> {after.counts['add_link']}")
+        print(f"Links to add: {before.counts.add_link} -> {after.counts.add_link}")
         assert len(after.unmatched) == len(before.unmatched) - decided
-        assert after.counts["add_link"] > before.counts["add_link"]
+        assert after.counts.add_link > before.counts.add_link
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ _CHANGE_KEYS = ("create_vendor", "create_app", "update_app", "retire_app", "add_
 
 def plan_totals(report: SyncReport) -> str:
     """One line with the plan's changes per action (``3 apps created, 40 links created``)."""
-    parts = [f"{report.counts[k]} {ACTION_LABELS[k]}" for k in _CHANGE_KEYS if report.counts.get(k)]
+    counts = report.counts.as_dict()
+    parts = [f"{counts[k]} {ACTION_LABELS[k]}" for k in _CHANGE_KEYS if counts[k]]
     return ", ".join(parts) or "no changes"
 
 

@@ -86,7 +86,7 @@ def _consent(config: DeploymentConfig, out: Output) -> DeploymentConfig:
 
 
 def _second_run_line(report: SyncReport) -> str:
-    unchanged = report.counts.get("unchanged_app", 0), report.counts.get("unchanged_link", 0)
+    unchanged = report.counts.unchanged_app, report.counts.unchanged_link
     if report.writes == 0:
         return (
             f"Second run: 0 writes; the CMDB already matches Defender ({unchanged[0]} apps and "

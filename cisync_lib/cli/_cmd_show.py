@@ -13,7 +13,7 @@ from attrs import frozen
 
 from cisync_lib.errors import ConfigError
 from cisync_lib.files import write_atomic
-from cisync_lib.sync import SyncReport
+from cisync_lib.sync import PlanCounts, SyncReport
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
 
@@ -57,7 +57,7 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
     # a plan saved before plans carried their report: rebuild the rows from the plan
     # lazy: CLI start-up time (the CMDB planner loads pysnc)
     from cisync_lib.cmdb import DesiredState, plan_from_json
-    from cisync_lib.sync._report import plan_counts, plan_rows
+    from cisync_lib.sync._report import plan_rows
 
     plan = plan_from_json(document.get("cmdb"), source=str(path))
     made = datetime.fromisoformat(str(document.get("created_at") or plan.created_at.isoformat()))
@@ -69,7 +69,7 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
         outcome="planned",
         started_at=made,
         finished_at=made,
-        counts=plan_counts(plan),
+        counts=PlanCounts.from_plan(plan),
         actions=plan_rows(plan, DesiredState()),
         guard=(),
         plan_fingerprint=plan.fingerprint,

@@ -23,8 +23,8 @@ from cisync_lib.errors import (
     StalePlanError,
 )
 from cisync_lib.files import PRIVATE, write_atomic
-from cisync_lib.sync import SyncReport, load_deployment
-from cisync_lib.sync._report import Mode, Outcome, plan_counts
+from cisync_lib.sync import PlanCounts, SyncReport, load_deployment
+from cisync_lib.sync._report import Mode, Outcome
 
 from ._cmd_check import checked
 from ._cmd_show import PLAN_FORMAT, json_document, load_saved
@@ -165,9 +165,8 @@ def _finish(args: argparse.Namespace, out: Output, job: SyncJob, report: SyncRep
         saved = _save_report(job, report, args.report, getattr(args, "keep_reports", 30))
     except OSError as exc:
         # the run itself is over: say truthfully what it wrote before the report failed
-        written = sum(report.written.values()) if report.written else 0
         raise ReportNotSavedError(
-            outcome=report.outcome, written=written, problem=describe_os_error(exc)
+            outcome=report.outcome, written=report.writes, problem=describe_os_error(exc)
         ) from exc
     # stdout carries the summary and counts; every row only with --all (the saved report
     # always has them), so a big run's JSON stays small enough for a log pipeline
@@ -237,8 +236,8 @@ def _reported(
             started_at=started,
             finished_at=datetime.now(timezone.utc),
             relationships=tuple(r.value for r in job.relationships),
-            counts=plan_counts(plan) if plan is not None else {},
-            written=written or {},
+            counts=PlanCounts.from_plan(plan) if plan is not None else PlanCounts(),
+            written=PlanCounts(**(written or {})),
             plan_fingerprint=plan.fingerprint if plan is not None else "",
             error=error,
         )

@@ -54,7 +54,7 @@ from cisync_lib.settings import (
 from cisync_lib.typing import JobProgress
 
 from ._factory import build_correlator, cmdb_config_for, scope_policy_for
-from ._report import Mode, SyncReport, guard_decisions, plan_counts, plan_rows
+from ._report import Mode, PlanCounts, SyncReport, guard_decisions, plan_rows
 from ._specs import CorrelationSpec
 from ._users import (
     RecordingDirectory,
@@ -144,16 +144,16 @@ def _job_lock(state_dir: Path | None, *, destination: str, wait: float) -> Itera
         lock.release()
 
 
-def _written_counts(result: ApplyResult) -> dict[str, int]:
-    """Writes made per action key (the keys of the plan's counts)."""
-    return {
-        "create_app": result.apps_created,
-        "update_app": result.apps_updated,
-        "retire_app": result.apps_retired,
-        "add_link": result.links_added,
-        "remove_link": result.links_removed,
-        "create_vendor": result.vendors_created,
-    }
+def _written_counts(result: ApplyResult) -> PlanCounts:
+    """Writes made per action."""
+    return PlanCounts(
+        create_app=result.apps_created,
+        update_app=result.apps_updated,
+        retire_app=result.apps_retired,
+        add_link=result.links_added,
+        remove_link=result.links_removed,
+        create_vendor=result.vendors_created,
+    )
 
 
 @frozen(kw_only=True)
@@ -635,7 +635,7 @@ class SyncJob:
                 name: {"value": item.value, "source": item.source}
                 for name, item in self.effective.values.items()
             },
-            counts=plan_counts(plan),
+            counts=PlanCounts.from_plan(plan),
             actions=plan_rows(plan, desired or DesiredState(), people=people, ci_names=ci_names),
             guard=guard_decisions(plan.guard, force=False),
             plan_fingerprint=plan.fingerprint,
@@ -705,7 +705,7 @@ class SyncJob:
             report,
             mode="apply",
             outcome="partial" if report.partial else "applied",
-            counts=plan_counts(result.plan),
+            counts=PlanCounts.from_plan(result.plan),
             written=_written_counts(result),
             guard=guard_decisions(result.plan.guard, force=force),
             timings=timings,

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+import attrs
 import cattrs
 from attrs import field, frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
@@ -35,10 +36,10 @@ __all__ = [
     "GuardDecision",
     "Mode",
     "Outcome",
+    "PlanCounts",
     "SyncReport",
     "UnmatchedUser",
     "guard_decisions",
-    "plan_counts",
     "plan_rows",
 ]
 
@@ -106,6 +107,73 @@ class GuardDecision:
         return 100.0 * self.count / self.managed if self.managed else 0.0
 
 
+@frozen(kw_only=True)
+class PlanCounts:
+    """Changes per action, planned or written.
+
+    ``SyncReport.counts`` holds a plan's; ``SyncReport.written`` those written (its
+    ``unchanged_*`` and ``pending_removal`` counts are 0). Saved reports and ``--json``
+    keep them as an object with one key per attribute.
+
+    Attributes:
+        create_app: apps (CIs) created.
+        update_app: apps updated.
+        retire_app: apps retired.
+        unchanged_app: apps that need nothing.
+        add_link: user links added.
+        remove_link: user links removed.
+        unchanged_link: user links already right.
+        create_vendor: vendor companies created.
+        pending_removal: removals waiting for their grace period (not written now).
+    """
+
+    create_app: int = 0
+    update_app: int = 0
+    retire_app: int = 0
+    unchanged_app: int = 0
+    add_link: int = 0
+    remove_link: int = 0
+    unchanged_link: int = 0
+    create_vendor: int = 0
+    pending_removal: int = 0
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> PlanCounts:
+        """The changes ``plan`` holds, per action."""
+        return cls(
+            create_app=len(plan.creates),
+            update_app=len(plan.updates),
+            retire_app=len(plan.retires),
+            unchanged_app=len(plan.unchanged_apps),
+            add_link=len(plan.add_links),
+            remove_link=len(plan.remove_links),
+            unchanged_link=sum(plan.unchanged_links.values()),
+            create_vendor=len(plan.vendors),
+            pending_removal=len(plan.pending),
+        )
+
+    @property
+    def changes(self) -> int:
+        """Records created, changed or removed (unchanged items and pending removals are not)."""
+        return (
+            self.create_app
+            + self.update_app
+            + self.retire_app
+            + self.add_link
+            + self.remove_link
+            + self.create_vendor
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        """``action -> count`` for every action, in display order (``create_app``, ...)."""
+        return attrs.asdict(self)
+
+
+def _counts(value: PlanCounts | Mapping[str, int]) -> PlanCounts:
+    """A report's counts from a :class:`PlanCounts` or ``action -> count`` (absent: 0)."""
+    return value if isinstance(value, PlanCounts) else PlanCounts(**value)
+
+
 # --- the report --------------------------------------------------------------------
 
 
@@ -134,8 +202,8 @@ class SyncReport:
         source: facts about the read: ``kind``, ``period``, ``apps``, ``identifiers``,
             and for Graph ``http``: requests, batches, the concurrency the adaptive
             limit reached and the throttling met (``GraphSource.read_stats``).
-        counts: planned changes per action (``create_app``, ``add_link``, ...).
-        written: writes made per action (empty unless applied).
+        counts: planned changes per action (:class:`PlanCounts`).
+        written: writes made per action (all 0 unless applied).
         matching: the correlation summary (``total``, ``by_status``,
             ``by_reason``, ``match_rate``).
         unmatched: every identifier not linked, with its reason.
@@ -155,7 +223,8 @@ class SyncReport:
             ``sys_user_lookups``, ``sys_user_lookups_failed``,
             ``sys_user_lookups_short``, ``sys_user_rows_hidden``,
             ``sys_user_values_hidden``, ``statuses`` and ``tries``; empty otherwise.
-        plan: the plan itself (not saved with the report; see ``cisync plan --out``).
+        plan: the plan itself (not saved with the report; see ``cisync plan --out``);
+            ``None`` for a report loaded from a file or of a run that failed before planning.
     """
 
     connection: str
@@ -168,8 +237,8 @@ class SyncReport:
     relationships: tuple[str, ...] = ()
     settings: Mapping[str, Mapping[str, Any]] = field(factory=dict, converter=_frozen_map)
     source: Mapping[str, Any] = field(factory=dict, converter=_frozen_map)
-    counts: Mapping[str, int] = field(factory=dict, converter=_frozen_map)
-    written: Mapping[str, int] = field(factory=dict, converter=_frozen_map)
+    counts: PlanCounts = field(factory=PlanCounts, converter=_counts)
+    written: PlanCounts = field(factory=PlanCounts, converter=_counts)
     matching: Mapping[str, Any] = field(factory=dict, converter=_frozen_map)
     unmatched: tuple[UnmatchedUser, ...] = ()
     guard: tuple[GuardDecision, ...] = ()
@@ -180,17 +249,17 @@ class SyncReport:
     plan_fingerprint: str = ""
     error: str = ""
     partial: Mapping[str, Any] = field(factory=dict, converter=_frozen_map)
-    plan: Any = field(default=None, eq=False, repr=False)
+    plan: Plan | None = field(default=None, eq=False, repr=False)
 
     @property
     def writes(self) -> int:
         """How many records were created, changed or removed (0 unless applied)."""
-        return sum(self.written.values())
+        return self.written.changes
 
     @property
     def changes(self) -> int:
         """How many changes the plan holds (unchanged items and pending removals not counted)."""
-        return sum(v for k, v in self.counts.items() if not k.startswith(("unchanged", "pending")))
+        return self.counts.changes
 
     @property
     def unmatched_by_reason(self) -> dict[str, int]:
@@ -250,9 +319,10 @@ class SyncReport:
         if table == "unmatched":
             return [_unmatched_row(u) for u in self.unmatched]
         if table == "counts":
+            written = self.written.as_dict()
             return [
-                {"action": k, "planned": v, "written": self.written.get(k, 0)}
-                for k, v in self.counts.items()
+                {"action": k, "planned": v, "written": written[k]}
+                for k, v in self.counts.as_dict().items()
             ]
         if table == "timings":
             return [{"phase": k, "seconds": v} for k, v in self.timings.items()]
@@ -347,21 +417,6 @@ _CONVERTER = _make_converter()
 
 
 # --- from a plan -------------------------------------------------------------------
-
-
-def plan_counts(plan: Plan) -> dict[str, int]:
-    """Planned changes per action key."""
-    return {
-        "create_app": len(plan.creates),
-        "update_app": len(plan.updates),
-        "retire_app": len(plan.retires),
-        "unchanged_app": len(plan.unchanged_apps),
-        "add_link": len(plan.add_links),
-        "remove_link": len(plan.remove_links),
-        "unchanged_link": sum(plan.unchanged_links.values()),
-        "create_vendor": len(plan.vendors),
-        "pending_removal": len(plan.pending),
-    }
 
 
 def plan_rows(
@@ -496,11 +551,33 @@ def _verb(report: SyncReport) -> str:
     return "written" if _wrote(report) else "planned"
 
 
+#: the actions that write nothing: a report's ``written`` never counts them
+_KEPT = ("unchanged_app", "unchanged_link", "pending_removal")
+
+
+def _planned_nothing(report: SyncReport) -> bool:
+    """Whether the run failed before it had a plan (there is nothing to count)."""
+    return (
+        report.outcome == "failed"
+        and not report.plan_fingerprint
+        and not any(report.counts.as_dict().values())
+    )
+
+
+def _shown_counts(report: SyncReport) -> dict[str, int]:
+    """The counts a rendering shows: the writes once written (and what was kept), else the plan."""
+    planned = report.counts.as_dict()
+    if not _wrote(report):
+        return planned
+    written = report.written.as_dict()
+    return {k: planned[k] if k in _KEPT else written[k] for k in planned}
+
+
 def _count_lines(report: SyncReport) -> list[str]:
-    if report.outcome == "failed" and not report.counts:
+    if _planned_nothing(report):
         return []  # failed before planning: there is nothing to count
-    source = {**report.counts, **report.written} if _wrote(report) else report.counts
-    kept = ("unchanged_app", "unchanged_link", "pending_removal")
+    source = _shown_counts(report)
+    kept = _KEPT
     changes = [
         f"{source[k]} {label}"
         for k, label in ACTION_LABELS.items()
@@ -608,15 +685,15 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
 def _render_html(report: SyncReport) -> str:
     """The report as an HTML fragment (a notebook's rich display)."""
     verb = _verb(report)
-    counts = report.written if _wrote(report) else report.counts
+    counts = _shown_counts(report)
     parts = [
         f"<h4>{html.escape(_mode_line(report))}</h4>",
         f"<p>{html.escape(_source_line(report))}</p>",
-        _table(
-            ("change", verb),
-            ((label, counts.get(k, 0)) for k, label in ACTION_LABELS.items() if k in report.counts),
-        ),
     ]
+    if not _planned_nothing(report):
+        parts.append(
+            _table(("change", verb), ((label, counts[k]) for k, label in ACTION_LABELS.items()))
+        )
     if report.unmatched:
         parts.append("<p>Users not linked, by reason</p>")
         parts.append(_table(("reason", "identifiers"), report.unmatched_by_reason.items()))
@@ -690,7 +767,7 @@ def _render_review(report: SyncReport, *, limit: int | None = 20) -> str:
     hidden = 0
     for action, (heading, sign) in _REVIEW_GROUPS.items():
         group: Sequence[Mapping[str, str]] = rows.get(action, ())
-        count = report.counts.get(action, len(group))
+        count = getattr(report.counts, action) or len(group)
         if not count:
             continue
         lines.append(f"  {heading} ({count}):")
@@ -701,9 +778,12 @@ def _render_review(report: SyncReport, *, limit: int | None = 20) -> str:
             hidden += rest
             lines.append(f"    … and {rest} more")
     kept = [
-        f"{report.counts[k]} {what}"
-        for k, what in (("unchanged_app", "apps"), ("unchanged_link", "user links"))
-        if report.counts.get(k)
+        f"{count} {what}"
+        for count, what in (
+            (report.counts.unchanged_app, "apps"),
+            (report.counts.unchanged_link, "user links"),
+        )
+        if count
     ]
     if kept:
         lines.append(f"  unchanged: {', '.join(kept)}")

@@ -264,10 +264,11 @@ def nightly_prod(path: str) -> int:
 
 
 def job_in_code(source_path: str, conn: object) -> None:
+    from cisync_lib.cmdb import Plan
     from cisync_lib.correlation import Correlator, CorrelatorConfig
     from cisync_lib.defender import SnapshotSource
     from cisync_lib.servicenow import ServiceNowConnection
-    from cisync_lib.sync import CorrelationSpec, Destination, SyncJob, SyncReport
+    from cisync_lib.sync import CorrelationSpec, Destination, PlanCounts, SyncJob, SyncReport
 
     assert isinstance(conn, ServiceNowConnection)
     job = SyncJob(
@@ -278,7 +279,13 @@ def job_in_code(source_path: str, conn: object) -> None:
         correlation=CorrelationSpec(config=CorrelatorConfig(), alias_map=None),
     )
     other = SyncJob(source=None, destination=job.destination, correlation=Correlator())
-    report: SyncReport = other.apply(job.plan().plan, force=True)
+    planned = job.plan()
+    counts: PlanCounts = planned.counts
+    links: int = counts.add_link + planned.written.add_link
+    print(links, counts.changes, counts.as_dict())
+    plan: Plan | None = planned.plan  # None for a report loaded from a file
+    assert plan is not None
+    report: SyncReport = other.apply(plan, force=True)
     loaded = SyncReport.load("report.json")
     print(report.writes, loaded.to_json(), loaded._repr_html_())
 

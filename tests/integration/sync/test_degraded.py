@@ -281,7 +281,7 @@ def test_rows_hidden_from_sys_user_never_remove_links(acl_sandbox, tmp_path, mod
         assert never_answered == 0
         assert (partial["sys_user_lookups"], partial["sys_user_lookups_failed"]) == (lookups, 0)
         assert "read ACLs hide from the integration user" in partial["summary"]
-        assert report.written.get("remove_link", 0) == 0
+        assert report.written.remove_link == 0
     # the run state counted none of those runs as a miss of the hidden users' links
     state = (job().state_dir / "cmdb-run-state.json").read_text(encoding="utf-8")
     assert not [user for user in hidden if user in state]

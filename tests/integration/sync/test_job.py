@@ -28,8 +28,8 @@ def test_plan_and_dry_run_write_nothing(tiny_sandbox, tmp_path):
     assert tiny_sandbox.request_log.since(mark)  # it did talk to the services
     assert stored_apps(tiny_sandbox.store) == {}
     tenant = tiny_sandbox.tenant
-    assert planned.counts["create_app"] == len(expected_apps(tenant))
-    assert planned.counts["add_link"] == len(expected_links(tenant))
+    assert planned.counts.create_app == len(expected_apps(tenant))
+    assert planned.counts.add_link == len(expected_links(tenant))
     assert (planned.mode, dry.mode) == ("plan", "dry_run")
     assert planned.outcome == dry.outcome == "planned"
     assert planned.plan is not None
@@ -42,8 +42,8 @@ def test_apply_creates_exactly_the_ground_truth_and_a_rerun_writes_nothing(tiny_
     assert report.outcome == "applied"
     assert set(stored_apps(tiny_sandbox.store)) == expected_apps(tenant)
     assert stored_links(tiny_sandbox.store) == expected_links(tenant)
-    assert report.written["create_app"] == len(expected_apps(tenant))
-    assert report.written["add_link"] == len(expected_links(tenant))
+    assert report.written.create_app == len(expected_apps(tenant))
+    assert report.written.add_link == len(expected_links(tenant))
     assert report.writes == tiny_sandbox.request_log.writes(service="servicenow")
     assert report.requests["defender"] > 0
     assert report.requests["servicenow"] > 0
@@ -142,7 +142,7 @@ def test_guard_refusal_writes_nothing_and_says_so(tiny_sandbox, tmp_path):
         if row["operational_status"] != before[app_id]["operational_status"]
     }  # fmt: skip
     assert retired == set(before) - expected_apps(tiny_sandbox.tenant, limit)
-    assert forced.written["retire_app"] == len(retired)
+    assert forced.written.retire_app == len(retired)
 
 
 def test_failed_user_lookups_never_remove_links_even_when_forced(tiny_sandbox, tmp_path):
@@ -160,8 +160,8 @@ def test_failed_user_lookups_never_remove_links_even_when_forced(tiny_sandbox, t
     report = job.run(dry_run=False, force=True)
     tiny_sandbox.faults.clear()
     assert "LOOKUP_ERROR" in {u.reason for u in report.unmatched}
-    assert report.counts["unchanged_link"] > 0  # the first lookup's users still resolved
-    assert report.written.get("remove_link", 0) == 0
+    assert report.counts.unchanged_link > 0  # the first lookup's users still resolved
+    assert report.written.remove_link == 0
     assert stored_links(tiny_sandbox.store) == linked
 
 
@@ -221,7 +221,7 @@ def test_the_ire_write_path_from_the_config(tiny_sandbox, tmp_path):
     config.path.write_text(text.replace("[sync]\n", '[sync]\nwrite_path = "ire"\n'), "utf-8")
     mark = tiny_sandbox.request_log.mark()
     report = make_job(tiny_sandbox, tmp_path).run(dry_run=False)
-    assert report.written["create_app"] == len(expected_apps(tiny_sandbox.tenant))
+    assert report.written.create_app == len(expected_apps(tiny_sandbox.tenant))
     assert set(stored_apps(tiny_sandbox.store)) == expected_apps(tiny_sandbox.tenant)
     assert any("identifyreconcile" in e.path for e in tiny_sandbox.request_log.since(mark))
     assert make_job(tiny_sandbox, tmp_path).run(dry_run=False).writes == 0

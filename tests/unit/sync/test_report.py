@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import attrs
 import pytest
 
 from cisync_lib import ConfigError, DocumentError, GuardRefusedError
-from cisync_lib.sync import GuardDecision, SyncReport, UnmatchedUser
+from cisync_lib.cmdb import AddLink, Plan
+from cisync_lib.sync import GuardDecision, PlanCounts, SyncReport, UnmatchedUser
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
 
@@ -183,3 +185,51 @@ def test_graph_pacing_is_kept_and_summarised():
     assert SyncReport.from_dict(json.loads(report.to_json())) == report
     line = next(x for x in report.summary().splitlines() if x.startswith("Source:"))
     assert "Graph: up to 9 of 16 in flight, 31 throttled (12.5 s held)" in line
+
+
+# --- counts: a frozen class, the same JSON ------------------------------------------
+
+_ACTIONS = ["create_app", "update_app", "retire_app", "unchanged_app", "add_link",
+            "remove_link", "unchanged_link", "create_vendor", "pending_removal"]  # fmt: skip
+
+
+def test_counts_are_a_frozen_class_with_the_actions_as_attributes():
+    report = make_report(written={"create_app": 2})
+    assert isinstance(report.counts, PlanCounts)
+    assert (report.counts.create_app, report.counts.add_link, report.counts.retire_app) == (2, 3, 0)
+    assert list(report.counts.as_dict()) == _ACTIONS
+    assert (report.changes, report.writes) == (5, 2)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        report.counts.add_link = 4  # type: ignore[misc]
+    with pytest.raises(TypeError):  # a misspelled action is an error, not a silent 0
+        make_report(counts={"add_links": 3})
+
+
+def test_counts_of_a_plan():
+    plan = Plan(
+        fingerprint="f" * 40,
+        created_at=AT,
+        add_links=(AddLink(app_id="1", ci="c", user="u"), AddLink(app_id="1", ci="c", user="v")),
+        unchanged_apps=("1", "2"),
+        unchanged_links={"1": 4, "2": 1},
+    )
+    counts = PlanCounts.from_plan(plan)
+    assert counts == PlanCounts(add_link=2, unchanged_app=2, unchanged_link=5)
+    assert counts.changes == 2
+
+
+def test_saved_counts_keep_their_keys_and_older_reports_load(tmp_path):
+    data = json.loads(make_report().to_json())
+    assert data["counts"] == dict.fromkeys(_ACTIONS, 0) | {"create_app": 2, "add_link": 3}
+    assert list(data["written"]) == _ACTIONS
+    # a report saved before counts were a class: written held only the writes, or nothing
+    data["written"] = {"create_app": 2, "add_link": 3}
+    data["counts"] = {}
+    loaded = SyncReport.from_dict(data)
+    assert loaded.written == PlanCounts(create_app=2, add_link=3)
+    assert loaded.counts == PlanCounts()
+    data["counts"] = {"create_apps": 1}
+    with pytest.raises(DocumentError) as info:
+        SyncReport.from_dict(data, source="r.json")
+    assert info.value.file == "r.json"
+    assert "counts" in str(info.value)
