@@ -29,6 +29,7 @@ from ._config import (
     WritePath,
 )
 from ._desired import DesiredState
+from ._execute import count_written
 from ._ire import ire_preflight
 from ._plan import make_plan
 from ._read import PrefetchedRows, prefetch_state, read_state
@@ -36,7 +37,6 @@ from ._render import render_plan
 from ._runstate import RunState, RunStateStore
 from ._serial import dump_plan, load_plan, plan_from_json, plan_to_json
 from ._state import CurrentState
-from ._verify import count_written
 
 __all__ = [
     # the flow: read, plan, review, apply

@@ -15,13 +15,12 @@ from cisync_lib.servicenow import ServiceNowConnection
 from ._actions import Plan
 from ._config import CmdbConfig, WritePath
 from ._desired import DesiredState
-from ._execute import Tally, execute
+from ._execute import Op, OpKind, Tally, app_ops, execute, link_ops
 from ._ire import ire_preflight, ire_write_apps
 from ._plan import make_plan
 from ._read import read_state
 from ._runstate import RunStateStore
 from ._state import CurrentState
-from ._writes import Op, OpKind, app_ops, link_ops
 
 __all__ = ["ApplyProgress", "ApplyResult", "apply"]
 

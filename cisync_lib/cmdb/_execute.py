@@ -1,23 +1,152 @@
-"""Running writes in chunked Batch API calls, in parallel over the sessions, until all settle."""
+"""Executing a plan's writes: Table API ops, sent in chunked Batch API calls, settled by re-reading.
+
+A plan becomes ops (one record write each, knowing how to check whether it
+happened); they go out in Batch API calls, in parallel over the connection's
+sessions and in stages (vendors, then apps, then the links that reference
+them); a write whose outcome is unknown is settled by re-reading the record,
+never by a blind retry.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from attrs import define, frozen
+from attrs import define, field, frozen
 
 from cisync_lib.errors import ServiceNowAuthError, ServiceNowRequestError
-from cisync_lib.servicenow import BatchItem, BatchOutcome, BatchResult, ServiceNowConnection
+from cisync_lib.servicenow import (
+    BatchItem,
+    BatchOutcome,
+    BatchResult,
+    ServiceNowConnection,
+    q_and,
+    q_eq,
+    q_in,
+)
 
+from ._actions import Plan
 from ._config import CmdbConfig
-from ._verify import verify
-from ._writes import LINK_STAGE, STAGES, Op
+from ._ids import record_sys_id
 
-__all__ = ["Tally", "execute"]
+__all__ = ["Op", "OpKind", "Tally", "app_ops", "count_written", "execute", "link_ops", "verify"]
 
 logger = logging.getLogger(__name__)
+
+
+# --- ops: a plan as record writes ------------------------------------------------------
+
+
+class OpKind(str, enum.Enum):
+    """What a write does (and so how its outcome is checked by re-reading)."""
+
+    VENDOR = "vendor"
+    CREATE = "create"
+    UPDATE = "update"
+    RETIRE = "retire"
+    ADD_LINK = "add_link"
+    REMOVE_LINK = "remove_link"
+
+
+#: write order across parallel calls: a write starts only after every write of an earlier
+#: stage has answered (apps reference vendors, links reference apps)
+_STAGES: Mapping[OpKind, int] = {
+    OpKind.VENDOR: 0,
+    OpKind.CREATE: 1,
+    OpKind.UPDATE: 1,
+    OpKind.RETIRE: 1,
+    OpKind.REMOVE_LINK: 2,
+    OpKind.ADD_LINK: 2,
+}
+#: the stage of user links (earlier stages write CIs: vendors and apps)
+_LINK_STAGE = 2
+
+
+@define
+class Op:
+    """One record write.
+
+    Attributes:
+        id: unique within one apply.
+        kind: what it does.
+        method: POST, PATCH or DELETE.
+        table: the table.
+        sys_id: the record (for POST: the sys_id it is created with).
+        body: the JSON body (POST, PATCH).
+        app_id: the app concerned, if any.
+        done: settled as done.
+        error: why it failed, once it failed for good.
+    """
+
+    id: str
+    kind: OpKind
+    method: str
+    table: str
+    sys_id: str
+    body: Mapping[str, str] | None = None
+    app_id: str = ""
+    done: bool = False
+    error: str = ""
+    created_by: str = field(default="", repr=False)
+
+
+def app_ops(plan: Plan, config: CmdbConfig) -> list[Op]:
+    """Vendor, app create, update and retire writes, in that order."""
+    ops: list[Op] = []
+    for v in plan.vendors:
+        body = {"sys_id": v.sys_id, "name": v.name, "vendor": "true"}
+        ops.append(Op(f"v{len(ops)}", OpKind.VENDOR, "POST", config.vendor_table, v.sys_id, body))
+    for c in plan.creates:
+        body = {"sys_id": c.sys_id, **c.values}
+        ops.append(
+            Op(f"a{len(ops)}", OpKind.CREATE, "POST", plan.app_class, c.sys_id, body, c.app_id)
+        )
+    for u in plan.updates:
+        body = {ch.field: ch.new for ch in u.changes}
+        ops.append(
+            Op(f"a{len(ops)}", OpKind.UPDATE, "PATCH", plan.app_class, u.sys_id, body, u.app_id)
+        )
+    for r in plan.retires:
+        body = {ch.field: ch.new for ch in r.changes}
+        ops.append(
+            Op(f"a{len(ops)}", OpKind.RETIRE, "PATCH", plan.app_class, r.sys_id, body, r.app_id)
+        )
+    return ops
+
+
+def link_ops(plan: Plan, ci_of: Mapping[str, str] | None = None) -> list[Op]:
+    """Link removals, then additions.
+
+    ``ci_of`` maps app ids to the CIs created elsewhere (IRE, which assigns their
+    sys_ids). With it, a link to a new app missing from ``ci_of`` is not sent: its
+    op carries an error instead, since the CI it would point at never exists.
+    """
+    ops: list[Op] = []
+    table = plan.link_table
+    for r in plan.remove_links:
+        ops.append(
+            Op(f"l{len(ops)}", OpKind.REMOVE_LINK, "DELETE", table, r.sys_id, None, r.app_id)
+        )
+    rel_type = plan.rel_type or ""
+    for a in plan.add_links:
+        ci = a.ci
+        if a.new_app and ci_of is not None:
+            if a.app_id not in ci_of:
+                error = f"its app {a.app_id} was not created"
+                ops.append(Op(f"l{len(ops)}", OpKind.ADD_LINK, "POST", table, "", None, a.app_id,
+                              error=error))  # fmt: skip
+                continue
+            ci = ci_of[a.app_id]
+        sys_id = record_sys_id(table, ci, a.user, rel_type)
+        body = {"sys_id": sys_id, "ci": ci, "user": a.user, "type": rel_type}
+        ops.append(Op(f"l{len(ops)}", OpKind.ADD_LINK, "POST", table, sys_id, body, a.app_id))
+    return ops
+
+
+# --- sending: chunked Batch API calls over the sessions, in stages ------------------
+
 
 #: statuses an insert may get because an earlier attempt already created the record
 _MAYBE_EXISTS = frozenset({400, 403, 409})
@@ -126,7 +255,7 @@ def _chunks(ops: Sequence[Op], size: int, ci_size: int) -> list[_Chunk]:
     part: list[Op] = []
     weight = 0
     for op in ops:
-        cost = size if STAGES[op.kind] < LINK_STAGE else ci_size
+        cost = size if _STAGES[op.kind] < _LINK_STAGE else ci_size
         if part and weight + cost > capacity:
             out.append(_chunk(part))
             part, weight = [], 0
@@ -138,7 +267,7 @@ def _chunks(ops: Sequence[Op], size: int, ci_size: int) -> list[_Chunk]:
 
 
 def _chunk(part: Sequence[Op]) -> _Chunk:
-    stages = [STAGES[o.kind] for o in part]
+    stages = [_STAGES[o.kind] for o in part]
     return _Chunk(part, min(stages), max(stages))
 
 
@@ -294,3 +423,91 @@ def execute(
             tally.integration_user = op.created_by
         if not op.done and not op.error:
             op.error = "not settled after the last round"
+
+
+# --- settling by re-reading ------------------------------------------------------------
+
+
+def _groups(ops: Sequence[Op], size: int) -> list[Sequence[Op]]:
+    return [ops[i : i + size] for i in range(0, len(ops), size)]
+
+
+def verify(conn: ServiceNowConnection, ops: Sequence[Op], config: CmdbConfig) -> None:
+    """Mark each op done if the instance shows its effect; leave the others pending.
+
+    * app inserts: found by ``correlation_id`` (whatever their sys_id);
+    * link inserts: found by (ci, user, type);
+    * vendor inserts: found by sys_id;
+    * updates: the record's fields already hold the new values;
+    * deletes: the record is gone.
+    """
+    size = config.in_chunk
+    creates = [o for o in ops if o.kind is OpKind.CREATE]
+    for group in _groups(creates, size):
+        ids = {o.body["correlation_id"]: o for o in group if o.body}
+        query = q_in("correlation_id", ids)
+        for row in conn.query(group[0].table, query=query, fields=("correlation_id",)):
+            op = ids.get(row.get("correlation_id", ""))
+            if op is not None:
+                op.done = True
+                op.sys_id = row["sys_id"]  # the CI that exists, should it not be ours
+    adds = [o for o in ops if o.kind is OpKind.ADD_LINK]
+    for group in _groups(adds, size):
+        by_key = {(o.body["ci"], o.body["user"]): o for o in group if o.body}
+        query = q_and(
+            q_eq("type", group[0].body["type"] if group[0].body else ""),
+            q_in("ci", sorted({ci for ci, _ in by_key})),
+            q_in("user", sorted({u for _, u in by_key})),
+        )
+        for row in conn.query(group[0].table, query=query, fields=("ci", "user")):
+            op = by_key.get((row.get("ci", ""), row.get("user", "")))
+            if op is not None:
+                op.done = True
+    rest = [o for o in ops if o.kind not in (OpKind.CREATE, OpKind.ADD_LINK)]
+    by_table: dict[str, list[Op]] = {}
+    for o in rest:
+        by_table.setdefault(o.table, []).append(o)
+    for table, table_ops in by_table.items():
+        for group in _groups(table_ops, size):
+            # deletes have no body: ask for sys_id alone, not every field of the rows
+            fields = sorted({k for o in group for k in (o.body or {})}) or ["sys_id"]
+            found = {
+                row["sys_id"]: row
+                for row in conn.query(
+                    table, query=q_in("sys_id", [o.sys_id for o in group]), fields=fields
+                )
+            }
+            for o in group:
+                current = found.get(o.sys_id)
+                if o.method == "DELETE":
+                    o.done = current is None
+                elif o.method == "POST":
+                    o.done = current is not None
+                else:
+                    o.done = current is not None and all(
+                        current.get(k, "") == v for k, v in (o.body or {}).items()
+                    )
+                    if current is None:
+                        o.error = "the record no longer exists"
+
+
+def count_written(
+    plan: Plan, conn: ServiceNowConnection, config: CmdbConfig | None = None
+) -> dict[str, int]:
+    """How many of ``plan``'s writes the instance shows as done, per kind, by re-reading them.
+
+    For an apply that was stopped part-way (an interrupt): the answer comes from
+    the instance, not from what the writer believed it had sent, so it stays true
+    when the last request's answer never arrived. Kinds are the :class:`OpKind`
+    values (``vendor``, ``create``, ``update``, ``retire``, ``add_link``,
+    ``remove_link``). With the IRE write path, links to CIs that IRE created are
+    not found by their planned CI and count as not written.
+    """
+    config = config or CmdbConfig()
+    ops = app_ops(plan, config) + link_ops(plan)
+    verify(conn, ops, config)
+    counts = {kind.value: 0 for kind in OpKind}
+    for op in ops:
+        if op.done:
+            counts[op.kind.value] += 1
+    return counts

@@ -17,9 +17,7 @@ from cisync_lib.servicenow import ServiceNowConnection, q_and, q_eq, q_in
 
 from ._actions import Plan
 from ._config import CmdbConfig
-from ._execute import Tally, execute
-from ._verify import verify
-from ._writes import Op, OpKind, app_ops
+from ._execute import Op, OpKind, Tally, app_ops, execute, verify
 
 __all__ = ["ire_preflight", "ire_write_apps"]
 

@@ -8,8 +8,7 @@ import time
 import pytest
 
 from cisync_lib.cmdb import CmdbConfig
-from cisync_lib.cmdb._execute import Tally, execute
-from cisync_lib.cmdb._writes import Op, OpKind
+from cisync_lib.cmdb._execute import Op, OpKind, Tally, execute
 from cisync_lib.servicenow import BatchOutcome, BatchResult
 
 
