@@ -13,11 +13,10 @@ from cisync_lib.errors import UnsafeQueryError
 from cisync_lib.servicenow import ServiceNowConnection, q_and, q_eq, q_in, q_is_empty, q_or_eq
 from cisync_lib.servicenow import q_startswith as q_sw
 
-from ._config import CmdbConfig
+from ._config import DEFAULT_FIELD_POLICY, CmdbConfig
 from ._desired import DesiredState
 from ._limits import fit_vendor, read_field_limits
 from ._state import (
-    APP_FIELDS,
     DEFAULT_LIMITS,
     AppRow,
     CurrentState,
@@ -26,10 +25,13 @@ from ._state import (
     ReadScope,
 )
 
-__all__ = ["CHOICE_ELEMENTS", "PrefetchedRows", "prefetch_state", "read_state"]
+__all__ = ["APP_FIELDS", "CHOICE_ELEMENTS", "PrefetchedRows", "prefetch_state", "read_state"]
 
 logger = logging.getLogger(__name__)
 
+#: app fields read from the instance: identity, and every field the library may write (so
+#: the planner compares with the current value and writes only a change)
+APP_FIELDS = ("sys_id", "correlation_id", *DEFAULT_FIELD_POLICY)
 CHOICE_ELEMENTS = ("application_type", "install_type", "operational_status", "discovery_source")
 _MAX_QUERY = 3000  # characters per OR-list query, well under URL limits
 

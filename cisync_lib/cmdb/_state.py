@@ -9,7 +9,6 @@ from datetime import datetime
 from attrs import field, frozen
 
 __all__ = [
-    "APP_FIELDS",
     "DEFAULT_LIMITS",
     "AppRow",
     "CurrentState",
@@ -18,21 +17,6 @@ __all__ = [
     "ReadScope",
     "fingerprint_rows",
 ]
-
-#: app fields read from the instance (the ones the library may write, plus identity)
-APP_FIELDS = (
-    "sys_id",
-    "correlation_id",
-    "name",
-    "short_description",
-    "application_type",
-    "install_type",
-    "vendor",
-    "discovery_source",
-    "operational_status",
-    "first_discovered",
-    "last_discovered",
-)
 
 
 @frozen(kw_only=True)
