@@ -5,18 +5,7 @@ The flow is ``read_state`` -> ``DesiredState.build`` -> ``make_plan`` (pure) ->
 readable diff and carries the fingerprint of the state it was computed from.
 """
 
-from ._actions import (
-    AddLink,
-    CreateApp,
-    CreateVendor,
-    FieldChange,
-    GuardReport,
-    PendingRemoval,
-    Plan,
-    RemoveLink,
-    RetireApp,
-    UpdateApp,
-)
+from ._actions import GuardReport, Plan
 from ._apply import ApplyProgress, ApplyResult, apply
 from ._config import (
     AppScope,
@@ -67,16 +56,8 @@ __all__ = [
     "PrefetchedRows",
     "RunState",
     "RunStateStore",
-    # the plan and what it holds
+    # the plan and the blast-radius guard's verdict on it
     "Plan",
-    "CreateVendor",
-    "CreateApp",
-    "UpdateApp",
-    "RetireApp",
-    "FieldChange",
-    "AddLink",
-    "RemoveLink",
-    "PendingRemoval",
     "GuardReport",
     # what apply reports
     "ApplyResult",

@@ -9,24 +9,26 @@ from hypothesis import strategies as st
 
 from cisync_lib import DocumentError, PlanError, PlanFileError
 from cisync_lib.cmdb import (
-    AddLink,
-    CreateApp,
-    CreateVendor,
-    FieldChange,
     GuardReport,
-    PendingRemoval,
     Plan,
-    RemoveLink,
-    RetireApp,
     RunState,
     RunStateStore,
-    UpdateApp,
     dump_plan,
     load_plan,
     make_plan,
     plan_from_json,
     plan_to_json,
     render_plan,
+)
+from cisync_lib.cmdb._actions import (
+    AddLink,
+    CreateApp,
+    CreateVendor,
+    FieldChange,
+    PendingRemoval,
+    RemoveLink,
+    RetireApp,
+    UpdateApp,
 )
 from cisync_lib.cmdb._runstate import MissEntry
 from cisync_lib.cmdb._state import ReadScope

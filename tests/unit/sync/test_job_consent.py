@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from cisync_lib import RelationshipNotAvailableError
-from cisync_lib.cmdb import AddLink, Plan
+from cisync_lib.cmdb import Plan
+from cisync_lib.cmdb._actions import AddLink
 from cisync_lib.servicenow import BasicAuth, ServiceNowConnection
 from cisync_lib.settings import ConnectionSettings
 from cisync_lib.sync import Destination, SyncJob

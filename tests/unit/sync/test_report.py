@@ -9,7 +9,8 @@ import attrs
 import pytest
 
 from cisync_lib import ConfigError, DocumentError, GuardRefusedError
-from cisync_lib.cmdb import AddLink, Plan
+from cisync_lib.cmdb import Plan
+from cisync_lib.cmdb._actions import AddLink
 from cisync_lib.sync import GuardDecision, PlanCounts, SyncReport, UnmatchedUser
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
