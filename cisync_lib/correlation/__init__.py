@@ -9,7 +9,7 @@ live in :mod:`cisync_lib.typing`.
 """
 
 from ._aliasmap import AliasEntry, AliasMap
-from ._chain import AliasMapStrategy, StrategyContext, Tier
+from ._chain import StrategyContext, Tier
 from ._codes import InputKind, ReasonCode, Status
 from ._config import CorrelatorConfig
 from ._correlator import Correlator, LookupPlan
@@ -19,44 +19,27 @@ from ._parse import ObservedName, ParsedName
 from ._report import CorrelationReport, write_report_csv
 from ._result import MatchResult
 from ._servicenow import ServiceNowUserDirectory
-from ._strategies import (
-    DomainAliasStrategy,
-    DownlevelStrategy,
-    EmailStrategy,
-    LocalPartStrategy,
-    PlusTagStripStrategy,
-    ProxyAddressStrategy,
-    UpnUserNameStrategy,
-)
 
 __all__ = [
     "AliasEntry",
     "AliasMap",
-    "AliasMapStrategy",
     "CorrelationReport",
     "Correlator",
     "CorrelatorConfig",
     "DirectoryResult",
-    "DomainAliasStrategy",
-    "DownlevelStrategy",
-    "EmailStrategy",
     "FetchRequest",
     "InMemoryUserDirectory",
     "InputKind",
-    "LocalPartStrategy",
     "LookupKey",
     "LookupPlan",
     "MatchResult",
     "ObservedName",
     "ParsedName",
-    "PlusTagStripStrategy",
-    "ProxyAddressStrategy",
     "ReasonCode",
     "ServiceNowUserDirectory",
     "Status",
     "StrategyContext",
     "StrategyOutcome",
     "Tier",
-    "UpnUserNameStrategy",
     "write_report_csv",
 ]

@@ -225,14 +225,31 @@ def correlate(names: list[str], users: list[SnUser], path: str) -> dict[str, str
         CorrelationReport,
         Correlator,
         CorrelatorConfig,
-        EmailStrategy,
         InMemoryUserDirectory,
+        LookupKey,
         MatchResult,
+        ParsedName,
+        StrategyOutcome,
     )
+    from cisync_lib.typing import CandidateIndex
+
+    @attrs.frozen
+    class EmployeeNumber:
+        name: str = "employee_number"
+        confidence: float = 0.9
+
+        def applies_to(self, parsed: ParsedName) -> bool:
+            return parsed.skip_reason is None
+
+        def lookup_keys(self, parsed: ParsedName) -> tuple[LookupKey, ...]:
+            return (LookupKey(field="employee_number", value=parsed.normalized),)
+
+        def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
+            return StrategyOutcome.from_keys(self, parsed, index, self.lookup_keys(parsed))
 
     config = CorrelatorConfig.from_mapping({"plus_tag_domains": ["contoso.com"]})
     correlator = Correlator(
-        config, alias_map=AliasMap.load(path), strategies=["email_upn", EmailStrategy()]
+        config, alias_map=AliasMap.load(path), strategies=["email_upn", EmployeeNumber()]
     )
     results: list[MatchResult] = correlator.resolve(names, InMemoryUserDirectory(users))
     CorrelationReport.from_results(results).write_csv(path + ".csv")

@@ -6,16 +6,15 @@ import pytest
 
 from cisync_lib import ConfigError, CorrelationError, UnknownStrategyError
 from cisync_lib.correlation import (
-    AliasMapStrategy,
     Correlator,
     CorrelatorConfig,
-    EmailStrategy,
     InMemoryUserDirectory,
     ReasonCode,
     Status,
     Tier,
 )
-from cisync_lib.correlation._chain import ENTRY_POINT_GROUP, available_strategies
+from cisync_lib.correlation._chain import ENTRY_POINT_GROUP, AliasMapStrategy, available_strategies
+from cisync_lib.correlation._strategies import EmailStrategy
 
 from .conftest import user
 
