@@ -1,4 +1,4 @@
-"""The built-in rule strategies (the alias map lives in :mod:`._alias_strategy`)."""
+"""The built-in rule strategies (the alias-map strategy lives in ``_chain``, beside the chain)."""
 
 from __future__ import annotations
 

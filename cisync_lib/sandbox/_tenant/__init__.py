@@ -1,4 +1,4 @@
-"""Synthetic Defender tenants with ServiceNow users and ground truth (contract 4.3)."""
+"""Synthetic Defender tenants with ServiceNow users and ground truth."""
 
 from ._file import ServedTenant, SnapshotTenant
 from ._tenant import DEFAULT_AS_OF, TENANT_SIZES, GeneratedTenant, generate_tenant

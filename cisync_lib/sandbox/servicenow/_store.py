@@ -349,7 +349,7 @@ class ServiceNowStore:
         if table == "sys_user":
             self._zones.clear()
 
-    # --- the direct-access API of contract 4.2 -----------------------------------------
+    # --- direct access (`sb.store`): seed and check records without HTTP -------------------
 
     def insert(self, table: str, values: Mapping[str, Any]) -> str:
         """Insert a record as user ``system``; returns its sys_id."""

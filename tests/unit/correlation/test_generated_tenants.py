@@ -1,4 +1,4 @@
-"""Resolution agrees with the generated tenants' ground truth (contract 4.3), in memory.
+"""Resolution agrees with the generated tenants' ground truth, in memory.
 
 The same check through the HTTPS sandbox is in tests/integration/correlation.
 """

@@ -1,4 +1,4 @@
-"""ServiceNowUserDirectory planning against a recording fake of the connection contract (4.4).
+"""ServiceNowUserDirectory planning against a recording fake of its connection (no HTTP).
 
 The real-HTTP versions of these checks (sandbox request log) live in
 tests/integration/correlation.

@@ -49,7 +49,7 @@ CONSENT = Consent(
     statement="I consent to syncing user names into the CMDB.",
 )
 
-# the layout of contract 4.1, with a user's comments
+# a settings file laid out as docs/concepts.md shows it, with a user's comments
 GOOD = """\
 # Settings of the Defender for Cloud Apps connections (edited by hand).
 [connections.contoso]
