@@ -26,6 +26,8 @@ from ._file import SettingsFile, load_settings
 from ._registry import SETTINGS, Environment, SettingSpec
 from ._relationships import RelationshipKind, available_relationships, check_relationships
 from ._schema import ConnectionTable, SettingsDocument
+from ._spec import describe_found
+from ._strict import HttpsUrl, NonEmptyStr, ProxyUrl, describe_type
 from ._values import EffectiveSettings, EffectiveValue, Override, Source
 
 __all__ = [
@@ -38,7 +40,10 @@ __all__ = [
     "EffectiveSettings",
     "EffectiveValue",
     "Environment",
+    "HttpsUrl",
+    "NonEmptyStr",
     "Override",
+    "ProxyUrl",
     "RelationshipKind",
     "SettingChange",
     "SettingDiff",
@@ -48,6 +53,8 @@ __all__ = [
     "Source",
     "available_relationships",
     "check_relationships",
+    "describe_found",
+    "describe_type",
     "load_settings",
     "missing_consent",
     "require_consent",

@@ -43,7 +43,14 @@ def render_value(value: object) -> str:
 
 
 def describe_found(value: object) -> str:
-    """Name a found value for an error message: ``integer 11``, ``string "x"``, ``table``."""
+    """Name a found value for an error message: ``integer 11``, ``string "x"``, ``table``.
+
+    Args:
+        value: a value read from a TOML file.
+
+    Returns:
+        Its TOML kind and, for a scalar, the value as the file writes it.
+    """
     kind = _FOUND_NAMES.get(type(value), type(value).__name__)
     if isinstance(value, float):
         return f"{kind} {value!r}"  # 4.0, not 4: the point is why an integer was refused

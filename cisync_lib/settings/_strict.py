@@ -342,7 +342,14 @@ _DESCRIPTIONS: Mapping[object, str] = {
 
 
 def describe_type(t: object) -> str:
-    """What a value of type ``t`` looks like in the file, for the configuration reference."""
+    """What a value of type ``t`` looks like in the file, for the configuration reference.
+
+    Args:
+        t: a table attribute's type (``NonEmptyStr | None``, a ``Literal``, an enum, ...).
+
+    Returns:
+        A phrase such as ``a non-empty string``, ``"table", "ire"`` or ``an array of ...``.
+    """
     args = [a for a in typing.get_args(t) if a is not type(None)]
     if typing.get_origin(t) in (typing.Union, types.UnionType) and len(args) == 1:
         return describe_type(args[0])

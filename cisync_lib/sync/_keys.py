@@ -21,10 +21,17 @@ from attrs import field, frozen
 from cisync_lib.cmdb import CmdbConfig
 from cisync_lib.correlation import CorrelatorConfig
 from cisync_lib.errors import ConfigError
-from cisync_lib.settings import ConnectionTable, Environment, RelationshipKind, SettingsDocument
-from cisync_lib.settings._lines import Part
-from cisync_lib.settings._spec import describe_found
-from cisync_lib.settings._strict import HttpsUrl, NonEmptyStr, ProxyUrl, describe_type
+from cisync_lib.settings import (
+    ConnectionTable,
+    Environment,
+    HttpsUrl,
+    NonEmptyStr,
+    ProxyUrl,
+    RelationshipKind,
+    SettingsDocument,
+    describe_found,
+    describe_type,
+)
 
 from ._secrets import SECRET_KEYS, env_var_name, is_secret_key
 
@@ -349,12 +356,12 @@ class DeploymentDocument(SettingsDocument):
     correlation: CorrelationTable = field(factory=CorrelationTable)
 
     @classmethod
-    def explain_unknown(cls, path: tuple[Part, ...]) -> ConfigError | None:
+    def explain_unknown(cls, path: tuple[str | int, ...]) -> ConfigError | None:
         """A secret written into the config is refused as such, naming its variable."""
         return refuse_secret(path)
 
 
-def refuse_secret(path: tuple[Part, ...]) -> ConfigError | None:
+def refuse_secret(path: tuple[str | int, ...]) -> ConfigError | None:
     """The error for a secret written into the config itself (``None``: not a secret's key)."""
     leaf = path[-1]
     if not isinstance(leaf, str):
