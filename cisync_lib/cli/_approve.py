@@ -14,21 +14,15 @@ from typing import TextIO
 
 from cisync_lib.errors import ApprovalDeclinedError, ApprovalRequiredError
 from cisync_lib.sync import SyncReport
-from cisync_lib.sync._report import ACTION_LABELS
 
 from ._common import command_line
 
 __all__ = ["ask_approval", "check_approval_possible", "needs_approval", "plan_totals"]
 
-_CHANGE_KEYS = ("create_vendor", "create_app", "update_app", "retire_app", "add_link",
-                "remove_link")  # fmt: skip
-
 
 def plan_totals(report: SyncReport) -> str:
     """One line with the plan's changes per action (``3 apps created, 40 links created``)."""
-    counts = report.counts.as_dict()
-    parts = [f"{counts[k]} {ACTION_LABELS[k]}" for k in _CHANGE_KEYS if counts[k]]
-    return ", ".join(parts) or "no changes"
+    return report.counts.describe()
 
 
 def needs_approval(report: SyncReport, *, force: bool) -> bool:

@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from cisync_lib.errors import ConfigError
 from cisync_lib.files import write_atomic
-from cisync_lib.sync import PlanCounts, SyncReport
+from cisync_lib.sync import SyncReport
 
 from ._common import EXIT_CODES_HELP, EXIT_OK, Output, output_options, run_command
 
@@ -56,25 +57,17 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
         return SyncReport.from_dict(document["report"], source=f"{path}: report")
     # a plan saved before plans carried their report: rebuild the rows from the plan
     # lazy: CLI start-up time (the CMDB planner loads pysnc)
-    from cisync_lib.cmdb import DesiredState, plan_from_json
-    from cisync_lib.sync._report import plan_rows
+    from cisync_lib.cmdb import plan_from_json
 
     plan = plan_from_json(document.get("cmdb"), source=str(path))
     made = datetime.fromisoformat(str(document.get("created_at") or plan.created_at.isoformat()))
-    return SyncReport(
+    report = SyncReport.from_plan(
+        plan,
         connection=str(document.get("connection", "")),
         destination=str(document.get("destination", "")),
         environment=str(document.get("environment", "")),
-        mode="plan",
-        outcome="planned",
-        started_at=made,
-        finished_at=made,
-        counts=PlanCounts.from_plan(plan),
-        actions=plan_rows(plan, DesiredState()),
-        guard=(),
-        plan_fingerprint=plan.fingerprint,
-        warnings=plan.warnings,
     )
+    return attrs.evolve(report, started_at=made, finished_at=made)
 
 
 def load_saved(path: Path) -> Saved:

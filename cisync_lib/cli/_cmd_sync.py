@@ -23,8 +23,7 @@ from cisync_lib.errors import (
     StalePlanError,
 )
 from cisync_lib.files import PRIVATE, write_atomic
-from cisync_lib.sync import PlanCounts, SyncReport, load_deployment
-from cisync_lib.sync._report import Mode, Outcome
+from cisync_lib.sync import Mode, Outcome, PlanCounts, SyncReport, load_deployment
 
 from ._cmd_check import checked
 from ._cmd_show import PLAN_FORMAT, json_document, load_saved

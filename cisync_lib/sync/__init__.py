@@ -24,7 +24,15 @@ from __future__ import annotations
 from ._build import job_from_config
 from ._deploy import DeploymentConfig, load_deployment
 from ._job import Destination, SyncJob
-from ._report import REPORT_VERSION, GuardDecision, PlanCounts, SyncReport, UnmatchedUser
+from ._report import (
+    REPORT_VERSION,
+    GuardDecision,
+    Mode,
+    Outcome,
+    PlanCounts,
+    SyncReport,
+    UnmatchedUser,
+)
 from ._sandbox_config import write_sandbox_config
 from ._secrets import Secrets, load_secrets
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
@@ -42,6 +50,8 @@ __all__ = [
     "Destination",
     "DestinationSpec",
     "GuardDecision",
+    "Mode",
+    "Outcome",
     "PlanCounts",
     "Secrets",
     "SourceSpec",

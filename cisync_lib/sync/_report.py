@@ -50,7 +50,10 @@ _REPORT_DOCUMENT = DocumentKind(
     name="report", format="cisync-sync-report", version=REPORT_VERSION, marker_optional=True
 )
 
+#: How a job ran (a :class:`SyncReport`'s ``mode``): ``plan`` (nothing written), ``dry_run``
+#: or ``apply``.
 Mode = Literal["plan", "dry_run", "apply"]
+#: How a job ended (a :class:`SyncReport`'s ``outcome``, which explains each).
 Outcome = Literal["planned", "applied", "partial", "refused", "failed", "interrupted"]
 RowTable = Literal["actions", "unmatched", "counts", "timings", "requests", "guard"]
 
@@ -167,6 +170,16 @@ class PlanCounts:
     def as_dict(self) -> dict[str, int]:
         """``action -> count`` for every action, in display order (``create_app``, ...)."""
         return attrs.asdict(self)
+
+    def describe(self) -> str:
+        """The changes in one line, e.g. ``3 apps created, 40 links created``.
+
+        Only the actions that write and have a count appear (vendors first, then apps,
+        then links); ``no changes`` when there are none.
+        """
+        counts = self.as_dict()
+        parts = [f"{counts[k]} {ACTION_LABELS[k]}" for k in _CHANGE_ORDER if counts[k]]
+        return ", ".join(parts) or "no changes"
 
 
 def _counts(value: PlanCounts | Mapping[str, int]) -> PlanCounts:
@@ -347,6 +360,42 @@ class SyncReport:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
+    def from_plan(
+        cls,
+        plan: Plan,
+        *,
+        connection: str = "",
+        destination: str = "",
+        environment: str = "",
+    ) -> SyncReport:
+        """The report of a plan alone, for reviewing it: mode ``plan``, outcome ``planned``.
+
+        Counts, one row per change, the fingerprint and the plan's warnings; the rows
+        carry the names the plan itself holds (a job's own report also names the users
+        and the CIs it read). Both timestamps are the plan's ``created_at``.
+
+        Args:
+            plan: the plan (e.g. read back with :func:`~cisync_lib.cmdb.plan_from_json`).
+            connection: the source connection it was made for, if known.
+            destination: the destination's name, if known.
+            environment: ``test`` or ``prod``, if known.
+        """
+        return cls(
+            connection=connection,
+            destination=destination,
+            environment=environment,
+            mode="plan",
+            outcome="planned",
+            started_at=plan.created_at,
+            finished_at=plan.created_at,
+            counts=PlanCounts.from_plan(plan),
+            actions=plan_rows(plan, DesiredState()),
+            plan_fingerprint=plan.fingerprint,
+            warnings=plan.warnings,
+            plan=plan,
+        )
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "<report>") -> SyncReport:
         """Build a report from :meth:`to_dict` output.
 
@@ -517,6 +566,9 @@ ACTION_LABELS: Mapping[str, str] = {
     "create_vendor": "vendors created",
     "pending_removal": "removals waiting for their grace period",
 }
+#: The actions that write, in the order a one-line total lists them (:meth:`PlanCounts.describe`).
+_CHANGE_ORDER = ("create_vendor", "create_app", "update_app", "retire_app", "add_link",
+                 "remove_link")  # fmt: skip
 _PHASES = ("read", "correlate", "read_cmdb", "plan", "apply")
 _EXAMPLES = 2
 

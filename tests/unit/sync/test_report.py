@@ -10,7 +10,7 @@ import pytest
 
 from cisync_lib import ConfigError, DocumentError, GuardRefusedError
 from cisync_lib.cmdb import Plan
-from cisync_lib.cmdb._actions import AddLink
+from cisync_lib.cmdb._actions import AddLink, CreateApp
 from cisync_lib.sync import GuardDecision, PlanCounts, SyncReport, UnmatchedUser
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
@@ -234,3 +234,31 @@ def test_saved_counts_keep_their_keys_and_older_reports_load(tmp_path):
         SyncReport.from_dict(data, source="r.json")
     assert info.value.file == "r.json"
     assert "counts" in str(info.value)
+
+
+def test_counts_describe_the_writes_in_one_line():
+    assert PlanCounts().describe() == "no changes"
+    assert PlanCounts(unchanged_app=4, pending_removal=1).describe() == "no changes"
+    counts = PlanCounts(add_link=40, create_app=3, create_vendor=1, remove_link=2)
+    assert counts.describe() == (
+        "1 vendors created, 3 apps created, 40 links created, 2 links removed"
+    )
+
+
+def test_the_report_of_a_plan_alone():
+    plan = Plan(
+        fingerprint="f" * 40,
+        created_at=AT,
+        creates=(CreateApp(app_id="11", sys_id="c1", values={"name": "Box"}),),
+        add_links=(AddLink(app_id="11", ci="c1", user="u1"),),
+    )
+    report = SyncReport.from_plan(plan, destination="dev", environment="test")
+    assert (report.mode, report.outcome, report.destination) == ("plan", "planned", "dev")
+    assert (report.started_at, report.finished_at) == (AT, AT)
+    assert report.counts == PlanCounts(create_app=1, add_link=1)
+    assert report.plan_fingerprint == "f" * 40
+    assert report.plan is plan
+    assert [(r["action"], r["name"], r["ci"], r["user"]) for r in report.actions] == [
+        ("create_app", "Box", "c1", ""),
+        ("add_link", "Box", "c1", "u1"),
+    ]
