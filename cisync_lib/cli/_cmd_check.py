@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from cisync_lib.errors import CisyncError
-from cisync_lib.sync import load_deployment
+from cisync_lib.sync import CheckItem, Preflight, load_deployment
 
 from ._common import (
     EXIT_CODES_HELP,
@@ -46,12 +46,12 @@ def register(subparsers: Any) -> None:
 def _check(args: argparse.Namespace, out: Output) -> int:
     # lazy: CLI start-up time (the job loads msal, requests and pysnc)
     from cisync_lib.sync import job_from_config
-    from cisync_lib.sync._preflight import CheckItem, run_checks
 
     config = load_deployment(args.config)
     source = config.connection(args.connection)
     destination = config.destination(args.env, args.destination)
     job = job_from_config(config, args.env, connection=source.name, destination=destination.name)
+    preflight = Preflight(config=config, source=source, destination=destination)
     out.text(
         f"Checking {config.path}: connection {source.name!r} -> destination "
         f"{destination.name!r} ({destination.environment.value.upper()})"
@@ -60,7 +60,7 @@ def _check(args: argparse.Namespace, out: Output) -> int:
     def show(item: CheckItem) -> None:
         out.text("  " + item.line())
 
-    report = run_checks(config, job, source, destination, on_item=show)
+    report = preflight.check(job, on_item=show)
     out.data(report.to_dict())
     failed = [i for i in report.items if i.ok is False]
     skipped = [i for i in report.items if i.ok is None]
@@ -85,19 +85,16 @@ def checked(args: argparse.Namespace, job: SyncJob) -> Iterator[None]:
     Raises:
         PreflightError: a quick check failed, or a network/auth failure of the run.
     """
-    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
-    from cisync_lib.sync._diagnose import from_error
-    from cisync_lib.sync._preflight import quick_check
-
     config = load_deployment(args.config)
     source = config.connection(args.connection) if job.source is not None else None
     destination = config.destination(args.env, args.destination)
+    preflight = Preflight(config=config, source=source, destination=destination)
     writes = args.command == "apply" or bool(getattr(args, "apply", False))
-    endpoints = quick_check(config, job, source, destination, writes=writes)
+    preflight.quick_check(job, writes=writes)
     try:
         yield
     except CisyncError as exc:
-        better = from_error(exc, endpoints)
+        better = preflight.diagnose(exc, job)
         if better is None:
             raise
         raise better from exc

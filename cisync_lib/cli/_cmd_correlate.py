@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cisync_lib.errors import ConfigError
-from cisync_lib.sync import load_deployment
+from cisync_lib.sync import Preflight, load_deployment, observed_names
 
 from ._common import (
     EXIT_CODES_HELP,
@@ -57,7 +57,6 @@ def _names(args: argparse.Namespace) -> list[ObservedName]:
     # lazy: CLI start-up time (the Defender reader loads msal)
     from cisync_lib.correlation import ObservedName
     from cisync_lib.defender import load_snapshot
-    from cisync_lib.sync._users import observed_names
 
     if args.snapshot is not None:
         data = load_snapshot(args.snapshot)
@@ -73,17 +72,14 @@ def _names(args: argparse.Namespace) -> list[ObservedName]:
 def _correlate(args: argparse.Namespace, out: Output) -> int:
     # lazy: CLI start-up time (the directory loads pysnc)
     from cisync_lib.correlation import CorrelationReport, ServiceNowUserDirectory
-    from cisync_lib.sync._factory import build_correlator, build_servicenow
-    from cisync_lib.sync._preflight import check_ca_bundles, quick_servicenow_check
 
     config = load_deployment(args.config)
     destination = config.destination(args.env, args.destination)
-    check_ca_bundles(config, None, destination)
-    conn = build_servicenow(destination, config.load_secrets())
+    conn = config.servicenow(args.env, destination.name)
     # a wrong password or an unreachable instance: one line and exit 1, not a report of
     # lookup errors (and one 401, not one per chunk of identifiers)
-    quick_servicenow_check(config, destination, conn)
-    correlator = build_correlator(config.correlation)
+    Preflight(config=config, destination=destination).check_servicenow(conn)
+    correlator = config.correlator()
     names = _names(args)
     with out.progress() as progress:
         progress("correlate", 0, len(names))

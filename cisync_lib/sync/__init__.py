@@ -7,7 +7,8 @@ ServiceNow destination tagged TEST or PROD, and applies them only when asked
 
 A deployment is described by one TOML file (:func:`load_deployment`); secrets
 come from environment variables or a separate secrets file. See the
-"Configuration reference" page.
+"Configuration reference" page. A :class:`Preflight` checks, in seconds and
+without writing, that a deployment can reach, sign in to and use both sides.
 
 Example::
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 from ._build import job_from_config
 from ._deploy import DeploymentConfig, load_deployment
 from ._job import Destination, SyncJob
+from ._preflight import CheckItem, CheckReport, Preflight
 from ._report import (
     REPORT_VERSION,
     GuardDecision,
@@ -37,14 +39,18 @@ from ._sandbox_config import write_sandbox_config
 from ._secrets import Secrets, load_secrets
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
 from ._template import EXAMPLE_CONFIG, EXAMPLE_SECRETS
+from ._users import observed_names
 
-# what an embedder needs: the job, its report, the deployment config and its secrets.
-# The config's key declarations (KeySpec, *_KEYS, DEPLOYMENT_SCHEMA) are private; the
-# progress callback's Protocol (JobProgress) lives in cisync_lib.typing.
+# what an embedder needs: the job, its report, the deployment config and its secrets, and
+# the preflight of a deployment. The config's key declarations (KeySpec, *_KEYS,
+# DEPLOYMENT_SCHEMA) are private; the progress callback's Protocol (JobProgress) lives in
+# cisync_lib.typing. The `cisync` command uses nothing else (contract cli-public-api).
 __all__ = [
     "EXAMPLE_CONFIG",
     "EXAMPLE_SECRETS",
     "REPORT_VERSION",
+    "CheckItem",
+    "CheckReport",
     "CorrelationSpec",
     "DeploymentConfig",
     "Destination",
@@ -53,6 +59,7 @@ __all__ = [
     "Mode",
     "Outcome",
     "PlanCounts",
+    "Preflight",
     "Secrets",
     "SourceSpec",
     "SyncJob",
@@ -61,5 +68,6 @@ __all__ = [
     "job_from_config",
     "load_deployment",
     "load_secrets",
+    "observed_names",
     "write_sandbox_config",
 ]

@@ -11,9 +11,8 @@ from cisync_lib.settings import Environment, require_consent
 from cisync_lib.typing import JobProgress
 
 from ._deploy import DeploymentConfig
-from ._factory import build_correlator, build_servicenow, build_source
+from ._factory import build_correlator, build_servicenow, build_source, check_ca_bundles
 from ._job import Destination, SyncJob
-from ._preflight import check_ca_bundles
 from ._secrets import Secrets
 
 __all__ = ["job_from_config"]
@@ -61,7 +60,7 @@ def job_from_config(
     # a setting ticked on by hand, without a consent-log entry, must not take effect
     require_consent(config.settings_file, source_spec.name, dest_spec.environment)
     # a vanished CA file is a config error naming its key, not a traceback at the first request
-    check_ca_bundles(config, source_spec if with_source else None, dest_spec)
+    check_ca_bundles(config.path, source_spec if with_source else None, dest_spec)
     secrets = secrets or config.load_secrets(environ)
     conn = build_servicenow(dest_spec, secrets)
     source = build_source(source_spec, secrets) if with_source else None

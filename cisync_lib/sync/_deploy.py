@@ -17,7 +17,9 @@ from typing import Any
 
 from attrs import field, frozen
 
+from cisync_lib.correlation import Correlator
 from cisync_lib.errors import ConfigError
+from cisync_lib.servicenow import ServiceNowConnection
 from cisync_lib.settings import (
     ConnectionSettings,
     Environment,
@@ -26,6 +28,7 @@ from cisync_lib.settings import (
     load_settings,
 )
 
+from ._factory import build_correlator, build_servicenow, check_ca_bundles
 from ._keys import DeploymentDocument
 from ._secrets import Secrets, load_secrets
 from ._specs import (
@@ -149,6 +152,41 @@ class DeploymentConfig:
             ConfigError: the secrets file is missing, invalid or has unknown keys.
         """
         return load_secrets(self.secrets_file, environ=environ)
+
+    def servicenow(
+        self,
+        environment: Environment | str | None = None,
+        name: str | None = None,
+        *,
+        secrets: Secrets | None = None,
+    ) -> ServiceNowConnection:
+        """The connection to a destination (chosen as :meth:`destination` does).
+
+        For work on ServiceNow alone, such as resolving identifiers against
+        ``sys_user``; a sync job gets its connection from
+        :func:`~cisync_lib.sync.job_from_config`. Nothing is sent yet: check the
+        connection with :meth:`~cisync_lib.sync.Preflight.check_servicenow`.
+
+        Args:
+            environment: TEST or PROD: picks the destination tagged so (or checks ``name``).
+            name: the destination's name.
+            secrets: the secrets (default: :meth:`load_secrets`).
+
+        Raises:
+            ConfigError: no such destination, a ``ca_bundle`` that names no readable file,
+                or a secret it needs is in neither the environment nor the secrets file.
+        """
+        spec = self.destination(environment, name)
+        check_ca_bundles(self.path, None, spec)
+        return build_servicenow(spec, secrets or self.load_secrets())
+
+    def correlator(self) -> Correlator:
+        """The correlator the ``[correlation]`` table describes: chain, rules and alias map.
+
+        Raises:
+            AliasMapError: the alias map is invalid.
+        """
+        return build_correlator(self.correlation)
 
     def state_folder(self, connection: str, destination: str) -> Path:
         """The state folder of jobs from ``connection`` into ``destination``."""

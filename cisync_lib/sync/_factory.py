@@ -6,8 +6,10 @@ Also the CMDB writer's typed policies from a connection's effective settings.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -38,6 +40,8 @@ from cisync_lib.servicenow import (
 from cisync_lib.settings import EffectiveSettings
 from cisync_lib.typing import StrategyFactory
 
+from ._diagnose import SANDBOX_REFRESH
+from ._sandbox_config import is_sandbox_config
 from ._secrets import Secrets, env_var_name
 from ._specs import CorrelationSpec, DestinationSpec, SourceSpec
 
@@ -45,6 +49,7 @@ __all__ = [
     "build_correlator",
     "build_servicenow",
     "build_source",
+    "check_ca_bundles",
     "cmdb_config_for",
     "scope_policy_for",
 ]
@@ -152,6 +157,33 @@ def build_source(spec: SourceSpec, secrets: Secrets) -> DefenderSource:
             http=_http(spec, HttpPolicy()),
         )
     )
+
+
+def check_ca_bundles(
+    config_file: Path, source: SourceSpec | None, destination: DestinationSpec | None
+) -> None:
+    """Refuse a ``ca_bundle`` that names no readable file, before anything connects.
+
+    Args:
+        config_file: the deployment config the specs come from (named in the error).
+        source: a source connection's spec, or ``None``.
+        destination: a destination's spec, or ``None``.
+
+    Raises:
+        ConfigError: naming the file, the key and, for a sandbox config, how to refresh it.
+    """
+    sandbox = is_sandbox_config(config_file)
+    for section, spec in (("connections", source), ("destinations", destination)):
+        if spec is None or not isinstance(spec.verify, str):
+            continue
+        if os.path.isfile(spec.verify) and os.access(spec.verify, os.R_OK):
+            continue
+        problem = f"CA file {spec.verify} does not exist or is not readable"
+        if sandbox:
+            problem += "; " + SANDBOX_REFRESH.format(config=config_file)
+        raise ConfigError(
+            file=str(config_file), key=f"{section}.{spec.name}.ca_bundle", problem=problem
+        )
 
 
 def build_servicenow(spec: DestinationSpec, secrets: Secrets) -> ServiceNowConnection:

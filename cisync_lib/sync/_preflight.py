@@ -31,7 +31,6 @@ from cisync_lib.cmdb import ire_preflight
 from cisync_lib.errors import (
     CisyncError,
     CmdbSetupError,
-    ConfigError,
     PreflightError,
     ServiceNowAuthError,
     ServiceNowRequestError,
@@ -39,14 +38,15 @@ from cisync_lib.errors import (
 from cisync_lib.servicenow import ServiceNowConnection, q_eq, q_in, q_or_eq
 
 from ._deploy import DeploymentConfig
-from ._diagnose import SANDBOX_REFRESH, Cause, Endpoint, classify, failure, secret_hint
+from ._diagnose import Cause, Endpoint, classify, failure, from_error, secret_hint
+from ._job import SyncJob
 from ._sandbox_config import is_sandbox_config
 from ._specs import DestinationSpec, SourceSpec
 
 __all__ = [
     "CheckItem",
     "CheckReport",
-    "check_ca_bundles",
+    "Preflight",
     "job_endpoints",
     "quick_check",
     "quick_servicenow_check",
@@ -120,29 +120,88 @@ class CheckReport:
         }
 
 
-# --- configuration ----------------------------------------------------------------------
+@frozen(kw_only=True)
+class Preflight:
+    """The preflight of one deployment target: can it reach, sign in to and use both sides?
 
+    Every check is cheap and none reads in bulk or writes; write permission is
+    probed with requests that change nothing. The specs say which config keys and
+    secrets each service comes from, so a failure names the key to change.
 
-def check_ca_bundles(
-    config: DeploymentConfig, source: SourceSpec | None, destination: DestinationSpec | None
-) -> None:
-    """Refuse a ``ca_bundle`` that names no readable file, before anything connects.
+    Example::
 
-    Raises:
-        ConfigError: naming the file, the key and, for a sandbox config, how to refresh it.
-    """
-    sandbox = is_sandbox_config(config.path)
-    for section, spec in (("connections", source), ("destinations", destination)):
-        if spec is None or not isinstance(spec.verify, str):
-            continue
-        if os.path.isfile(spec.verify) and os.access(spec.verify, os.R_OK):
-            continue
-        problem = f"CA file {spec.verify} does not exist or is not readable"
-        if sandbox:
-            problem += "; " + SANDBOX_REFRESH.format(config=config.path)
-        raise ConfigError(
-            file=str(config.path), key=f"{section}.{spec.name}.ca_bundle", problem=problem
+        config = load_deployment("cisync.toml")
+        job = job_from_config(config, "test")
+        preflight = Preflight(
+            config=config, source=config.connection(), destination=config.destination("test")
         )
+        print(preflight.check(job).ok)
+
+    Attributes:
+        config: the deployment config.
+        destination: the destination's spec
+            (:meth:`~cisync_lib.sync.DeploymentConfig.destination`).
+        source: the source connection's spec
+            (:meth:`~cisync_lib.sync.DeploymentConfig.connection`); ``None`` for a job
+            without a source (one that only applies saved plans).
+    """
+
+    config: DeploymentConfig
+    destination: DestinationSpec
+    source: SourceSpec | None = None
+
+    def check(
+        self, job: SyncJob, *, on_item: Callable[[CheckItem], None] | None = None
+    ) -> CheckReport:
+        """Every check (``cisync check``): network, sign-in, roles, tables, IRE and folders.
+
+        Args:
+            job: the job built from the same config, source and destination
+                (:func:`~cisync_lib.sync.job_from_config`).
+            on_item: told about each item as soon as it is known (for live output).
+        """
+        return run_checks(self.config, job, self.source, self.destination, on_item=on_item)
+
+    def quick_check(self, job: SyncJob, *, writes: bool = False) -> None:
+        """Network and sign-in to both sides, before a run reads anything.
+
+        ServiceNow gets exactly one request (a wrong password costs one 401 and
+        never trips a lockout policy); Entra ID one token request; no Defender
+        page is read. With ``writes``, the write permissions are probed too (without
+        writing), so a read-only user fails here in one line, not once per write.
+
+        Raises:
+            PreflightError: the first failure, in one line with its fix.
+        """
+        quick_check(self.config, job, self.source, self.destination, writes=writes)
+
+    def check_servicenow(self, connection: ServiceNowConnection) -> None:
+        """Network and sign-in to the destination only (one request), for work without a job.
+
+        Args:
+            connection: the destination's connection
+                (:meth:`~cisync_lib.sync.DeploymentConfig.servicenow`).
+
+        Raises:
+            PreflightError: in one line with its fix.
+        """
+        quick_servicenow_check(self.config, self.destination, connection)
+
+    def diagnose(self, error: BaseException, job: SyncJob) -> PreflightError | None:
+        """A failure of ``job``'s run restated as one line naming the service and the fix.
+
+        Args:
+            error: what the run raised.
+            job: the job that raised it.
+
+        Returns:
+            A :class:`~cisync_lib.errors.PreflightError` (raise it ``from error``), or
+            ``None`` when ``error`` is not a network or sign-in problem of a service.
+        """
+        return from_error(error, job_endpoints(self.config, job, self.source, self.destination))
+
+
+# --- endpoints --------------------------------------------------------------------------
 
 
 def servicenow_endpoint(

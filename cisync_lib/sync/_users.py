@@ -47,7 +47,21 @@ _RETRIED = frozenset(
 def observed_names(
     data: DefenderData, app_ids: Iterable[str]
 ) -> tuple[list[ObservedName], list[str]]:
-    """Every user identifier of the given apps, with the app each was seen in.
+    """Every user identifier of the given apps, ready to correlate, with the app of each.
+
+    Each name's ``context`` says the app's name and the discovery stream it was
+    seen in (and ``endpoint``, for a Defender for Endpoint stream). An identifier
+    seen in two apps appears twice.
+
+    Example::
+
+        data = load_snapshot("snapshot.json")
+        names, _apps = observed_names(data, [merged.id for merged in data.apps])
+        results = correlator.resolve(names, directory)
+
+    Args:
+        data: one read of Defender (a source's ``read()``, or a loaded snapshot).
+        app_ids: the apps whose users to take, by app id.
 
     Returns:
         The names and, at the same index, the app id each belongs to.

@@ -280,6 +280,53 @@ def nightly_prod(path: str) -> int:
     return 0 if report.ok else 1
 
 
+def preflight_then_sync(path: str, names_file: str) -> int:
+    from cisync_lib import CisyncError, PreflightError
+    from cisync_lib.correlation import MatchResult, ServiceNowUserDirectory
+    from cisync_lib.defender import load_snapshot
+    from cisync_lib.sync import (
+        CheckItem,
+        CheckReport,
+        Mode,
+        Outcome,
+        Preflight,
+        job_from_config,
+        load_deployment,
+        observed_names,
+    )
+
+    config = load_deployment(path)
+    job = job_from_config(config, "test")
+    preflight = Preflight(
+        config=config, source=config.connection(), destination=config.destination("test")
+    )
+
+    def show(item: CheckItem) -> None:
+        print(item.line(), item.ok, item.fix)
+
+    checks: CheckReport = preflight.check(job, on_item=show)
+    if not checks.ok:
+        return 1
+    preflight.quick_check(job, writes=True)
+    try:
+        report = job.run(dry_run=False)
+    except CisyncError as exc:
+        better: PreflightError | None = preflight.diagnose(exc, job)
+        if better is not None:
+            raise better from exc
+        raise
+    mode: Mode = report.mode
+    outcome: Outcome = report.outcome
+    print(mode, outcome, report.counts.describe())
+    # ServiceNow alone: resolve the identifiers of a snapshot with the configured chain
+    conn = config.servicenow("test")
+    Preflight(config=config, destination=config.destination("test")).check_servicenow(conn)
+    data = load_snapshot(names_file)
+    names, apps = observed_names(data, [merged.id for merged in data.apps])
+    results: list[MatchResult] = config.correlator().resolve(names, ServiceNowUserDirectory(conn))
+    return len(results) + len(apps)
+
+
 def job_in_code(source_path: str, conn: object) -> None:
     from cisync_lib.cmdb import Plan
     from cisync_lib.correlation import Correlator, CorrelatorConfig
