@@ -156,7 +156,7 @@ def available_strategies() -> dict[str, StrategyFactory]:
 @frozen
 class _PluginFactory:
     name: str
-    target: str  # "module:attr", loaded only when the strategy is asked for
+    target: str  # the entry point's object reference, for messages; loaded only when asked for
 
     def __call__(self, ctx: StrategyContext) -> Strategy | Tier:
         for ep in entry_points(group=ENTRY_POINT_GROUP, name=self.name):

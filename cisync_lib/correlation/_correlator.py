@@ -15,6 +15,7 @@ from ._chain import (
     Step,
     StrategyContext,
     Tier,
+    available_strategies,
     build_chain,
     default_chain,
 )
@@ -81,6 +82,16 @@ class Correlator:
         if alias_map is not None and not has_alias:
             chain = (AliasMapStrategy(alias_map), *chain)
         self.chain: tuple[Step, ...] = chain
+
+    @staticmethod
+    def strategy_names() -> tuple[str, ...]:
+        """Every name a chain may use, sorted: the built-ins and the installed plugins'.
+
+        A plugin is a strategy factory its package registers in the entry-point group
+        ``cisync_lib.correlation``; a configuration file can name it once the package
+        is installed.
+        """
+        return tuple(sorted(available_strategies()))
 
     def plan(self, names: Iterable[str | ObservedName]) -> LookupPlan:
         """Parse and dedupe the names and collect every lookup key (no I/O)."""

@@ -5,7 +5,6 @@ Also the CMDB writer's typed policies from a connection's effective settings.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from datetime import timedelta
@@ -38,7 +37,6 @@ from cisync_lib.servicenow import (
     ServiceNowConnection,
 )
 from cisync_lib.settings import EffectiveSettings
-from cisync_lib.typing import StrategyFactory
 
 from ._diagnose import SANDBOX_REFRESH
 from ._sandbox_config import is_sandbox_config
@@ -220,35 +218,17 @@ def build_servicenow(spec: DestinationSpec, secrets: Secrets) -> ServiceNowConne
     )
 
 
-def _import_factory(target: str) -> StrategyFactory:
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        factory: StrategyFactory = getattr(module, attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            key="correlation.chain",
-            problem=f"cannot import strategy {target!r}: {exc}",
-            allowed='a registered name or "package.module:factory"',
-        ) from exc
-    return factory
-
-
 def build_correlator(spec: CorrelationSpec) -> Correlator:
-    """The correlator a correlation section describes (alias map loaded, imported strategies).
+    """The correlator a correlation section describes (alias map loaded).
 
-    ``"package.module:factory"`` items of the chain are imported; each is a
-    strategy factory taking a :class:`~cisync_lib.correlation.StrategyContext`.
+    The chain's names were checked when the config was loaded.
 
     Raises:
-        ConfigError: an imported strategy cannot be loaded.
         AliasMapError: the alias map is invalid.
-        UnknownStrategyError: a chain name is not registered.
+        UnknownStrategyError: a chain name is not registered (any more).
     """
-    chain = spec.config.strategies or ()
-    extra = {item: _import_factory(item) for item in chain if ":" in item}
     alias_map = AliasMap.load(spec.alias_map) if spec.alias_map is not None else None
-    return Correlator(config=spec.config, alias_map=alias_map, extra_strategies=extra or None)
+    return Correlator(config=spec.config, alias_map=alias_map)
 
 
 def cmdb_config_for(base: CmdbConfig, effective: EffectiveSettings) -> CmdbConfig:

@@ -316,9 +316,10 @@ class CorrelationTable:
     chain: tuple[NonEmptyStr, ...] | None = field(
         default=None,
         metadata=_doc(
-            "The ordered strategies by name (``alias_map``, ``email_upn``, ``domain_alias``, "
-            "``downlevel``, ``plus_tag_strip``, ``proxy_address``, ``local_part``, plugin names, "
-            'or ``"package.module:factory"``).',
+            "The ordered strategies by name (``alias_map``, ``email``, ``upn_user_name``, "
+            "``email_upn``, ``domain_alias``, ``downlevel``, ``plus_tag_strip``, "
+            "``proxy_address``, ``local_part``, or the name of a strategy an installed package "
+            "registers in the entry-point group ``cisync_lib.correlation``).",
             "the default chain",
         ),
     )

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from cisync_lib.correlation import CorrelatorConfig
+from cisync_lib.correlation import Correlator, CorrelatorConfig
 from cisync_lib.errors import ConfigError
 from cisync_lib.settings import Environment
 from cisync_lib.settings._lines import key_lines, line_of
@@ -35,6 +35,10 @@ __all__ = [
     "resolve_path",
     "source_spec",
 ]
+
+
+#: the entry-point group plugin strategies register in (cisync_lib.correlation reads it)
+STRATEGY_ENTRY_POINTS = "cisync_lib.correlation"
 
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -245,12 +249,37 @@ def destination_spec(check: Checker, name: str, table: DestinationTable) -> Dest
     )
 
 
+def _check_chain(check: Checker, chain: tuple[str, ...]) -> None:
+    """Refuse a chain name no strategy is registered under, at its line, listing the known."""
+    known = Correlator.strategy_names()
+    for index, name in enumerate(chain):
+        if name in known:
+            continue
+        problem = f"unknown correlation strategy {name!r}"
+        if ":" in name:  # "package.module:factory", accepted by earlier versions
+            problem += (
+                '; import paths ("package.module:factory") are no longer read: register the '
+                f"factory as an entry point in the group {STRATEGY_ENTRY_POINTS!r} and use its name"
+            )
+        else:
+            problem += (
+                "; a custom strategy is named here once its package registers it as an entry "
+                f"point in the group {STRATEGY_ENTRY_POINTS!r} and is installed"
+            )
+        raise check.fail(f"correlation.chain[{index}]", problem, allowed=", ".join(known))
+
+
 def correlation_spec(check: Checker, table: CorrelationTable) -> CorrelationSpec:
-    """The correlation ``[correlation]`` describes: the chain goes into the rules."""
+    """The correlation ``[correlation]`` describes: the chain goes into the rules.
+
+    Raises:
+        ConfigError: a chain name no strategy is registered under (built-in or plugin).
+    """
     config = table.options
     if config.strategies is not None:
         raise check.fail("correlation.options.strategies", "use correlation.chain")
     if table.chain is not None:
+        _check_chain(check, table.chain)
         config = attrs.evolve(config, strategies=table.chain)
     alias = resolve_path(check.file.parent, table.alias_map) if table.alias_map else None
     return CorrelationSpec(config=config, alias_map=alias)
