@@ -52,10 +52,23 @@ BUILTINS = {
 }
 
 PLUGIN = """
-from cisync_lib.correlation import EmailStrategy
+from cisync_lib.correlation import StrategyOutcome
 
-def make_strategy(context):
-    return EmailStrategy(name="employee_email")
+class EmployeeEmail:
+    name = "employee_email"
+    confidence = 0.9
+
+    def __init__(self, context):
+        self.context = context
+
+    def applies_to(self, parsed):
+        return False
+
+    def lookup_keys(self, parsed):
+        return ()
+
+    def evaluate(self, parsed, index):
+        return StrategyOutcome.not_applicable()
 """
 
 
@@ -82,7 +95,7 @@ def plugin_installed(tmp_path_factory, monkeypatch):
         "Metadata-Version: 2.1\nName: acme-chain-plugin\nVersion: 1.0\n", encoding="utf-8"
     )
     (info / "entry_points.txt").write_text(
-        "[cisync_lib.correlation]\nemployee_email = acme_chain_plugin:make_strategy\n",
+        "[cisync_lib.correlation]\nemployee_email = acme_chain_plugin:EmployeeEmail\n",
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(site))
@@ -109,9 +122,9 @@ def test_an_unknown_name_names_file_line_key_and_the_known_names(tmp_path):
 
 def test_a_former_import_path_is_refused_with_how_to_register_it(tmp_path):
     # the module exists and its factory works: the import path is refused all the same
-    error = error_of(tmp_path, "cisync_lib.correlation:EmailStrategy")
+    error = error_of(tmp_path, "cisync_lib.correlation:Correlator")
     assert (error.key, error.line) == ("correlation.chain[2]", CHAIN_LINE)
-    assert "unknown correlation strategy 'cisync_lib.correlation:EmailStrategy'" in error.problem
+    assert "unknown correlation strategy 'cisync_lib.correlation:Correlator'" in error.problem
     assert 'import paths ("package.module:factory") are no longer read' in error.problem
     assert "'cisync_lib.correlation'" in error.problem
 

@@ -21,7 +21,8 @@ from cisync_lib import (
     PreflightError,
     ServiceNowAuthError,
 )
-from cisync_lib.correlation import AliasMapStrategy, Correlator
+from cisync_lib.correlation import Correlator
+from cisync_lib.correlation._chain import AliasMapStrategy
 from cisync_lib.defender import DefenderData
 from cisync_lib.defender._data import merge_apps
 from cisync_lib.servicenow import ServiceNowConnection
