@@ -3,7 +3,7 @@
 Every document cisync_lib saves for itself is one JSON object whose top level
 starts with two markers::
 
-    {"format": "cisync-cmdb-plan", "version": 1, ...}
+    {"format": "cisync-cmdb-plan", "version": 2, ...}
 
 * ``format`` says what the document is; ``version`` is an integer bumped when
   the layout changes. A reader accepts every version from the oldest it still
@@ -74,6 +74,8 @@ class DocumentKind:
         marker_optional: documents without a ``format`` marker still load (kinds
             that did not write one before).
         private: written owner-only (``0o600``): it holds people's identifiers.
+        too_old: what to do with a document older than ``oldest`` (added to the
+            error's message); empty: the message only names the versions read.
     """
 
     name: str
@@ -83,6 +85,7 @@ class DocumentKind:
     error: type[DocumentError] = DocumentError
     marker_optional: bool = False
     private: bool = True
+    too_old: str = ""
 
     def fail(
         self, source: str | os.PathLike[str], problem: str, json_path: str = ""
@@ -115,11 +118,10 @@ class DocumentKind:
                 if self.oldest == self.version
                 else f"{self.oldest} to {self.version}"
             )
-            raise self.fail(
-                source,
-                f"unsupported version {version!r} (this cisync-lib reads {readable})",
-                f"$.{VERSION_KEY}",
-            )
+            problem = f"unsupported version {version!r} (this cisync-lib reads {readable})"
+            if self.too_old and isinstance(version, int) and not isinstance(version, bool):
+                problem += f"; {self.too_old}"
+            raise self.fail(source, problem, f"$.{VERSION_KEY}")
         if version > self.version:
             raise self.fail(
                 source,

@@ -243,6 +243,11 @@ class Plan:
         partial: what the run that made this plan could not evaluate (the job's
             ``SyncReport.partial``), empty when it evaluated everything; a plan
             applied later leaves that undone too, so its run is ``partial`` as well.
+        instance_url: the ServiceNow instance the plan was made for, recorded by the
+            sync job that made it (``None``: not recorded, e.g. a plan straight from
+            :func:`make_plan`); ``SyncJob.apply`` refuses a plan made for another one.
+        environment: the environment (``test`` or ``prod``) the plan was made for,
+            recorded and checked the same way.
     """
 
     fingerprint: str
@@ -265,6 +270,8 @@ class Plan:
     run_state: RunState = field(factory=RunState)
     held_links: int = 0
     partial: Mapping[str, Any] = field(factory=dict)
+    instance_url: str | None = None
+    environment: str | None = None
 
     @property
     def write_count(self) -> int:

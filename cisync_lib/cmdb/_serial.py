@@ -21,8 +21,16 @@ __all__ = [
     "plan_to_json",
 ]
 
-#: plan files: owner-only (they name people), version 1 since the first release
-PLAN_DOCUMENT = DocumentKind(name="plan", format="cisync-cmdb-plan", version=1, error=PlanFileError)
+#: plan files: owner-only (they name people); version 2 records the destination the plan
+#: was made for (``instance_url``, ``environment``), so a version 1 file cannot be applied
+PLAN_DOCUMENT = DocumentKind(
+    name="plan",
+    format="cisync-cmdb-plan",
+    version=2,
+    oldest=2,
+    error=PlanFileError,
+    too_old="that version records no destination to check before applying; plan again",
+)
 
 
 def plan_converter() -> cattrs.Converter:

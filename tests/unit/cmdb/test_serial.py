@@ -3,6 +3,7 @@
 import json
 from datetime import datetime, timezone
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -111,6 +112,8 @@ plans = st.builds(
         missing_apps=entries,
         missing_links=entries,
     ),
+    instance_url=st.none() | text,
+    environment=st.none() | st.sampled_from(["test", "prod"]),
 )
 
 
@@ -125,6 +128,33 @@ def test_plan_file_round_trip(tmp_path):
     plan = make_plan(desired([app(1)], {"1": ["a" * 32]}), state(), now=NOW)
     dump_plan(plan, tmp_path / "plan.json")
     assert load_plan(tmp_path / "plan.json") == plan
+
+
+def test_a_plan_file_records_the_destination_and_is_version_2(tmp_path):
+    plan = make_plan(desired([app(1)]), state(), now=NOW)
+    stamped = attrs.evolve(plan, instance_url="https://sn.example", environment="test")
+    dump_plan(stamped, tmp_path / "plan.json")
+    saved = json.loads((tmp_path / "plan.json").read_text("utf-8"))
+    assert (saved["format"], saved["version"]) == ("cisync-cmdb-plan", 2)
+    assert (saved["plan"]["instance_url"], saved["plan"]["environment"]) == (
+        "https://sn.example",
+        "test",
+    )
+    assert load_plan(tmp_path / "plan.json") == stamped
+
+
+def test_a_version_1_plan_file_is_refused_with_plan_again(tmp_path):
+    """Version 1 recorded no destination: it cannot be checked, so it is not applied."""
+    data = plan_to_json(make_plan(desired([app(1)]), state(), now=NOW))
+    data["version"] = 1
+    del data["plan"]["instance_url"], data["plan"]["environment"]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        load_plan(path)
+    assert info.value.json_path == "$.version"
+    assert info.value.problem.startswith("unsupported version 1")
+    assert info.value.problem.endswith("; plan again")
 
 
 def test_bad_plan_names_the_path():
