@@ -35,6 +35,7 @@ __all__ = [
     "DocumentError",
     "GuardRefusedError",
     "JobLockedError",
+    "PlanDestinationError",
     "PlanError",
     "PlanFileError",
     "PreflightError",
@@ -625,6 +626,52 @@ class StalePlanError(PlanError):
             f"the plan was computed from state {self.expected[:12]} but the instance is now at "
             f"{self.actual[:12]}; nothing was written; {step}"
         )
+
+
+@attrs.define(auto_exc=True, kw_only=True, eq=False)
+class PlanDestinationError(PlanError):
+    """A plan was made for another destination (or records none); it was not applied.
+
+    A plan records the ServiceNow instance and the environment (TEST or PROD) of
+    the job that made it; a job applies only a plan made for its own. Instance
+    URLs are compared without regard to the case of the scheme and host, a
+    default port or a trailing slash.
+
+    Attributes:
+        destination: the name of the applying job's destination.
+        expected_instance: the applying job's instance URL.
+        expected_environment: the applying job's environment (``test`` or ``prod``).
+        found_instance: the instance the plan was made for (``None``: not recorded).
+        found_environment: the environment the plan was made for (``None``: not recorded).
+        plan_destination: the destination name the plan was saved for, when known
+            (``cisync plan --out`` saves it); empty otherwise.
+    """
+
+    destination: str = ""
+    expected_instance: str = ""
+    expected_environment: str = ""
+    found_instance: str | None = None
+    found_environment: str | None = None
+    plan_destination: str = ""
+
+    def _describe(self) -> str:
+        here = (
+            f"{self.destination!r} ({self.expected_instance}, {self.expected_environment.upper()})"
+        )
+        step = "nothing was written; make a new plan with a job for this destination"
+        if self.found_instance is None and self.found_environment is None:
+            return (
+                f"the plan records no destination (it was not made by a sync job), so it "
+                f"cannot be applied to {here}; {step}"
+            )
+        instance = self.found_instance or "no instance recorded"
+        environment = (self.found_environment or "no environment recorded").upper()
+        there = (
+            f"destination {self.plan_destination!r} ({instance}, {environment})"
+            if self.plan_destination
+            else f"{instance} ({environment})"
+        )
+        return f"the plan was made for {there}, not for this job's destination {here}; {step}"
 
 
 @attrs.define(auto_exc=True, kw_only=True, eq=False)

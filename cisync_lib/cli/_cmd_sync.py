@@ -18,6 +18,7 @@ from cisync_lib.errors import (
     ApplyError,
     CisyncError,
     ConfigError,
+    PlanDestinationError,
     PlanError,
     ReportNotSavedError,
     StalePlanError,
@@ -99,7 +100,8 @@ def register(subparsers: Any) -> None:
         "apply",
         "sync and WRITE to the destination (or apply a reviewed plan with --plan)",
         "Plan and apply in one go, or apply a plan saved by `cisync plan --out`. A saved "
-        "plan is refused (exit 3) when the instance changed since it was made.",
+        "plan is refused (exit 3) when the instance changed since it was made, or when it "
+        "was made for another destination or environment.",
     )
     apply.add_argument("--plan", type=Path, metavar="FILE", help="apply this reviewed plan")
     apply.add_argument(
@@ -388,14 +390,25 @@ def _read_plan(path: Path, job: SyncJob) -> Plan:
         raise PlanError(message=f"{path}: not JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != _PLAN_FORMAT:
         raise PlanError(message=f"{path}: not a plan saved by `cisync plan --out`")
-    wanted = {
-        "connection": job.settings.connection,
-        "destination": job.destination.name,
-        "environment": job.destination.environment.value,
-    }
-    for key, value in wanted.items():
-        if document.get(key) != value:
-            raise PlanError(
-                message=f"{path}: the plan is for {key} {document.get(key)!r}, not {value!r}"
-            )
-    return plan_from_json(document.get("cmdb"), source=str(path))
+    connection = job.settings.connection
+    if document.get("connection") != connection:
+        raise PlanError(
+            message=f"{path}: the plan is for connection {document.get('connection')!r}, "
+            f"not {connection!r}"
+        )
+    plan = plan_from_json(document.get("cmdb"), source=str(path))
+    # the library checks the instance and the environment the plan records; the name
+    # matters too, since it names the state folder whose run state the plan carries
+    saved_for = document.get("destination")
+    if saved_for != job.destination.name:
+        instance, environment = job.destination.identity
+        raise PlanDestinationError(
+            destination=job.destination.name,
+            expected_instance=instance,
+            expected_environment=environment,
+            found_instance=plan.instance_url,
+            found_environment=plan.environment,
+            plan_destination=str(saved_for),
+        )
+    job.check_plan(plan)  # before anything is read: the apply would refuse it anyway
+    return plan

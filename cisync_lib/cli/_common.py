@@ -22,6 +22,7 @@ from cisync_lib.errors import (
     DocumentError,
     GuardRefusedError,
     JobLockedError,
+    PlanDestinationError,
     PlanError,
     RelationshipNotAvailableError,
     SnapshotError,
@@ -60,8 +61,9 @@ exit codes:
   1  error (a service failed, a write failed, an unexpected problem)
   2  usage or configuration error (bad option, invalid config, missing secret)
   3  refused: by the blast-radius guard, for missing consent (--i-consent),
-     because a reviewed plan is stale, because another run is writing to
-     the same destination, or not approved at the prompt; nothing was written
+     because a reviewed plan is stale or was made for another destination,
+     because another run is writing to the same destination, or not approved
+     at the prompt; nothing was written
   4  partial: some sys_user lookups failed or rows were hidden; everything else
      was done, links of those users were left as they were; re-run to complete
 130  interrupted (Ctrl-C); the message says how many changes were written
@@ -78,6 +80,7 @@ def exit_code_for(exc: BaseException) -> int:
             GuardRefusedError,
             ConsentRequiredError,
             StalePlanError,
+            PlanDestinationError,
             JobLockedError,
             ApprovalDeclinedError,
         ),

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import filelock
@@ -41,7 +42,13 @@ from cisync_lib.cmdb import (
 )
 from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
-from cisync_lib.errors import CisyncError, ConfigError, GuardRefusedError, JobLockedError
+from cisync_lib.errors import (
+    CisyncError,
+    ConfigError,
+    GuardRefusedError,
+    JobLockedError,
+    PlanDestinationError,
+)
 from cisync_lib.servicenow import ServiceNowConnection, q_in
 from cisync_lib.settings import (
     ConnectionSettings,
@@ -75,6 +82,33 @@ RUN_STATE_FILE = "cmdb-run-state.json"
 LOCK_FILE = "apply.lock"
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def instance_identity(url: str) -> str:
+    """An instance URL in the one form plans record and compare.
+
+    The scheme and host in lower case (DNS names are case-insensitive), the
+    scheme's default port dropped, no trailing slash, no query or fragment:
+    ``HTTPS://Contoso.Service-Now.com:443/`` and ``https://contoso.service-now.com``
+    are the same instance.
+
+    Args:
+        url: the instance URL as configured.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""  # lower case already, without brackets or user info
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: keep what was written, in lower case
+        return url.strip().rstrip("/").lower()
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
 @frozen(kw_only=True)
 class Destination:
     """A ServiceNow instance a job writes into, tagged TEST or PROD.
@@ -88,6 +122,11 @@ class Destination:
     name: str
     environment: Environment = field(converter=Environment)
     connection: ServiceNowConnection = field(eq=False, repr=False)
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """The instance URL (normalised) and environment a plan for this destination records."""
+        return instance_identity(self.connection.instance_url), self.environment.value
 
     def warnings(self) -> tuple[str, ...]:
         """Warnings about the connection (TLS verification turned off)."""
@@ -322,11 +361,14 @@ class SyncJob:
                 stops the run by raising.
 
         Raises:
+            PlanDestinationError: the plan was made for another instance or environment,
+                or records none (see :meth:`check_plan`); nothing read or written.
             StalePlanError: the instance changed since the plan was made; nothing written.
             RelationshipNotAvailableError: the plan adds user links but the effective
                 settings no longer allow user sync (consent withdrawn); nothing written.
             ConfigError: the plan adds user links but this job does not select them.
         """
+        self.check_plan(plan)
         if plan.add_links and not self.syncs_users:
             check_relationships(
                 [RelationshipKind.USER_USES_APP],
@@ -343,6 +385,41 @@ class SyncJob:
             if confirm is not None:
                 confirm(report)
             return self._apply_plan(plan, report, force=force)
+
+    def check_plan(self, plan: Plan) -> None:
+        """Refuse a plan made for another destination than this job's; no I/O.
+
+        A plan made by :meth:`plan` or :meth:`run` records the instance URL and the
+        environment of its job's destination (``plan.instance_url``,
+        ``plan.environment``). :meth:`apply` calls this first; call it yourself to
+        check a saved plan before asking anyone to approve it.
+
+        Example::
+
+            plan = load_plan("plan.json")
+            prod_job.check_plan(plan)  # PlanDestinationError if it was planned for TEST
+
+        Args:
+            plan: the plan.
+
+        Raises:
+            PlanDestinationError: the plan's instance (compared regardless of the case
+                of the scheme and host, a default port or a trailing slash) or
+                environment differs from this job's, or the plan records no destination (one made by
+                :func:`cisync_lib.cmdb.make_plan` directly: there is nothing to check
+                it against, so it is refused rather than trusted).
+        """
+        instance, environment = self.destination.identity
+        found = instance_identity(plan.instance_url) if plan.instance_url is not None else None
+        if found == instance and plan.environment == environment:
+            return
+        raise PlanDestinationError(
+            destination=self.destination.name,
+            expected_instance=instance,
+            expected_environment=environment,
+            found_instance=plan.instance_url,
+            found_environment=plan.environment,
+        )
 
     # --- phases -----------------------------------------------------------------
 
@@ -548,6 +625,9 @@ class SyncJob:
             )
         with self._phase("plan", timings):
             plan = make_plan(desired, state, self.cmdb_config, run_state)
+        # the plan says where it may be applied: apply() refuses it anywhere else
+        instance, environment = self.destination.identity
+        plan = attrs.evolve(plan, instance_url=instance, environment=environment)
         if unknown is not None:
             # not everything could be evaluated: the run is partial whatever it writes, and
             # so is this plan wherever it is applied (a saved plan keeps it)

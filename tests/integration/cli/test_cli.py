@@ -10,7 +10,7 @@ import pytest
 import tomllib
 
 from cisync_lib.defender import save_snapshot
-from cisync_lib.sync import load_deployment
+from cisync_lib.sync import load_deployment, write_sandbox_config
 
 from .conftest import Cli, cisync_executable, cli_for, stored_apps
 
@@ -179,6 +179,32 @@ def test_a_reviewed_plan_applies_once_then_is_refused_as_stale(tmp_path, fresh_s
     assert json.loads(last.read_text(encoding="utf-8"))["outcome"] == "refused"
     other = cli.run(*cli.with_config("apply", "--yes", "--plan", str(tmp_path / "cisync.toml")))
     assert other.code == 2  # not a plan file
+
+
+def test_a_plan_for_test_is_refused_for_prod_with_exit_3_and_an_old_plan_file_with_2(
+    tmp_path, fresh_sandbox
+):
+    """The same instance tagged TEST and PROD: a TEST plan never writes as PROD."""
+    cli = Cli(tmp_path, config=write_sandbox_config(tmp_path, fresh_sandbox, prod=fresh_sandbox))
+    plan_file = tmp_path / "plan.json"
+    assert cli.run(*cli.with_config("plan", "--out", str(plan_file), "-q")).code == 0
+    mark = fresh_sandbox.request_log.mark()
+    args = ("apply", "--yes", "--plan", str(plan_file), "--json")
+    refused = cli.run(*cli.with_config(*args, env_name="prod"))
+    assert refused.code == 3, refused.stderr
+    assert refused.json()["error"]["type"] == "PlanDestinationError"
+    assert "nothing was written" in refused.stderr
+    assert fresh_sandbox.request_log.writes(since=mark) == 0
+    assert stored_apps(fresh_sandbox.store) == set()
+    # a plan file saved by an older cisync-lib records no destination: plan again
+    document = json.loads(plan_file.read_text(encoding="utf-8"))
+    document["cmdb"]["version"] = 1
+    plan_file.write_text(json.dumps(document), encoding="utf-8")
+    old = cli.run(*cli.with_config(*args))
+    assert old.code == 2, old.stderr
+    assert old.json()["error"]["type"] == "PlanFileError"
+    assert "plan again" in old.stderr
+    assert stored_apps(fresh_sandbox.store) == set()
 
 
 def test_the_guard_refuses_with_exit_3_and_force_goes_ahead(tmp_path, fresh_sandbox):

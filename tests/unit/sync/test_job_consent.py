@@ -32,6 +32,8 @@ def test_a_plan_with_user_links_is_refused_when_user_sync_is_off():
         created_at=NOW,
         rel_type="t" * 32,
         add_links=(AddLink(app_id="1", ci="c" * 32, user="u" * 32),),
+        instance_url="https://x.invalid",  # made for this job's destination
+        environment="prod",
     )
     job = _job(ConnectionSettings(connection="contoso"))
     with pytest.raises(RelationshipNotAvailableError) as info:
