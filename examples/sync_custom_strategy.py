@@ -15,10 +15,10 @@ import tempfile
 
 from attrs import frozen
 
-from cisync_lib.correlation import Correlator, InputKind, LookupKey, ParsedName, StrategyOutcome
+from cisync_lib.correlation import InputKind, LookupKey, ParsedName, StrategyOutcome
 from cisync_lib.sandbox import Sandbox, SandboxConfig
 from cisync_lib.settings import Consent
-from cisync_lib.sync import SyncJob, job_from_config, load_deployment, write_sandbox_config
+from cisync_lib.sync import job_from_config, load_deployment, write_sandbox_config
 from cisync_lib.typing import CandidateIndex
 
 BUILT_IN_ACCOUNTS = frozenset({"administrator", "admin", "guest", "defaultaccount"})
@@ -51,13 +51,9 @@ def main() -> None:
         default = job_from_config(config, "test")
         before = default.plan()
 
-        custom = SyncJob(
-            source=default.source,
-            destination=default.destination,
-            settings=config.settings(),
-            correlation=Correlator(strategies=["email_upn", LocalLogonStrategy()]),
-            state_dir=default.state_dir,
-        )
+        # the same job with another chain: the config's rules and alias map are kept,
+        # nothing in the config changes, and `default` stays as it was
+        custom = default.with_strategies(["email_upn", LocalLogonStrategy()])
         after = custom.plan()
 
         for label, report in (("default chain", before), ("with local_logon", after)):

@@ -7,11 +7,12 @@ and the report each run returns.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -40,7 +41,7 @@ from cisync_lib.cmdb import (
     prefetch_state,
     read_state,
 )
-from cisync_lib.correlation import Correlator, ServiceNowUserDirectory
+from cisync_lib.correlation import Correlator, ServiceNowUserDirectory, Tier
 from cisync_lib.defender import DefenderData, DefenderSource, ReadProgress
 from cisync_lib.errors import (
     CisyncError,
@@ -58,7 +59,7 @@ from cisync_lib.settings import (
     available_relationships,
     check_relationships,
 )
-from cisync_lib.typing import JobProgress
+from cisync_lib.typing import JobProgress, Strategy
 
 from ._factory import build_correlator, cmdb_config_for, scope_policy_for
 from ._report import Mode, PlanCounts, SyncReport, guard_decisions, plan_rows
@@ -299,6 +300,97 @@ class SyncJob:
         )
 
     # --- public API -------------------------------------------------------------
+
+    def with_correlator(self, correlator: Correlator) -> SyncJob:
+        """A copy of this job that resolves users with ``correlator``; this job is unchanged.
+
+        Everything else (source, destination, settings, relationships, CMDB
+        mapping, state folder, progress) is shared with this job.
+
+        Example::
+
+            from cisync_lib.correlation import Correlator
+
+            job = job_from_config(config, "test")
+            strict = job.with_correlator(Correlator(strategies=["email"]))
+            print(strict.plan().summary())
+
+        Args:
+            correlator: the correlator the copy uses.
+
+        Returns:
+            The new job.
+        """
+        job = self._copy()
+        job.correlator = correlator
+        return job
+
+    def with_strategies(
+        self, strategies: Iterable[str | Strategy | Tier | Sequence[str | Strategy]]
+    ) -> SyncJob:
+        """A copy of this job with another correlation chain; this job is unchanged.
+
+        The copy's correlator keeps this job's correlation rules
+        (:class:`~cisync_lib.correlation.CorrelatorConfig`: domain aliases, NetBIOS
+        domains, ``min_confidence``, ...) and its alias map (first in the chain
+        unless ``strategies`` places ``alias_map``); only the ordered chain is
+        replaced. A step is a name (a built-in strategy's or an installed plugin's,
+        as in a config's ``chain``), a strategy object
+        (:class:`~cisync_lib.typing.Strategy`), a :class:`~cisync_lib.correlation.Tier`,
+        or a list of names and strategies forming one tier.
+
+        Example::
+
+            job = job_from_config(config, "test")
+            custom = job.with_strategies(["email_upn", LocalLogonStrategy()])
+            print(custom.plan().counts.add_link)
+
+        Args:
+            strategies: the chain, in order.
+
+        Returns:
+            The new job.
+
+        Raises:
+            UnknownStrategyError: a name is not registered.
+        """
+        current = self.correlator
+        return self.with_correlator(
+            Correlator(config=current.config, alias_map=current.alias_map, strategies=strategies)
+        )
+
+    def with_source(self, source: DefenderSource | None) -> SyncJob:
+        """A copy of this job that reads Defender from ``source``; this job is unchanged.
+
+        Example::
+
+            from cisync_lib.defender import SnapshotSource
+
+            job = job_from_config(config, "test")
+            replay = job.with_source(SnapshotSource("snapshot.json"))
+            print(replay.plan().summary())
+
+        Args:
+            source: the copy's source (``None``: a job that only applies saved plans).
+
+        Returns:
+            The new job.
+        """
+        job = self._copy()
+        job.source = source
+        return job
+
+    def _copy(self) -> SyncJob:
+        """A shallow copy with its own progress bookkeeping.
+
+        The parts are shared (connections and sources are meant to be); the copy of
+        a job without a state folder starts from the run state this one holds now.
+        """
+        job = copy.copy(self)
+        job._totals = {}
+        job._last = {}
+        job._cmdb_pages_read = itertools.count(1)
+        return job
 
     @property
     def syncs_users(self) -> bool:

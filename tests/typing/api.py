@@ -349,9 +349,20 @@ def job_in_code(source_path: str, conn: object) -> None:
     print(links, counts.changes, counts.as_dict())
     plan: Plan | None = planned.plan  # None for a report loaded from a file
     assert plan is not None
+    where: tuple[str | None, str | None] = (plan.instance_url, plan.environment)
+    other.check_plan(plan)
     report: SyncReport = other.apply(plan, force=True)
     loaded = SyncReport.load("report.json")
-    print(report.writes, loaded.to_json(), loaded._repr_html_())
+    print(report.writes, loaded.to_json(), loaded._repr_html_(), where)
+    try:
+        other.apply(attrs.evolve(plan, environment="prod"))
+    except cisync_lib.PlanDestinationError as exc:
+        found: str | None = exc.found_environment
+        print(exc.expected_instance, exc.expected_environment, exc.found_instance, found)
+    # parts replaced in Python: each returns a new job
+    chain: SyncJob = job.with_strategies(["email_upn", ["email", "upn_user_name"]])
+    swapped: SyncJob = chain.with_correlator(Correlator()).with_source(None)
+    print(swapped.correlator.chain, chain.source)
 
 
 def read_defender(tenant: str, client: str, secret: str, path: str) -> int:
