@@ -184,19 +184,7 @@ def compare_keys(
     transforms: tuple[str, ...] = (),
     values_of: Callable[[SnUser, LookupKey], Iterable[str]] | None = None,
 ) -> StrategyOutcome:
-    """Re-check each candidate of each key by folded equality and collect evidence.
-
-    The building block of the built-in strategies and of most custom ones.
-
-    Args:
-        strategy: the strategy asking (its name and confidence are recorded).
-        parsed: the name being resolved.
-        index: the fetched candidates.
-        keys: the keys to check (normally ``strategy.lookup_keys(parsed)``).
-        transforms: what the strategy did to the input, for the evidence.
-        values_of: the record values to compare with a key (default: the key's
-            field, or its tokens for ``op="token"``).
-    """
+    """:meth:`StrategyOutcome.from_keys`, as a function for the built-in strategies."""
     hits: list[KeyHit] = []
     for key in keys:
         matches: list[SnUser] = []
