@@ -11,7 +11,7 @@ from cisync_lib.settings import Environment, require_consent
 from cisync_lib.typing import JobProgress
 
 from ._deploy import DeploymentConfig
-from ._factory import build_correlator, build_servicenow, build_source, check_ca_bundles
+from ._factory import build_servicenow, build_source, check_ca_bundles
 from ._job import Destination, SyncJob
 from ._secrets import Secrets
 
@@ -50,8 +50,9 @@ def job_from_config(
     Raises:
         ConsentMissingError: a setting that needs consent (``allow_user_sync``) is on in
             ``environment`` but the consent log records no consented change to it.
-        ConfigError: an unknown connection or destination, a missing secret, or a
-            ``ca_bundle`` that names no readable file.
+        ConfigError: an unknown connection or destination, a missing secret, a
+            ``ca_bundle`` that names no readable file, or a correlation chain naming a
+            strategy no installed package registers.
         RelationshipNotAvailableError: ``sync.relationships`` names one the settings
             of ``environment`` do not make available.
     """
@@ -71,7 +72,7 @@ def job_from_config(
         ),
         settings=config.settings_file.connection(source_spec.name, missing_ok=True),
         relationships=config.relationships,
-        correlation=build_correlator(config.correlation),
+        correlation=config.correlator(),
         cmdb=_cmdb_config(config.write_path, dest_spec.batch_size),
         state_dir=config.state_folder(source_spec.name, dest_spec.name),
         streams=source_spec.streams,

@@ -36,6 +36,7 @@ from ._specs import (
     CorrelationSpec,
     DestinationSpec,
     SourceSpec,
+    check_chain,
     correlation_spec,
     destination_spec,
     resolve_path,
@@ -184,8 +185,12 @@ class DeploymentConfig:
         """The correlator the ``[correlation]`` table describes: chain, rules and alias map.
 
         Raises:
+            ConfigError: the chain names a strategy no installed package registers
+                (naming the file, the line and the key, e.g. ``correlation.chain[2]``).
             AliasMapError: the alias map is invalid.
         """
+        check = Checker(file=self.path, text=self.settings_file.text)
+        check_chain(check, self.correlation.config.strategies)
         return build_correlator(self.correlation)
 
     def state_folder(self, connection: str, destination: str) -> Path:

@@ -221,7 +221,8 @@ def build_servicenow(spec: DestinationSpec, secrets: Secrets) -> ServiceNowConne
 def build_correlator(spec: CorrelationSpec) -> Correlator:
     """The correlator a correlation section describes (alias map loaded).
 
-    The chain's names were checked when the config was loaded.
+    :meth:`~cisync_lib.sync.DeploymentConfig.correlator` checks the chain's names first,
+    naming the key.
 
     Raises:
         AliasMapError: the alias map is invalid.

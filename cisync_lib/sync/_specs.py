@@ -30,6 +30,7 @@ __all__ = [
     "CorrelationSpec",
     "DestinationSpec",
     "SourceSpec",
+    "check_chain",
     "correlation_spec",
     "destination_spec",
     "resolve_path",
@@ -249,37 +250,62 @@ def destination_spec(check: Checker, name: str, table: DestinationTable) -> Dest
     )
 
 
-def _check_chain(check: Checker, chain: tuple[str, ...]) -> None:
-    """Refuse a chain name no strategy is registered under, at its line, listing the known."""
+def _unknown(check: Checker, index: int, name: str, known: tuple[str, ...]) -> ConfigError:
+    problem = f"unknown correlation strategy {name!r}"
+    if ":" in name:  # "package.module:factory", accepted by earlier versions
+        problem += (
+            '; import paths ("package.module:factory") are no longer read: register the '
+            f"factory as an entry point in the group {STRATEGY_ENTRY_POINTS!r} and use its name"
+        )
+    else:
+        problem += (
+            "; a custom strategy is named here once its package registers it as an entry "
+            f"point in the group {STRATEGY_ENTRY_POINTS!r} and is installed"
+        )
+    return check.fail(f"correlation.chain[{index}]", problem, allowed=", ".join(known))
+
+
+def _refuse_import_paths(check: Checker, chain: tuple[str, ...]) -> None:
+    """Refuse a ``"package.module:factory"`` item: wrong wherever the config is used.
+
+    (No entry-point name holds a ``:``, the separator of ``entry_points.txt``.)
+    """
+    for index, name in enumerate(chain):
+        if ":" in name:
+            raise _unknown(check, index, name, Correlator.strategy_names())
+
+
+def check_chain(check: Checker, chain: tuple[str, ...] | None) -> None:
+    """Refuse a chain name no strategy is registered under, at its line, listing the known.
+
+    Which plugins are installed is a property of the machine, not of the file: this runs
+    when a correlator is built from the config, so commands that do not correlate
+    (``cisync settings``, ``cisync init``) work where a plugin it names is not installed.
+
+    Raises:
+        ConfigError: naming the file, the line, the key (``correlation.chain[2]``), the
+            known names and how a custom strategy is registered.
+    """
+    if not chain:
+        return
     known = Correlator.strategy_names()
     for index, name in enumerate(chain):
-        if name in known:
-            continue
-        problem = f"unknown correlation strategy {name!r}"
-        if ":" in name:  # "package.module:factory", accepted by earlier versions
-            problem += (
-                '; import paths ("package.module:factory") are no longer read: register the '
-                f"factory as an entry point in the group {STRATEGY_ENTRY_POINTS!r} and use its name"
-            )
-        else:
-            problem += (
-                "; a custom strategy is named here once its package registers it as an entry "
-                f"point in the group {STRATEGY_ENTRY_POINTS!r} and is installed"
-            )
-        raise check.fail(f"correlation.chain[{index}]", problem, allowed=", ".join(known))
+        if name not in known:
+            raise _unknown(check, index, name, known)
 
 
 def correlation_spec(check: Checker, table: CorrelationTable) -> CorrelationSpec:
     """The correlation ``[correlation]`` describes: the chain goes into the rules.
 
     Raises:
-        ConfigError: a chain name no strategy is registered under (built-in or plugin).
+        ConfigError: a chain item is an import path (``"package.module:factory"``); the
+            names are checked when a correlator is built (:func:`check_chain`).
     """
     config = table.options
     if config.strategies is not None:
         raise check.fail("correlation.options.strategies", "use correlation.chain")
     if table.chain is not None:
-        _check_chain(check, table.chain)
+        _refuse_import_paths(check, table.chain)
         config = attrs.evolve(config, strategies=table.chain)
     alias = resolve_path(check.file.parent, table.alias_map) if table.alias_map else None
     return CorrelationSpec(config=config, alias_map=alias)

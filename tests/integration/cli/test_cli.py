@@ -7,6 +7,7 @@ import json
 import subprocess
 
 import pytest
+import tomlkit
 import tomllib
 
 from cisync_lib.defender import save_snapshot
@@ -275,6 +276,26 @@ def test_settings_show_diff_and_promote(tmp_path, shared_sandbox):
     assert promoted.code == 0
     assert "prod: max_risk_score: default 10 -> override 7" in promoted.stdout
     assert cli.run("settings", "diff", "--config", str(cli.config), "--json").json() == []
+
+
+def test_settings_and_init_work_on_a_config_naming_a_plugin_not_installed_here(
+    tmp_path, shared_sandbox
+):
+    # the plugin is installed where the scheduled sync runs (or will be, later): managing
+    # settings and refreshing a sandbox config do not correlate, so they must not need it
+    cli = cli_for(shared_sandbox, tmp_path)
+    document = tomlkit.parse(cli.config.read_text(encoding="utf-8"))
+    document["correlation"]["chain"] = ["alias_map", "email_upn", "employee_number"]
+    cli.config.write_text(tomlkit.dumps(document), encoding="utf-8")
+    shown = cli.run("settings", "show", "--config", str(cli.config), "--json")
+    assert shown.code == 0, shown.stderr
+    info = json.dumps(shared_sandbox.connection_info())
+    refreshed = cli.run("init", "--sandbox", info, "--config", str(cli.config))
+    assert refreshed.code == 0, refreshed.stderr
+    # what correlates refuses the name before anything connects, naming the key
+    plan = cli.run(*cli.with_config("plan"))
+    assert plan.code == 2
+    assert "correlation.chain[2]: unknown correlation strategy 'employee_number'" in plan.stderr
 
 
 # --- correlate and the alias map --------------------------------------------------------

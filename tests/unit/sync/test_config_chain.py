@@ -1,9 +1,12 @@
-"""The config's correlation chain: names only, built-ins or entry-point plugins, checked at load.
+"""The config's correlation chain: names only, built-ins or entry-point plugins.
 
-Import paths (``"package.module:factory"``) are no longer read: a config naming one,
-or any name no strategy is registered under, fails when it is loaded, with a
-ConfigError naming the file, the line and the key, the known names, and how a
-custom strategy is registered.
+Import paths (``"package.module:factory"``) are no longer read: a config naming one
+fails when it is loaded. A name no strategy is registered under depends on what is
+installed where the config is used, not on the file: it fails when a correlator or a
+job is built from the config (a job: before it connects), so commands that do not
+correlate (``cisync settings``, ``cisync init --sandbox``) still work on a machine
+without the plugin. Both errors are ConfigErrors naming the file, the line and the key,
+the known names, and how a custom strategy is registered.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pytest
 from cisync_lib import ConfigError
 from cisync_lib.correlation import Correlator
 from cisync_lib.correlation._chain import ENTRY_POINT_GROUP
-from cisync_lib.sync import load_deployment
+from cisync_lib.sync import job_from_config, load_deployment
 from cisync_lib.sync._specs import STRATEGY_ENTRY_POINTS
 
 CONFIG = """\
@@ -79,8 +82,9 @@ def load(tmp_path: Path, item: str):
 
 
 def error_of(tmp_path: Path, item: str) -> ConfigError:
+    """The error of a load (an import path) or, once loaded, of building the correlator."""
     with pytest.raises(ConfigError) as info:
-        load(tmp_path, item)
+        load(tmp_path, item).correlator()
     return info.value
 
 
@@ -140,6 +144,34 @@ def test_a_name_registered_by_an_installed_plugin_loads_and_builds(tmp_path, plu
 def test_the_plugin_name_is_unknown_once_its_package_is_gone(tmp_path):
     assert "employee_email" not in Correlator.strategy_names()
     assert error_of(tmp_path, "employee_email").key == "correlation.chain[2]"
+
+
+def test_a_config_naming_a_plugin_not_installed_here_loads_for_what_does_not_correlate(
+    tmp_path,
+):
+    # e.g. `cisync settings promote` on an admin's machine, the plugin installed only where
+    # the scheduled sync runs (or installed later): the settings and consent are readable
+    config = load(tmp_path, "employee_email")
+    assert config.correlation.config.strategies == ("alias_map", "email_upn", "employee_email")
+    assert config.settings("contoso").connection == "contoso"
+    with pytest.raises(ConfigError) as info:
+        config.correlator()
+    assert (info.value.key, info.value.line) == ("correlation.chain[2]", CHAIN_LINE)
+    assert "unknown correlation strategy 'employee_email'" in info.value.problem
+
+
+def test_a_job_is_not_built_from_a_chain_naming_an_unknown_strategy(tmp_path):
+    config = load(tmp_path, "employee_email")
+    with pytest.raises(ConfigError) as info:
+        job_from_config(config, "test", environ={"CISYNC_TEST_PASSWORD": "x"})
+    assert (info.value.key, info.value.line) == ("correlation.chain[2]", CHAIN_LINE)
+    assert info.value.file == str(tmp_path / "cisync.toml")
+
+
+def test_a_former_import_path_fails_at_load_already(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "acme.strategies:make")
+    assert info.value.key == "correlation.chain[2]"
 
 
 def test_strategy_names_are_the_builtins_sorted():
