@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from cisync_lib.errors import CisyncError
-from cisync_lib.sync import CheckItem, Preflight, load_deployment
+from cisync_lib.sync import CheckItem, Preflight, job_from_config, load_deployment
 
 from ._common import (
     EXIT_CODES_HELP,
@@ -44,9 +44,6 @@ def register(subparsers: Any) -> None:
 
 
 def _check(args: argparse.Namespace, out: Output) -> int:
-    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
-    from cisync_lib.sync import job_from_config
-
     config = load_deployment(args.config)
     source = config.connection(args.connection)
     destination = config.destination(args.env, args.destination)
