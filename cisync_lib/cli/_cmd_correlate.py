@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cisync_lib.correlation import CorrelationReport, ObservedName, ServiceNowUserDirectory
+from cisync_lib.defender import load_snapshot
 from cisync_lib.errors import ConfigError
 from cisync_lib.sync import Preflight, load_deployment, observed_names
 
@@ -54,10 +56,6 @@ def register(subparsers: Any) -> None:
 
 
 def _names(args: argparse.Namespace) -> list[ObservedName]:
-    # lazy: CLI start-up time (the Defender reader loads msal)
-    from cisync_lib.correlation import ObservedName
-    from cisync_lib.defender import load_snapshot
-
     if args.snapshot is not None:
         data = load_snapshot(args.snapshot)
         names, _apps = observed_names(data, [merged.id for merged in data.apps])
@@ -70,9 +68,6 @@ def _names(args: argparse.Namespace) -> list[ObservedName]:
 
 
 def _correlate(args: argparse.Namespace, out: Output) -> int:
-    # lazy: CLI start-up time (the directory loads pysnc)
-    from cisync_lib.correlation import CorrelationReport, ServiceNowUserDirectory
-
     config = load_deployment(args.config)
     destination = config.destination(args.env, args.destination)
     conn = config.servicenow(args.env, destination.name)

@@ -12,7 +12,13 @@ from typing import Any
 from cisync_lib.errors import ConfigError
 from cisync_lib.files import write_atomic
 from cisync_lib.settings import Consent
-from cisync_lib.sync import DeploymentConfig, SyncReport, load_deployment
+from cisync_lib.sync import (
+    DeploymentConfig,
+    SyncReport,
+    job_from_config,
+    load_deployment,
+    write_sandbox_config,
+)
 
 from ._cmd_show import json_document
 from ._common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, Output, output_options, run_command
@@ -100,9 +106,6 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
         shutil.rmtree(args.state)
         out.text(f"Removed {args.state}; starting over.")
     size, seed = _choose(args)
-    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
-    from cisync_lib.sync import job_from_config, write_sandbox_config
-
     # lazy: the sandbox is an optional extra
     try:
         from cisync_lib.sandbox import SERVICE_NAMES, Sandbox, SandboxConfig

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from cisync_lib.cmdb import plan_from_json
 from cisync_lib.errors import ConfigError
 from cisync_lib.files import write_atomic
 from cisync_lib.sync import SyncReport
@@ -56,9 +57,6 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
     if isinstance(document.get("report"), dict):
         return SyncReport.from_dict(document["report"], source=f"{path}: report")
     # a plan saved before plans carried their report: rebuild the rows from the plan
-    # lazy: CLI start-up time (the CMDB planner loads pysnc)
-    from cisync_lib.cmdb import plan_from_json
-
     plan = plan_from_json(document.get("cmdb"), source=str(path))
     made = datetime.fromisoformat(str(document.get("created_at") or plan.created_at.isoformat()))
     report = SyncReport.from_plan(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from cisync_lib.cmdb import plan_from_json, plan_to_json
 from cisync_lib.errors import (
     ApplyError,
     CisyncError,
@@ -24,7 +25,7 @@ from cisync_lib.errors import (
     StalePlanError,
 )
 from cisync_lib.files import PRIVATE, write_atomic
-from cisync_lib.sync import Mode, Outcome, PlanCounts, SyncReport, load_deployment
+from cisync_lib.sync import Mode, Outcome, PlanCounts, SyncReport, job_from_config, load_deployment
 
 from ._cmd_check import checked
 from ._cmd_show import PLAN_FORMAT, json_document, load_saved
@@ -146,9 +147,6 @@ def _yes_option(parser: Any) -> None:
 
 
 def _job(args: argparse.Namespace, progress: Any, *, with_source: bool = True) -> SyncJob:
-    # lazy: CLI start-up time (the job loads msal, requests and pysnc)
-    from cisync_lib.sync import job_from_config
-
     config = load_deployment(args.config)
     args.keep_reports = config.keep_reports  # for _save_report
     return job_from_config(
@@ -358,9 +356,6 @@ def _with_saved_names(report: SyncReport, path: Path) -> SyncReport:
 
 
 def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:
-    # lazy: CLI start-up time (the CMDB planner loads pysnc)
-    from cisync_lib.cmdb import plan_to_json
-
     plan = report.plan
     if plan is None:  # pragma: no cover - plan() always attaches its plan
         raise PlanError(message="no plan to save")
@@ -379,9 +374,6 @@ def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:
 
 
 def _read_plan(path: Path, job: SyncJob) -> Plan:
-    # lazy: CLI start-up time (the CMDB planner loads pysnc)
-    from cisync_lib.cmdb import plan_from_json
-
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from cisync_lib.cmdb import count_written
 from cisync_lib.errors import CisyncError
 
 from ._approve import ask_approval, check_approval_possible, needs_approval
@@ -121,8 +122,6 @@ class WriteSession:
         total = plan.write_count
         again = command_line(self.args, command="apply", keep_plan=False)
         try:
-            from cisync_lib.cmdb import count_written  # lazy: CLI start-up time (pysnc)
-
             counts = count_written(plan, job.destination.connection, job.cmdb_config)
         except (CisyncError, KeyboardInterrupt) as exc:
             logger.info("could not read back the writes after the interrupt: %s", exc)
