@@ -205,6 +205,13 @@ class _Prepared:
     report: SyncReport
 
 
+class _MemoryRunState:
+    """The run state of a job without a state folder, shared with the job's copies."""
+
+    def __init__(self) -> None:
+        self.state = RunState()
+
+
 class _CountingQueries:
     """A connection that tells ``tick`` each time a query starts (correlation progress).
 
@@ -244,7 +251,8 @@ class SyncJob:
             come from the effective settings).
         write_path: ``table`` or ``ire`` (ignored when ``cmdb`` is given).
         state_dir: the job's state folder (run state for grace periods); ``None``
-            keeps the run state in memory for this object's lifetime only.
+            keeps the run state in memory for this object's lifetime only (shared
+            with its copies: :meth:`with_source` and the like).
         streams: the discovery streams to read (``None``: all).
         progress: told about progress per phase.
         lock_wait: seconds a writing run waits for another one writing with the same
@@ -286,7 +294,8 @@ class SyncJob:
         self.streams = tuple(streams) if streams is not None else None
         self.progress = progress
         self.lock_wait = lock_wait
-        self._memory_state = RunState()
+        # a box, so the job's copies (with_source, ...) keep one bookkeeping with it
+        self._memory = _MemoryRunState()
         self._totals: dict[str, int] = {}
         self._last: dict[str, int] = {}
         self._cmdb_pages_read = itertools.count(1)
@@ -305,7 +314,8 @@ class SyncJob:
         """A copy of this job that resolves users with ``correlator``; this job is unchanged.
 
         Everything else (source, destination, settings, relationships, CMDB
-        mapping, state folder, progress) is shared with this job.
+        mapping, state folder or the run state kept in memory, progress) is shared
+        with this job.
 
         Example::
 
@@ -383,8 +393,10 @@ class SyncJob:
     def _copy(self) -> SyncJob:
         """A shallow copy with its own progress bookkeeping.
 
-        The parts are shared (connections and sources are meant to be); the copy of
-        a job without a state folder starts from the run state this one holds now.
+        The parts are shared (connections and sources are meant to be), and so is the
+        run state: the state folder's, or the one a job without a state folder keeps
+        in memory (both write into the same destination, so a run either commits
+        counts for the other's grace periods, as with a shared state folder).
         """
         job = copy.copy(self)
         job._totals = {}
@@ -524,7 +536,7 @@ class SyncJob:
 
     def _load_run_state(self) -> RunState:
         store = self._run_state_store
-        return store.load() if store is not None else self._memory_state
+        return store.load() if store is not None else self._memory.state
 
     @contextmanager
     def _phase(self, name: str, timings: dict[str, float]) -> Iterator[None]:
@@ -866,7 +878,7 @@ class SyncJob:
                 finished_at=datetime.now(timezone.utc),
             )
         if store is None:
-            self._memory_state = result.plan.run_state.committed()
+            self._memory.state = result.plan.run_state.committed()
         timings["apply"] = time.perf_counter() - start
         requests = dict(report.requests)
         requests["servicenow"] = requests.get("servicenow", 0) + (conn.request_count - before)
