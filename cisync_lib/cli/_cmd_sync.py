@@ -331,14 +331,17 @@ def _apply(args: argparse.Namespace, out: Output) -> int:
     session = WriteSession(args, will_write=True)
     with session.signals(), out.progress() as progress:
         job = session.job = _job(args, session.watch(progress), with_source=args.plan is None)
-        plan = _read_plan(args.plan, job) if args.plan is not None else None
+        saved = _read_plan(args.plan, job) if args.plan is not None else None
         _check_writable(args, job)
-        with _reported(args, job, "apply", session), checked(args, job):
-            if plan is None:
-                report = job.run(dry_run=False, force=args.force, confirm=session.confirm)
-            else:
-                report = job.apply(plan, force=args.force, confirm=session.confirm)
-                report = _with_saved_names(report, args.plan)
+        with _reported(args, job, "apply", session):
+            # refused before anything is read, and like any refusal it leaves its report
+            plan = _check_plan(*saved, job) if saved is not None else None
+            with checked(args, job):
+                if plan is None:
+                    report = job.run(dry_run=False, force=args.force, confirm=session.confirm)
+                else:
+                    report = job.apply(plan, force=args.force, confirm=session.confirm)
+                    report = _with_saved_names(report, args.plan)
     return _finish(args, out, job, report)
 
 
@@ -373,7 +376,8 @@ def _write_plan(path: Path, job: SyncJob, report: SyncReport) -> None:
     write_atomic(path, json.dumps(document, indent=1) + "\n", mode=PRIVATE)
 
 
-def _read_plan(path: Path, job: SyncJob) -> Plan:
+def _read_plan(path: Path, job: SyncJob) -> tuple[Plan, object]:
+    """The plan a file saved by ``cisync plan --out`` holds, and the destination it names."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -388,10 +392,18 @@ def _read_plan(path: Path, job: SyncJob) -> Plan:
             message=f"{path}: the plan is for connection {document.get('connection')!r}, "
             f"not {connection!r}"
         )
-    plan = plan_from_json(document.get("cmdb"), source=str(path))
+    return plan_from_json(document.get("cmdb"), source=str(path)), document.get("destination")
+
+
+def _check_plan(plan: Plan, saved_for: object, job: SyncJob) -> Plan:
+    """``plan`` if it was saved for ``job``'s destination; no I/O.
+
+    Raises:
+        PlanDestinationError: it was saved for another destination name, or made for
+            another instance or environment.
+    """
     # the library checks the instance and the environment the plan records; the name
     # matters too, since it names the state folder whose run state the plan carries
-    saved_for = document.get("destination")
     if saved_for != job.destination.name:
         instance, environment = job.destination.identity
         raise PlanDestinationError(

@@ -197,6 +197,11 @@ def test_a_plan_for_test_is_refused_for_prod_with_exit_3_and_an_old_plan_file_wi
     assert "nothing was written" in refused.stderr
     assert fresh_sandbox.request_log.writes(since=mark) == 0
     assert stored_apps(fresh_sandbox.store) == set()
+    # a refused run leaves its report, like any refusal: an alert on exit 3 links to it
+    last = tmp_path / "state" / "sandbox--prod" / "reports" / "last.json"
+    report = json.loads(last.read_text(encoding="utf-8"))
+    assert (report["mode"], report["outcome"]) == ("apply", "refused")
+    assert report["error"].startswith("PlanDestinationError")
     # a plan file saved by an older cisync-lib records no destination: plan again
     document = json.loads(plan_file.read_text(encoding="utf-8"))
     document["cmdb"]["version"] = 1
