@@ -13,7 +13,7 @@ import attrs
 from attrs import frozen
 
 from cisync_lib.cmdb import plan_from_json
-from cisync_lib.errors import ConfigError
+from cisync_lib.errors import ConfigError, PlanFileError
 from cisync_lib.files import write_atomic
 from cisync_lib.sync import SyncReport
 
@@ -34,12 +34,15 @@ class Saved:
         report: the report (for a plan: the plan's report, names included).
         path: the file.
         created_at: when a plan was made ("" for a report).
+        unusable: why ``cisync apply --plan`` would refuse a plan file it cannot read
+            (e.g. saved by an earlier release); "" otherwise.
     """
 
     kind: str
     report: SyncReport
     path: Path
     created_at: str = ""
+    unusable: str = ""
 
 
 def _read_json(path: Path) -> Any:
@@ -68,6 +71,15 @@ def _plan_report(document: dict[str, Any], path: Path) -> SyncReport:
     return attrs.evolve(report, started_at=made, finished_at=made)
 
 
+def _unusable(document: dict[str, Any], path: Path) -> str:
+    """Why the plan a saved file holds cannot be applied (an older format); "" if it can."""
+    try:
+        plan_from_json(document.get("cmdb"), source=str(path))
+    except PlanFileError as exc:
+        return str(exc)
+    return ""
+
+
 def load_saved(path: Path) -> Saved:
     """Load a plan file or a report file (or a report folder's ``last.json``).
 
@@ -81,6 +93,7 @@ def load_saved(path: Path) -> Saved:
             report=_plan_report(document, path),
             path=path,
             created_at=str(document.get("created_at", "")),
+            unusable=_unusable(document, path),
         )
     return Saved(kind="report", report=report_document(document, path), path=path)
 
@@ -121,7 +134,12 @@ def render_text(saved: Saved, *, limit: int | None) -> str:
     if saved.kind == "plan":
         head = f"Saved plan {saved.path}, made {saved.created_at or report.started_at.isoformat()}"
         apply = f"cisync apply --env {report.environment} --plan {saved.path}"
-        lines = [head, report.review(limit=limit), "", f"Apply exactly this plan: {apply}"]
+        step = (
+            f"This plan cannot be applied: {saved.unusable}"
+            if saved.unusable
+            else f"Apply exactly this plan: {apply}"
+        )
+        lines = [head, report.review(limit=limit), "", step]
         return "\n".join(lines)
     parts = [report.summary()]
     if report.actions:

@@ -211,6 +211,11 @@ def test_a_plan_for_test_is_refused_for_prod_with_exit_3_and_an_old_plan_file_wi
     assert old.json()["error"]["type"] == "PlanFileError"
     assert "plan again" in old.stderr
     assert stored_apps(fresh_sandbox.store) == set()
+    # its review says so, rather than offering a command that will refuse it
+    shown = cli.run("show", str(plan_file))
+    assert shown.code == 0, shown.stderr
+    assert "plan again" in shown.stdout
+    assert "Apply exactly this plan" not in shown.stdout
 
 
 def test_the_guard_refuses_with_exit_3_and_force_goes_ahead(tmp_path, fresh_sandbox):
