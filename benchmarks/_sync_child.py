@@ -40,6 +40,12 @@ def _configure(info_path: str, folder: str) -> Path:
     return path
 
 
+def _counts(written: object) -> dict:
+    """A report's written counts: a PlanCounts today, a mapping in older trees."""
+    as_dict = getattr(written, "as_dict", None)
+    return as_dict() if as_dict is not None else dict(written)
+
+
 def main(info_path: str, folder: str, label: str) -> None:
     path = _configure(info_path, folder)
     job = job_from_config(load_deployment(path), "test")
@@ -56,7 +62,7 @@ def main(info_path: str, folder: str, label: str) -> None:
                 "cpu": cpu,
                 "timings": dict(report.timings),
                 "requests": dict(report.requests),
-                "written": report.written.as_dict(),
+                "written": _counts(report.written),
                 "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                 # what the Graph client saw (adaptive concurrency, throttling), if it says
                 "read_stats": dict(getattr(job.source, "read_stats", None) or {}),
