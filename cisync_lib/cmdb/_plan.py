@@ -367,11 +367,7 @@ def _plan_missing(
             if entry is not None:
                 out.missing[app_id] = entry.carried(run_state.completed_runs)
             continue
-        entry = (
-            entry.missed_again(run, run_state.completed_runs)
-            if entry is not None
-            else MissEntry.first(now, run)
-        )
+        entry = MissEntry.missed(entry, now, run, run_state.completed_runs)
         out.missing[app_id] = entry
         if _grace_over(entry, now, config):
             reason = desired.excluded.get(app_id, "no longer discovered in the report period")
@@ -570,11 +566,7 @@ def _plan_stale(
             if entry is not None:
                 out.missing[key] = entry.carried(run_state.completed_runs)
             continue
-        entry = (
-            entry.missed_again(run, run_state.completed_runs)
-            if entry is not None
-            else MissEntry.first(now, run)
-        )
+        entry = MissEntry.missed(entry, now, run, run_state.completed_runs)
         out.missing[key] = entry
         if _grace_over(entry, now, config):
             out.removes.append(RemoveLink(sys_id=row.sys_id, ci=ci, user=user, app_id=app_id))

@@ -98,6 +98,20 @@ class MissEntry:
         """The entry of an item first missed by run ``run`` (complete, observing)."""
         return cls(first_missed_at=now, misses=1, last_run=run)
 
+    @classmethod
+    def missed(
+        cls, entry: MissEntry | None, now: datetime, run: int, completed_runs: int
+    ) -> MissEntry:
+        """The entry of an item run ``run`` (complete, observing) missed: first or again.
+
+        Args:
+            entry: the item's entry so far (``None``: not missed before).
+            now: when the run started.
+            run: the run's number.
+            completed_runs: the runs committed before it.
+        """
+        return entry.missed_again(run, completed_runs) if entry is not None else cls.first(now, run)
+
 
 @frozen(kw_only=True)
 class RunState:
