@@ -188,8 +188,7 @@ class ClientCertificate:
 
 def _check_pfx(path: str, passphrase: Secret | None) -> None:
     # cryptography is what msal itself uses to open the file, so what loads here loads there.
-    # Imported here, not for a cycle: it is slow to import and only a PFX credential needs it
-    # (msal imports it lazily too).
+    # lazy: start-up time (slow to import, only a PFX credential needs it; msal defers it too)
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     try:

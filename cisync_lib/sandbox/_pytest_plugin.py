@@ -28,10 +28,10 @@ SandboxFactory = Callable[..., "Sandbox"]
 
 
 def _start(config: SandboxConfig | None) -> Sandbox:
+    # pytest imports this plugin in every project that has cisync_lib installed; the
+    # sandbox (werkzeug, trustme, the tenant generator) loads only when a fixture is used.
+    # lazy: start-up time of every pytest run
     try:
-        # Deferred to defer cost, not to dodge an import cycle: pytest imports this plugin in
-        # every project that has cisync_lib installed, and the sandbox (werkzeug, trustme, the
-        # tenant generator) should load only when a test asks for a fixture.
         from cisync_lib.sandbox import Sandbox
     except ImportError as exc:  # pragma: no cover - depends on the environment
         pytest.fail(

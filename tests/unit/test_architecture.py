@@ -44,20 +44,10 @@ LAZY_REASONS = {
     "plugin and `import cisync_lib` stay quick",
 }
 
-#: KNOWN OFFENDERS (issue 15): imports inside functions without a ``# lazy:`` reason, as
-#: (file relative to cisync_lib/, imported module as written). Their owners are removing
-#: the cycle-dodging ones and tagging the legitimate ones; the integrator empties this
-#: set. Never add to it: remove the cycle, or give the import its reason.
-UNEXPLAINED_LOCAL_IMPORTS = frozenset(
-    {
-        # http: slow to import, only a PFX credential needs it (reason given in prose)
-        ("defender/_credentials.py", "cryptography.hazmat.primitives.serialization"),
-        # sandbox: slow to import, only a sandbox started with a tenant file needs it (prose)
-        ("sandbox/_tenant/_file.py", "cisync_lib.defender"),
-        # sandbox: the pytest plugin stays light until a fixture is used (reason in prose)
-        ("sandbox/_pytest_plugin.py", "cisync_lib.sandbox"),
-    }
-)
+#: KNOWN OFFENDERS: imports inside functions without a ``# lazy:`` reason, as (file
+#: relative to cisync_lib/, imported module as written). Empty since issue 15; never add
+#: to it: remove the cycle, or give the import its reason.
+UNEXPLAINED_LOCAL_IMPORTS: frozenset[tuple[str, str]] = frozenset()
 
 
 def _contracts() -> dict[str, dict[str, object]]:

@@ -88,8 +88,7 @@ class SnapshotTenant:
     sys_users: tuple[SnUser, ...] = ()
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        # the library's own reader, imported here because msal makes it slow to import and
-        # only a sandbox started with a tenant file needs it (no cycle is hidden)
+        # lazy: start-up time (the library's reader loads msal; only a tenant file needs it)
         from cisync_lib.defender import load_snapshot
 
         self.path = os.fspath(path)
