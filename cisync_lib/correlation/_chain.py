@@ -15,7 +15,7 @@ from cisync_lib.typing import CandidateIndex, Strategy, StrategyFactory
 from ._aliasmap import AliasMap
 from ._codes import InputKind
 from ._config import CorrelatorConfig
-from ._outcome import LookupKey, StrategyOutcome, compare_keys
+from ._outcome import LookupKey, StrategyOutcome
 from ._parse import ParsedName
 from ._strategies import (
     DomainAliasStrategy,
@@ -79,7 +79,7 @@ class AliasMapStrategy:
         where = f"{entry.file}:{entry.line}" if entry.line else entry.file
         if entry.action == "ignore":
             return StrategyOutcome(directive="ignore", note=f"alias entry {where}")
-        found = compare_keys(
+        found = StrategyOutcome.from_keys(
             self, parsed, index, self.lookup_keys(parsed), transforms=(f"alias_map:{where}",)
         )
         return StrategyOutcome(hits=found.hits, directive="explicit", note=f"alias entry {where}")

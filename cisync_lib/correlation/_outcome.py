@@ -20,7 +20,6 @@ __all__ = [
     "LookupKey",
     "StrategyOutcome",
     "StrategyTrace",
-    "compare_keys",
     "record_value",
     "split_tokens",
 ]
@@ -138,9 +137,40 @@ class StrategyOutcome:
             values_of: the record values to compare with a key (default: the key's
                 field, or its tokens for ``op="token"``).
         """
-        return compare_keys(
-            strategy, parsed, index, keys, transforms=transforms, values_of=values_of
-        )
+        hits: list[KeyHit] = []
+        for key in keys:
+            matches: list[SnUser] = []
+            evidence: list[Evidence] = []
+            rejected: list[SnUser] = []
+            for user in index.candidates(key):
+                values = values_of(user, key) if values_of else _default_values(user, key)
+                same = next((v for v in values if fold(v) == key.value), None)
+                if same is None:
+                    rejected.append(user)
+                    continue
+                matches.append(user)
+                evidence.append(
+                    Evidence(
+                        strategy=strategy.name,
+                        rule=f"casefold(input) == casefold(sys_user.{key.field})",
+                        input_value=key.value,
+                        record_field=key.field,
+                        record_value=same,
+                        sys_id=user.sys_id,
+                        transforms=parsed.transforms + transforms,
+                    )
+                )
+            hits.append(
+                KeyHit(
+                    key=key,
+                    strategy=strategy.name,
+                    confidence=strategy.confidence,
+                    matches=tuple(matches),
+                    evidence=tuple(evidence),
+                    rejected=tuple(rejected),
+                )
+            )
+        return cls(hits=tuple(hits))
 
 
 @frozen(kw_only=True)
@@ -173,52 +203,6 @@ def record_value(user: SnUser, field_name: str) -> str:
 def split_tokens(value: str) -> list[str]:
     """The separate values of a multi-valued field (``;``, ``,``, ``|``, whitespace)."""
     return [t for t in _TOKEN_SPLIT.split(value) if t]
-
-
-def compare_keys(
-    strategy: Strategy,
-    parsed: ParsedName,
-    index: CandidateIndex,
-    keys: Iterable[LookupKey],
-    *,
-    transforms: tuple[str, ...] = (),
-    values_of: Callable[[SnUser, LookupKey], Iterable[str]] | None = None,
-) -> StrategyOutcome:
-    """:meth:`StrategyOutcome.from_keys`, as a function for the built-in strategies."""
-    hits: list[KeyHit] = []
-    for key in keys:
-        matches: list[SnUser] = []
-        evidence: list[Evidence] = []
-        rejected: list[SnUser] = []
-        for user in index.candidates(key):
-            values = values_of(user, key) if values_of else _default_values(user, key)
-            same = next((v for v in values if fold(v) == key.value), None)
-            if same is None:
-                rejected.append(user)
-                continue
-            matches.append(user)
-            evidence.append(
-                Evidence(
-                    strategy=strategy.name,
-                    rule=f"casefold(input) == casefold(sys_user.{key.field})",
-                    input_value=key.value,
-                    record_field=key.field,
-                    record_value=same,
-                    sys_id=user.sys_id,
-                    transforms=parsed.transforms + transforms,
-                )
-            )
-        hits.append(
-            KeyHit(
-                key=key,
-                strategy=strategy.name,
-                confidence=strategy.confidence,
-                matches=tuple(matches),
-                evidence=tuple(evidence),
-                rejected=tuple(rejected),
-            )
-        )
-    return StrategyOutcome(hits=tuple(hits))
 
 
 def _default_values(user: SnUser, key: LookupKey) -> Iterable[str]:

@@ -10,7 +10,7 @@ from cisync_lib._records import SnUser
 from cisync_lib.typing import CandidateIndex
 
 from ._codes import InputKind
-from ._outcome import LookupKey, StrategyOutcome, compare_keys, split_tokens
+from ._outcome import LookupKey, StrategyOutcome, split_tokens
 from ._parse import ParsedName
 from ._text import fold
 
@@ -50,7 +50,7 @@ class EmailStrategy:
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
         """Re-check the ``email`` candidates."""
-        return compare_keys(self, parsed, index, self.lookup_keys(parsed))
+        return StrategyOutcome.from_keys(self, parsed, index, self.lookup_keys(parsed))
 
 
 @frozen
@@ -70,7 +70,7 @@ class UpnUserNameStrategy:
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
         """Re-check the ``user_name`` candidates."""
-        return compare_keys(self, parsed, index, self.lookup_keys(parsed))
+        return StrategyOutcome.from_keys(self, parsed, index, self.lookup_keys(parsed))
 
 
 @frozen
@@ -100,7 +100,7 @@ class DomainAliasStrategy:
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
         """Re-check both keys; different users are a conflict for the policy."""
         value, step = self._rewritten(parsed)
-        return compare_keys(self, parsed, index, _both(value), transforms=(step,))
+        return StrategyOutcome.from_keys(self, parsed, index, _both(value), transforms=(step,))
 
 
 @frozen
@@ -137,7 +137,7 @@ class DownlevelStrategy:
         """Re-check every key."""
         keys = self.lookup_keys(parsed)
         step = f"downlevel:{parsed.netbios}\\{parsed.local}->{keys[1].value}"
-        return compare_keys(self, parsed, index, keys, transforms=(step,))
+        return StrategyOutcome.from_keys(self, parsed, index, keys, transforms=(step,))
 
 
 @frozen
@@ -167,7 +167,7 @@ class PlusTagStripStrategy:
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
         """Re-check both keys."""
-        return compare_keys(
+        return StrategyOutcome.from_keys(
             self, parsed, index, self.lookup_keys(parsed), transforms=("plus_tag_strip",)
         )
 
@@ -204,7 +204,7 @@ class ProxyAddressStrategy:
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
         """Re-check against the ``smtp:`` addresses only."""
-        return compare_keys(
+        return StrategyOutcome.from_keys(
             self, parsed, index, self.lookup_keys(parsed), values_of=_smtp_addresses
         )
 
@@ -231,6 +231,6 @@ class LocalPartStrategy:
 
     def evaluate(self, parsed: ParsedName, index: CandidateIndex) -> StrategyOutcome:
         """Re-check the ``user_name`` candidates."""
-        return compare_keys(
+        return StrategyOutcome.from_keys(
             self, parsed, index, self.lookup_keys(parsed), transforms=("local_part",)
         )

@@ -114,8 +114,7 @@ def test_proxy_address_by_name_needs_the_field():
 
 PLUGIN = """
 import re
-from cisync_lib.correlation import InputKind, LookupKey
-from cisync_lib.correlation._outcome import compare_keys
+from cisync_lib.correlation import InputKind, LookupKey, StrategyOutcome
 
 class EmployeeNumber:
     name = "employee_number"
@@ -132,7 +131,7 @@ class EmployeeNumber:
         return (LookupKey(field=self.field, value=number),)
 
     def evaluate(self, parsed, index):
-        return compare_keys(self, parsed, index, self.lookup_keys(parsed))
+        return StrategyOutcome.from_keys(self, parsed, index, self.lookup_keys(parsed))
 
 def broken(context):
     return "not a strategy"
